@@ -1,0 +1,1 @@
+EXTRA_DIST += %reldir%/run %reldir%/README.md

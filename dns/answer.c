@@ -1,0 +1,138 @@
+/* answer.c: header, question (as the client wrote it), answer, authority,
+ * additional, OPT. Owner names that end the question name are compressed
+ * into it; everything else was prepared as wire bytes at load time. */
+#include "config.h"
+#include "dns/answer.h"
+
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#define OPT_LEN 11
+
+struct wbuf {
+    uint8_t *p;
+    size_t pos, limit;
+    bool full;
+};
+
+static inline void
+put(struct wbuf *w, const void *src, size_t n)
+{
+    if (w->full || w->limit - w->pos < n) {
+        w->full = true;
+        return;
+    }
+    memcpy(w->p + w->pos, src, n);
+    w->pos += n;
+}
+
+static inline void
+put16(struct wbuf *w, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    put(w, b, 2);
+}
+
+/* An owner name: a pointer into the question when it is a suffix of it. */
+static void
+put_owner(struct wbuf *w, const struct dns_query *q, const uint8_t *name, size_t len)
+{
+    if (name == q->lname && len == q->qname_len) {
+        put16(w, 0xC000 | DNS_HEADER_LEN);
+        return;
+    }
+    for (size_t i = 0; i < q->qname_len; i += (size_t)q->lname[i] + 1) {
+        if (q->qname_len - i == len && memcmp(q->lname + i, name, len) == 0) {
+            put16(w, (uint16_t)(0xC000 | (DNS_HEADER_LEN + i)));
+            return;
+        }
+        if (q->lname[i] == 0)
+            break;
+    }
+    put(w, name, len);
+}
+
+static unsigned
+put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
+{
+    const struct rrset *s = ref->rrset;
+    const uint8_t *rd = s->wire;
+    uint8_t fixed[8] = {(uint8_t)(s->type >> 8), (uint8_t)s->type, 0, LDNS_RR_CLASS_IN,
+                        (uint8_t)(s->ttl >> 24), (uint8_t)(s->ttl >> 16), (uint8_t)(s->ttl >> 8),
+                        (uint8_t)s->ttl};
+    for (uint16_t i = 0; i < s->count; i++) {
+        size_t rdlen = (size_t)(rd[0] << 8 | rd[1]);
+        put_owner(w, q, ref->owner, ref->owner_len);
+        put(w, fixed, sizeof fixed);
+        put(w, rd, rdlen + 2);
+        rd += rdlen + 2;
+    }
+    return s->count;
+}
+
+static unsigned
+put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs, unsigned n)
+{
+    unsigned count = 0;
+    for (unsigned i = 0; i < n; i++)
+        count += put_rrset(w, q, &refs[i]);
+    return count;
+}
+
+static void
+set16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+size_t
+dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
+                 const struct lookup_result *r, uint8_t *out, size_t limit)
+{
+    struct wbuf w = {out, 0, limit, false};
+    bool aa = r && r->aa;
+    if (r && rcode == 0)
+        rcode = r->rcode;
+
+    uint8_t hdr[DNS_HEADER_LEN] = {0};
+    set16(hdr, q->id);
+    hdr[2] = (uint8_t)(0x80 | (q->flags1 & 0x79)); /* QR, opcode, RD copied */
+    hdr[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F)); /* CD copied */
+    if (aa)
+        hdr[2] |= 0x04;
+    hdr[5] = q->has_question ? 1 : 0;
+    put(&w, hdr, sizeof hdr);
+    if (q->has_question)
+        put(&w, req + DNS_HEADER_LEN, q->question_len);
+    size_t after_question = w.pos;
+
+    unsigned an = 0, ns = 0, ar = 0;
+    if (r) {
+        /* Leave room for the OPT record, which always goes last. */
+        w.limit = limit - (q->edns ? OPT_LEN : 0);
+        an = put_section(&w, q, r->an, r->nan);
+        ns = put_section(&w, q, r->ns, r->nns);
+        ar = put_section(&w, q, r->ar, r->nar);
+        if (w.full) {
+            /* RFC 2181 9: when it does not fit, say so and send nothing partial. */
+            w.pos = after_question;
+            an = ns = ar = 0;
+            out[2] |= 0x02;
+        }
+        w.full = false;
+        w.limit = limit;
+    }
+    if (q->edns) {
+        uint8_t opt[OPT_LEN] = {0, 0, LDNS_RR_TYPE_OPT, DNS_EDNS_UDP_MAX >> 8,
+                                DNS_EDNS_UDP_MAX & 0xFF, (uint8_t)(rcode >> 4), 0,
+                                q->edns_do ? 0x80 : 0, 0, 0, 0};
+        put(&w, opt, sizeof opt);
+        ar++;
+    }
+    set16(out + 6, an);
+    set16(out + 8, ns);
+    set16(out + 10, ar);
+    return w.full ? 0 : w.pos;
+}

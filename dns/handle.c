@@ -1,0 +1,62 @@
+/* handle.c: parse -> early rcode -> lookup -> answer (STYLE 4.2). */
+#include "config.h"
+#include "dns/handle.h"
+
+#include <ldns/ldns.h>
+
+#include "dns/answer.h"
+#include "dns/query.h"
+#include "gtm/snapshot.h"
+#include "zones/lookup.h"
+
+/* The largest response this request may get (RFC 1035 4.2.1, RFC 6891 6.2.5). */
+static size_t
+response_limit(const struct dns_query *q, enum dns_proto proto, size_t cap)
+{
+    size_t limit = DNS_TCP_MAX;
+    if (proto == DNS_PROTO_UDP) {
+        limit = DNS_UDP_MIN;
+        if (q->edns && q->edns_udp > DNS_UDP_MIN)
+            limit = q->edns_udp < DNS_EDNS_UDP_MAX ? q->edns_udp : DNS_EDNS_UDP_MAX;
+    }
+    return limit < cap ? limit : cap;
+}
+
+static uint16_t
+early_rcode(const struct dns_query *q)
+{
+    if (q->rcode)
+        return q->rcode;
+    if (q->qclass != LDNS_RR_CLASS_IN)
+        return LDNS_RCODE_REFUSED;
+    switch (q->qtype) {
+    case LDNS_RR_TYPE_OPT:
+        return LDNS_RCODE_FORMERR;
+    case LDNS_RR_TYPE_AXFR:
+    case LDNS_RR_TYPE_IXFR:
+        return LDNS_RCODE_REFUSED; /* no zone transfers */
+    case LDNS_RR_TYPE_MAILA:
+    case LDNS_RR_TYPE_MAILB:
+        return LDNS_RCODE_NOTIMPL;
+    default:
+        return 0;
+    }
+}
+
+size_t
+dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
+           uint8_t *resp, size_t cap)
+{
+    struct dns_query q;
+    if (dns_query_parse(req, len, &q) != DNS_PARSE_OK)
+        return 0;
+    size_t limit = response_limit(&q, proto, cap);
+    uint16_t rcode = early_rcode(&q);
+    if (rcode)
+        return dns_answer_build(&q, req, rcode, NULL, resp, limit);
+
+    struct lookup_result r;
+    if (zone_lookup(v->snap, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
+        return dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit);
+    return dns_answer_build(&q, req, 0, &r, resp, limit);
+}

@@ -1,0 +1,8 @@
+libgtm_a_SOURCES += \
+	%reldir%/answer.c %reldir%/answer.h \
+	%reldir%/handle.c %reldir%/handle.h \
+	%reldir%/query.c %reldir%/query.h \
+	%reldir%/server.c %reldir%/server.h \
+	%reldir%/tcp.c \
+	%reldir%/udp.c \
+	%reldir%/worker.h

@@ -1,0 +1,140 @@
+/* query.c: header, question, OPT (RFC 1035 4.1, RFC 6891 6.1). */
+#include "config.h"
+#include "dns/query.h"
+
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* A name without compression (RFC 1035 4.1.4 allows none in a question:
+ * there is nothing before it to point at). Returns bytes used, 0 on error. */
+static size_t
+parse_qname(const uint8_t *p, size_t avail, uint8_t *lname)
+{
+    size_t i = 0;
+    for (;;) {
+        if (i >= avail)
+            return 0;
+        uint8_t ll = p[i];
+        if (ll & 0xC0)
+            return 0; /* pointers and extended label types */
+        if (i + 1 + ll > avail || i + 1 + ll > DNAME_MAXLEN)
+            return 0;
+        lname[i] = ll;
+        for (uint8_t j = 1; j <= ll; j++)
+            lname[i + j] = dname_lower(p[i + j]);
+        i += (size_t)ll + 1;
+        if (ll == 0)
+            return i;
+    }
+}
+
+/* Skips any name (compression allowed) of a later section; 0 on error. */
+static size_t
+skip_name(const uint8_t *p, size_t avail)
+{
+    size_t i = 0;
+    while (i < avail) {
+        uint8_t ll = p[i];
+        if ((ll & 0xC0) == 0xC0)
+            return i + 2 <= avail ? i + 2 : 0;
+        if (ll & 0xC0)
+            return 0;
+        i += (size_t)ll + 1;
+        if (ll == 0)
+            return i <= avail ? i : 0;
+    }
+    return 0;
+}
+
+/* The one additional record: must be an OPT owned by the root. */
+static bool
+parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
+{
+    size_t n = skip_name(p, avail);
+    if (n == 0 || avail - n < 10)
+        return false;
+    uint16_t type = rd16(p + n);
+    uint16_t rdlen = rd16(p + n + 8);
+    if (type != LDNS_RR_TYPE_OPT || n != 1 || p[0] != 0)
+        return false;
+    if (avail - n - 10 < rdlen)
+        return false;
+    /* Options: walk them for framing; none changes the answer yet. */
+    const uint8_t *o = p + n + 10;
+    for (size_t k = 0; k < rdlen;) {
+        if (rdlen - k < 4)
+            return false;
+        uint16_t olen = rd16(o + k + 2);
+        if (rdlen - k - 4 < olen)
+            return false;
+        k += 4u + olen;
+    }
+    q->edns = true;
+    q->edns_udp = rd16(p + n + 2);
+    q->edns_version = p[n + 5];
+    q->edns_do = (p[n + 6] & 0x80) != 0;
+    *used = n + 10 + rdlen;
+    return true;
+}
+
+int
+dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
+{
+    q->rcode = 0;
+    q->has_question = false;
+    q->edns = false;
+    q->edns_do = false;
+    q->edns_version = 0;
+    q->edns_udp = 0;
+    if (len < DNS_HEADER_LEN || (buf[2] & 0x80))
+        return DNS_PARSE_DROP; /* too short to answer, or a response: never answer those */
+    q->id = rd16(buf);
+    q->flags1 = buf[2];
+    q->flags2 = buf[3];
+    q->opcode = (buf[2] >> 3) & 0x0F;
+    uint16_t qd = rd16(buf + 4), an = rd16(buf + 6), ns = rd16(buf + 8), ar = rd16(buf + 10);
+
+    size_t off = DNS_HEADER_LEN;
+    if (qd == 1) {
+        size_t n = parse_qname(buf + off, len - off, q->lname);
+        if (n && len - off - n >= 4) {
+            q->qname_len = (uint8_t)n;
+            q->qtype = rd16(buf + off + n);
+            q->qclass = rd16(buf + off + n + 2);
+            q->question_len = (uint16_t)(n + 4);
+            q->has_question = true;
+            off += n + 4;
+        }
+    }
+    if (q->opcode != LDNS_PACKET_QUERY) {
+        q->rcode = LDNS_RCODE_NOTIMPL;
+        return DNS_PARSE_OK;
+    }
+    if (!q->has_question || an != 0 || ns != 0 || ar > 1) {
+        q->rcode = LDNS_RCODE_FORMERR;
+        return DNS_PARSE_OK;
+    }
+    if (ar == 1) {
+        size_t used = 0;
+        if (!parse_opt(buf + off, len - off, q, &used)) {
+            q->edns = false;
+            q->rcode = LDNS_RCODE_FORMERR;
+            return DNS_PARSE_OK;
+        }
+        off += used;
+    }
+    if (off != len) {
+        q->rcode = LDNS_RCODE_FORMERR; /* trailing bytes */
+        return DNS_PARSE_OK;
+    }
+    if (q->edns && q->edns_version > 0)
+        q->rcode = 16; /* BADVERS (RFC 6891 6.1.3) */
+    return DNS_PARSE_OK;
+}

@@ -1,0 +1,41 @@
+/* query.h: the only hand-written wire parser: header, question and OPT of a
+ * query, bounded and fuzzed. Pure: no allocation, no I/O. */
+#ifndef GTM_DNS_QUERY_H
+#define GTM_DNS_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gtm/dname.h"
+
+#define DNS_HEADER_LEN   12
+#define DNS_EDNS_UDP_MAX 1232 /* our advertised and largest UDP payload (DNS flag day 2020) */
+#define DNS_UDP_MIN      512
+
+enum dns_parse {
+    DNS_PARSE_OK,      /* a query to answer; q->rcode may hold an early error */
+    DNS_PARSE_DROP,    /* no answer at all: shorter than a header, or a response */
+};
+
+struct dns_query {
+    uint16_t id;
+    uint8_t flags1, flags2; /* header bytes 2 and 3 as received */
+    uint8_t opcode;
+    uint16_t rcode;         /* early verdict: 0, FORMERR, NOTIMP, or BADVERS (16) */
+    bool has_question;      /* the question parsed: it is echoed in the answer */
+    uint16_t qtype, qclass;
+    uint8_t qname_len;      /* wire length of the name */
+    uint16_t question_len;  /* bytes of the question section in the request */
+    uint8_t lname[DNAME_MAXLEN]; /* the name, lowercase wire */
+    bool edns;              /* a valid OPT record was present */
+    bool edns_do;           /* its DO bit */
+    uint8_t edns_version;
+    uint16_t edns_udp;      /* requester's payload size */
+};
+
+/* dns_query_parse: parses the request in buf[0..len). Never reads past len.
+ * Returns enum dns_parse; q is filled as far as parsing got. */
+int dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q);
+
+#endif

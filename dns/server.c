@@ -1,0 +1,251 @@
+/* server.c: binding (SO_REUSEPORT, one socket set per worker) and the
+ * worker threads' lifetime. */
+#include "config.h"
+#include "dns/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns/worker.h"
+#include "gtm/alloc.h"
+#include "gtm/err.h"
+#include "gtm/log.h"
+#include "zones/conf.h"
+
+static socklen_t
+make_sockaddr(const struct listen_addr *la, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (la->family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(la->port);
+        memcpy(&sin->sin_addr, la->addr, 4);
+        return sizeof *sin;
+    }
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(la->port);
+    memcpy(&sin6->sin6_addr, la->addr, 16);
+    return sizeof *sin6;
+}
+
+/* One socket; reuseport shares the address between our workers only. */
+static int
+open_socket(const struct listen_addr *la, int type, bool reuseport)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = make_sockaddr(la, &ss);
+    int fd = socket(la->family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    /* Not for UDP: there SO_REUSEADDR would let two servers share a port. */
+    if (type == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        goto fail;
+    if (la->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
+        goto fail;
+    if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+        goto fail;
+    if (type == SOCK_STREAM && listen(fd, 1024) < 0)
+        goto fail;
+    return fd;
+fail: {
+    int e = errno;
+    close(fd);
+    return -e;
+}
+}
+
+static void
+close_socks(struct worker_socks *ws, unsigned nworkers)
+{
+    for (unsigned w = 0; ws && w < nworkers; w++) {
+        for (unsigned i = 0; i < ws[w].n; i++) {
+            if (ws[w].udp[i] >= 0)
+                close(ws[w].udp[i]);
+            if (ws[w].tcp[i] >= 0)
+                close(ws[w].tcp[i]);
+        }
+        free(ws[w].udp);
+        free(ws[w].tcp);
+    }
+    free(ws);
+}
+
+int
+server_bind(struct gtm_ctx *ctx, struct worker_socks **out)
+{
+    const struct gtm_options *o = ctx->opt;
+    unsigned nw = o->workers;
+    struct worker_socks *ws = xcalloc(nw, sizeof *ws);
+    for (unsigned w = 0; w < nw; w++) {
+        ws[w].udp = xmalloc(o->nlisten * sizeof(int));
+        ws[w].tcp = xmalloc(o->nlisten * sizeof(int));
+    }
+    for (size_t i = 0; i < o->nlisten; i++) {
+        const struct listen_addr *la = &o->listen[i];
+        /* SO_REUSEPORT would let us share a port another server holds with
+         * the same option: try it alone first, so "in use" is an error. */
+        int probe[2] = {open_socket(la, SOCK_DGRAM, false), open_socket(la, SOCK_STREAM, false)};
+        int err = probe[0] < 0 ? probe[0] : probe[1] < 0 ? probe[1] : 0;
+        for (int k = 0; k < 2; k++)
+            if (probe[k] >= 0)
+                close(probe[k]);
+        if (err && o->listen_default && la->family == AF_INET6 &&
+            (err == -EADDRNOTAVAIL || err == -EAFNOSUPPORT)) {
+            log_warn("dns: IPv6 loopback unavailable, not listening on %s", la->text);
+            for (unsigned w = 0; w < nw; w++) {
+                ws[w].udp[ws[w].n] = ws[w].tcp[ws[w].n] = -1;
+                ws[w].n++;
+            }
+            continue;
+        }
+        for (unsigned w = 0; w < nw && !err; w++) {
+            int u = open_socket(la, SOCK_DGRAM, true);
+            int t = u < 0 ? -1 : open_socket(la, SOCK_STREAM, true);
+            if (u < 0 || t < 0) {
+                err = u < 0 ? u : t;
+                if (u >= 0)
+                    close(u);
+                break;
+            }
+            ws[w].udp[ws[w].n] = u;
+            ws[w].tcp[ws[w].n] = t;
+            ws[w].n++;
+        }
+        if (err) {
+            log_err("dns: cannot listen on %s port %u: %s", la->text, la->port, strerror(-err));
+            close_socks(ws, nw);
+            return GTM_EIO;
+        }
+        log_info("dns: listening on %s (UDP and TCP, %u workers)", la->text, nw);
+    }
+    *out = ws;
+    return 0;
+}
+
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t v;
+    (void)what;
+    if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        log_warn("dns: worker %u: stop read failed: %s", w->id, strerror(errno));
+    event_base_loopbreak(w->base);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    event_base_dispatch(w->base);
+    tcp_close_all(w);
+    return NULL;
+}
+
+int
+server_start(struct gtm_ctx *ctx, struct worker_socks *ws)
+{
+    unsigned nw = ctx->opt->workers;
+    ctx->workers = xcalloc(nw, sizeof *ctx->workers);
+    for (unsigned i = 0; i < nw; i++) {
+        struct worker *w = xcalloc(1, sizeof *w);
+        w->id = i;
+        w->ctx = ctx;
+        w->tcp_idle = (struct timeval){(time_t)ctx->opt->tcp_timeout, 0};
+        LIST_INIT(&w->conns);
+        struct event_config *cfg = event_config_new();
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+        w->base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+        w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (!w->base || w->stop_fd < 0) {
+            log_err("dns: cannot create worker %u", i);
+            free(w);
+            return GTM_EIO;
+        }
+        event_assign(&w->stop_ev, w->base, w->stop_fd, EV_READ | EV_PERSIST, stop_cb, w);
+        event_add(&w->stop_ev, NULL);
+        w->nsocks = ws[i].n;
+        w->udp = xcalloc(w->nsocks, sizeof *w->udp);
+        w->tcp = xcalloc(w->nsocks, sizeof *w->tcp);
+        for (unsigned k = 0; k < w->nsocks; k++) {
+            w->udp[k].fd = ws[i].udp[k];
+            w->tcp[k].fd = ws[i].tcp[k];
+            w->udp[k].w = w->tcp[k].w = w;
+            if (w->udp[k].fd >= 0) {
+                event_assign(&w->udp[k].ev, w->base, w->udp[k].fd, EV_READ | EV_PERSIST,
+                             udp_read_cb, &w->udp[k]);
+                event_add(&w->udp[k].ev, NULL);
+            }
+            if (w->tcp[k].fd >= 0) {
+                event_assign(&w->tcp[k].ev, w->base, w->tcp[k].fd, EV_READ | EV_PERSIST,
+                             tcp_accept_cb, &w->tcp[k]);
+                event_add(&w->tcp[k].ev, NULL);
+            }
+        }
+        ctx->workers[i] = w;
+        ctx->nworkers = i + 1;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            log_err("dns: cannot start worker thread %u", i);
+            return GTM_EIO;
+        }
+    }
+    for (unsigned i = 0; i < nw; i++) {
+        free(ws[i].udp);
+        free(ws[i].tcp);
+    }
+    free(ws);
+    return 0;
+}
+
+void
+server_stop(struct gtm_ctx *ctx)
+{
+    for (unsigned i = 0; i < ctx->nworkers; i++) {
+        uint64_t one = 1;
+        if (write(ctx->workers[i]->stop_fd, &one, sizeof one) < 0)
+            log_warn("dns: cannot signal worker %u: %s", i, strerror(errno));
+    }
+    for (unsigned i = 0; i < ctx->nworkers; i++) {
+        struct worker *w = ctx->workers[i];
+        pthread_join(w->thread, NULL);
+        for (unsigned k = 0; k < w->nsocks; k++) {
+            if (w->udp[k].fd >= 0) {
+                event_del(&w->udp[k].ev);
+                close(w->udp[k].fd);
+            }
+            if (w->tcp[k].fd >= 0) {
+                event_del(&w->tcp[k].ev);
+                close(w->tcp[k].fd);
+            }
+        }
+        event_del(&w->stop_ev);
+        close(w->stop_fd);
+        event_base_free(w->base);
+        free(w->udp);
+        free(w->tcp);
+        free(w);
+    }
+    free(ctx->workers);
+    ctx->workers = NULL;
+    ctx->nworkers = 0;
+}
+
+int
+worker_quiescent(const struct worker *w, uint64_t epoch)
+{
+    uint64_t seen = atomic_load((_Atomic uint64_t *)&w->seen);
+    return seen == 0 || seen >= epoch;
+}

@@ -1,0 +1,43 @@
+/* ctx.h: the daemon's one context: the control loop, the published snapshot
+ * and the workers. The only mutable state shared across threads is the
+ * snapshot pointer and the epoch counters below. */
+#ifndef GTM_GTM_CTX_H
+#define GTM_GTM_CTX_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct event_base;
+struct event;
+struct gtm_snapshot;
+struct gtm_options;
+struct worker;
+
+struct gtm_ctx {
+    struct event_base *base; /* the control loop: signals, reload, reclamation */
+    const struct gtm_options *opt;
+    _Atomic(struct gtm_snapshot *) snap; /* what workers answer from */
+    _Atomic uint64_t epoch;              /* bumped on every publish */
+    struct worker **workers;
+    unsigned nworkers;
+    struct gtm_snapshot *retired; /* the previous snapshot, freed once no worker holds it */
+    uint64_t retired_epoch;
+    struct event *reclaim_ev;
+    struct event *sig_hup, *sig_term, *sig_int;
+    uint64_t reloads_ok, reloads_failed;
+    int exit_code;
+};
+
+/* ctx_publish: makes snap the one new queries see; the previous one is freed
+ * when every worker has passed a quiescent point. Loop thread only. */
+void ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap);
+
+/* ctx_reload: loads everything again; on any error keeps the current
+ * snapshot and returns GTM_ECONFIG after logging each error. Loop thread. */
+int ctx_reload(struct gtm_ctx *ctx);
+
+/* ctx_init_events/ctx_cleanup_events: the control loop's own timers. */
+void ctx_init_events(struct gtm_ctx *ctx);
+void ctx_cleanup_events(struct gtm_ctx *ctx);
+
+#endif

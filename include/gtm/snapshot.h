@@ -1,0 +1,138 @@
+/* snapshot.h: the immutable data the answering path reads. Built by zones/
+ * on the loop thread, published atomically, freed as one arena once every
+ * worker has moved on (see src/ctx.c). Workers never write to it. */
+#ifndef GTM_GTM_SNAPSHOT_H
+#define GTM_GTM_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gtm/compiler.h"
+#include "gtm/dname.h"
+
+struct arena;
+struct rrset;
+
+/* Glue for a delegation: an in-zone address RRset of one name server. */
+struct glue {
+    const uint8_t *owner; /* lowercase wire */
+    uint8_t owner_len;
+    const struct rrset *rrset;
+};
+
+/* One RRset, its RDATA prepared as wire bytes at load time. */
+struct rrset {
+    uint16_t type;
+    uint16_t count;      /* records */
+    uint32_t ttl;        /* the minimum TTL of its records */
+    uint32_t wire_len;   /* bytes in wire */
+    const uint8_t *wire; /* count x (RDLENGTH in network order, RDATA); names uncompressed */
+    const uint8_t *target; /* CNAME: lowercase wire of the target name, else NULL */
+    uint8_t target_len;
+    uint16_t nglue;
+    const struct glue *glue; /* NS at a zone cut: A/AAAA of in-zone name servers */
+    const struct rrset *next;
+};
+
+enum {
+    NODE_APEX = 1 << 0,
+    NODE_CUT = 1 << 1, /* NS below the apex: a delegation */
+};
+
+struct zone_node {
+    const uint8_t *name; /* lowercase wire */
+    uint8_t name_len;
+    uint8_t flags;
+    const struct rrset *rrsets; /* NULL for an empty non-terminal */
+    const struct rrset *cname;  /* shortcut into rrsets */
+    const struct rrset *ns;     /* shortcut into rrsets */
+};
+
+struct zone {
+    const uint8_t *apex; /* lowercase wire */
+    uint8_t apex_len;
+    uint8_t apex_labels;
+    bool has_cuts;
+    const char *file; /* where it came from, for messages */
+    const struct zone_node *apex_node;
+    const struct rrset *soa;     /* the SOA as an answer */
+    const struct rrset *neg_soa; /* the SOA for negative answers: TTL = min(TTL, MINIMUM) */
+    uint32_t nnodes;
+    uint32_t mask; /* table has mask + 1 slots */
+    const struct zone_node **table;
+};
+
+struct gtm_snapshot {
+    struct arena *arena;
+    uint32_t nzones;
+    uint32_t zmask; /* zone table has zmask + 1 slots */
+    const struct zone **ztable;
+    uint8_t max_apex_labels;
+    time_t loaded;
+    uint64_t generation;
+};
+
+/* snapshot_find_node: the node of a lowercase wire name inside zone z, or NULL. */
+static inline const struct zone_node *
+zone_find_node(const struct zone *z, const uint8_t *name, size_t len)
+{
+    uint32_t i = dname_hash(name, len) & z->mask;
+    for (const struct zone_node *n; (n = z->table[i]) != NULL; i = (i + 1) & z->mask)
+        if (n->name_len == len && __builtin_memcmp(n->name, name, len) == 0)
+            return n;
+    return NULL;
+}
+
+/* snapshot_find_zone: the zone whose apex is exactly this lowercase wire name, or NULL. */
+static inline const struct zone *
+snapshot_find_zone(const struct gtm_snapshot *s, const uint8_t *name, size_t len)
+{
+    uint32_t i = dname_hash(name, len) & s->zmask;
+    for (const struct zone *z; (z = s->ztable[i]) != NULL; i = (i + 1) & s->zmask)
+        if (z->apex_len == len && __builtin_memcmp(z->apex, name, len) == 0)
+            return z;
+    return NULL;
+}
+
+/* rrset_find: the RRset of a type at a node, or NULL. */
+static inline const struct rrset *
+node_find_rrset(const struct zone_node *n, uint16_t type)
+{
+    for (const struct rrset *r = n->rrsets; r; r = r->next)
+        if (r->type == type)
+            return r;
+    return NULL;
+}
+
+/* Options that shape a snapshot. */
+struct snapshot_params {
+    const char *zones_dir;   /* NULL: no static zones */
+    const char *domain;      /* parent domain of profile names (presentation form) */
+    const char *demo_zone;   /* zone text embedded for --demo, or NULL */
+    const char *demo_origin; /* its origin */
+};
+
+/* A configuration error, as "file:line: error: message". */
+struct config_errors {
+    unsigned count;
+    void (*sink)(void *arg, const char *file, unsigned line, const char *msg);
+    void *arg;
+};
+
+/* config_error: records and reports one error (line 0: no line is known). */
+void config_error(struct config_errors *errs, const char *file, unsigned line, const char *fmt,
+                  ...) GTM_PRINTF(4, 5);
+/* config_warning: reports a warning in the same format; does not count. */
+void config_warning(const char *file, unsigned line, const char *fmt, ...) GTM_PRINTF(3, 4);
+
+/* snapshot_load: parses and validates every zone into a new snapshot. Every
+ * error is reported through errs; with any error the result is NULL. Never
+ * exits. Loop thread only. Returns new; free with snapshot_free. */
+struct gtm_snapshot *snapshot_load(const struct snapshot_params *p, struct config_errors *errs);
+
+/* snapshot_free: releases a snapshot no reader can still see. NULL is a no-op. */
+void snapshot_free(struct gtm_snapshot *s);
+
+#endif

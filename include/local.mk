@@ -1,0 +1,8 @@
+noinst_HEADERS = \
+	%reldir%/gtm/compiler.h \
+	%reldir%/gtm/err.h \
+	%reldir%/gtm/log.h \
+	%reldir%/gtm/alloc.h \
+	%reldir%/gtm/dname.h \
+	%reldir%/gtm/snapshot.h \
+	%reldir%/gtm/ctx.h

@@ -1,0 +1,166 @@
+/* gtmd.c: main: options, first load, sockets, workers, the control loop. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "dns/server.h"
+#include "gtm/alloc.h"
+#include "gtm/ctx.h"
+#include "gtm/err.h"
+#include "gtm/log.h"
+#include "gtm/snapshot.h"
+#include "src/daemon.h"
+#include "zones/conf.h"
+
+enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
+
+void
+daemon_error_sink(void *arg, const char *file, unsigned line, const char *msg)
+{
+    if (arg) { /* plain: for --check-config and startup, where editors read it */
+        if (line)
+            fprintf(stderr, "%s:%u: error: %s\n", file, line, msg);
+        else
+            fprintf(stderr, "%s: error: %s\n", file, msg);
+    } else if (line) {
+        log_err("%s:%u: error: %s", file, line, msg);
+    } else {
+        log_err("%s: error: %s", file, msg);
+    }
+}
+
+struct gtm_snapshot *
+daemon_load(const struct gtm_options *o, struct config_errors *errs)
+{
+    struct snapshot_params p = {
+        .zones_dir = o->zones,
+        .domain = o->domain,
+        .demo_zone = o->demo ? demo_zone_text : NULL,
+        .demo_origin = demo_zone_origin,
+    };
+    return snapshot_load(&p, errs);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct gtm_ctx *ctx = arg;
+    (void)what;
+    if (sig == SIGHUP) {
+        log_info("reload: SIGHUP received");
+        ctx_reload(ctx);
+        return;
+    }
+    log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    event_base_loopbreak(ctx->base);
+}
+
+static void
+demo_banner(const struct gtm_options *o)
+{
+    unsigned port = o->listen[0].port;
+    const char *addr = o->listen[0].family == AF_INET ? o->listen[0].text : "127.0.0.1";
+    fprintf(stderr,
+            "\ngtmd demo: serving %s and the example zone example.com.\n"
+            "Try, in another terminal:\n"
+            "  dig @%.*s -p %u %s SOA\n"
+            "  dig @%.*s -p %u www.example.com A\n"
+            "  dig @%.*s -p %u alias.example.com A     (a CNAME chain)\n"
+            "  dig @%.*s -p %u nope.example.com A      (NXDOMAIN with SOA)\n"
+            "  dig @%.*s -p %u +tcp example.com MX\n"
+            "Stop with Ctrl-C.\n\n",
+            o->domain, (int)strcspn(addr, ":"), addr, port, o->domain, (int)strcspn(addr, ":"),
+            addr, port, (int)strcspn(addr, ":"), addr, port, (int)strcspn(addr, ":"), addr, port,
+            (int)strcspn(addr, ":"), addr, port);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct gtm_options opt;
+    struct config_errors errs = {0, daemon_error_sink, (void *)1};
+    int rc = options_load(argc, argv, &opt, &errs);
+    if (opt.help) {
+        options_usage(stdout, argv[0]);
+        options_cleanup(&opt);
+        return EXIT_OK;
+    }
+    if (opt.version) {
+        printf("gtmd %s\n", PACKAGE_VERSION);
+        options_cleanup(&opt);
+        return EXIT_OK;
+    }
+    log_set_level((enum log_level)opt.log_level);
+
+    struct gtm_snapshot *snap = rc == 0 ? daemon_load(&opt, &errs) : NULL;
+    if (opt.check_config) {
+        if (errs.count)
+            fprintf(stderr, "gtmd: %u error(s)\n", errs.count);
+        else
+            printf("gtmd: configuration OK (%u zones)\n", snap->nzones);
+        snapshot_free(snap);
+        options_cleanup(&opt);
+        return errs.count ? EXIT_CONFIG : EXIT_OK;
+    }
+    if (!snap) {
+        fprintf(stderr, "gtmd: %u configuration error(s); not starting (see --help)\n",
+                errs.count);
+        options_cleanup(&opt);
+        return EXIT_CONFIG;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    struct gtm_ctx ctx = {0};
+    ctx.opt = &opt;
+    ctx.base = event_base_new();
+    if (!ctx.base) {
+        fprintf(stderr, "gtmd: cannot create the event loop\n");
+        return EXIT_RUNTIME;
+    }
+    ctx_publish(&ctx, snap);
+    struct worker_socks *socks;
+    if (server_bind(&ctx, &socks) != 0) {
+        fprintf(stderr, "gtmd: cannot listen; see the error above\n");
+        snapshot_free(atomic_exchange(&ctx.snap, NULL));
+        event_base_free(ctx.base);
+        options_cleanup(&opt);
+        return EXIT_RUNTIME;
+    }
+    rc = server_start(&ctx, socks);
+    if (rc != 0) {
+        server_stop(&ctx);
+        snapshot_free(atomic_exchange(&ctx.snap, NULL));
+        event_base_free(ctx.base);
+        options_cleanup(&opt);
+        return EXIT_RUNTIME;
+    }
+    ctx_init_events(&ctx);
+    ctx.sig_hup = evsignal_new(ctx.base, SIGHUP, signal_cb, &ctx);
+    ctx.sig_term = evsignal_new(ctx.base, SIGTERM, signal_cb, &ctx);
+    ctx.sig_int = evsignal_new(ctx.base, SIGINT, signal_cb, &ctx);
+    event_add(ctx.sig_hup, NULL);
+    event_add(ctx.sig_term, NULL);
+    event_add(ctx.sig_int, NULL);
+
+    if (opt.demo)
+        demo_banner(&opt);
+    log_info("gtmd: ready: %u zone(s), %u worker(s)", snap->nzones, opt.workers);
+    event_base_dispatch(ctx.base);
+
+    server_stop(&ctx);
+    ctx_cleanup_events(&ctx);
+    event_free(ctx.sig_hup);
+    event_free(ctx.sig_term);
+    event_free(ctx.sig_int);
+    snapshot_free(ctx.retired);
+    snapshot_free(atomic_exchange(&ctx.snap, NULL));
+    event_base_free(ctx.base);
+    options_cleanup(&opt);
+    log_info("gtmd: stopped");
+    return EXIT_OK;
+}

@@ -1,0 +1,7 @@
+libgtm_a_SOURCES += \
+	%reldir%/build.c \
+	%reldir%/conf.c %reldir%/conf.h \
+	%reldir%/dname.c \
+	%reldir%/lookup.c %reldir%/lookup.h \
+	%reldir%/schema.c \
+	%reldir%/zonefile.c %reldir%/zonefile.h

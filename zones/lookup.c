@@ -1,0 +1,150 @@
+/* lookup.c: the answer plan for a name: zone, delegation, exact node,
+ * wildcard, CNAME chain, negative answer. Per query: a few hash probes. */
+#include "config.h"
+#include "zones/lookup.h"
+
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+enum step { STEP_OUTSIDE, STEP_DONE, STEP_CNAME };
+
+/* Label start offsets of a valid wire name; offs[nlabels] is the root. */
+static unsigned
+label_offsets(const uint8_t *name, uint8_t offs[DNAME_MAXLABELS + 1])
+{
+    unsigned n = 0, i = 0;
+    while (name[i]) {
+        offs[n++] = (uint8_t)i;
+        i += (unsigned)name[i] + 1;
+    }
+    offs[n] = (uint8_t)i;
+    return n;
+}
+
+static void
+add(struct rr_ref *sec, unsigned idx, const uint8_t *owner, size_t len, const struct rrset *rrset)
+{
+    sec[idx] = (struct rr_ref){owner, (uint8_t)len, rrset};
+}
+
+static void
+negative(struct lookup_result *r, const struct zone *z, uint8_t rcode)
+{
+    r->rcode = rcode;
+    add(r->ns, 0, z->apex, z->apex_len, z->neg_soa);
+    r->nns = 1;
+}
+
+static void
+referral(struct lookup_result *r, const struct zone_node *cut)
+{
+    add(r->ns, 0, cut->name, cut->name_len, cut->ns);
+    r->nns = 1;
+    for (uint16_t i = 0; i < cut->ns->nglue && r->nar < LOOKUP_MAX_AR; i++) {
+        const struct glue *g = &cut->ns->glue[i];
+        add(r->ar, r->nar++, g->owner, g->owner_len, g->rrset);
+    }
+}
+
+/* One name of the chain. On STEP_CNAME, *next is the target to follow. */
+static enum step
+step(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, uint16_t qtype, bool first,
+     struct lookup_result *r, const struct rrset **next)
+{
+    uint8_t offs[DNAME_MAXLABELS + 1];
+    unsigned nl = label_offsets(name, offs);
+    const struct zone *z = NULL;
+    unsigned zi = nl > s->max_apex_labels ? nl - s->max_apex_labels : 0;
+    for (; zi <= nl; zi++)
+        if ((z = snapshot_find_zone(s, name + offs[zi], len - offs[zi])) != NULL)
+            break;
+    if (!z)
+        return STEP_OUTSIDE;
+
+    /* Walk down from the apex: delegations first, then the closest encloser. */
+    const struct zone_node *node = z->apex_node;
+    bool exact = zi == 0;
+    if (!exact && !z->has_cuts) {
+        const struct zone_node *n = zone_find_node(z, name, len);
+        if (n) {
+            node = n;
+            exact = true;
+        }
+    }
+    if (!exact) {
+        unsigned i = zi;
+        while (i-- > 0) {
+            const struct zone_node *n = zone_find_node(z, name + offs[i], len - offs[i]);
+            if (!n)
+                break;
+            node = n;
+            if (n->flags & NODE_CUT) {
+                if (first)
+                    referral(r, n);
+                else
+                    r->aa = true; /* the chain so far is ours; the rest is theirs */
+                return STEP_DONE;
+            }
+            if (i == 0)
+                exact = true;
+        }
+    }
+    if (!exact) {
+        /* RFC 4592: the source of synthesis is "*." + the closest encloser. */
+        uint8_t wild[DNAME_MAXLEN];
+        const struct zone_node *w = NULL;
+        if (node->name_len + 2 <= DNAME_MAXLEN) {
+            wild[0] = 1;
+            wild[1] = '*';
+            memcpy(wild + 2, node->name, node->name_len);
+            w = zone_find_node(z, wild, node->name_len + 2u);
+        }
+        if (!w) {
+            negative(r, z, LDNS_RCODE_NXDOMAIN);
+            return STEP_DONE;
+        }
+        node = w;
+    }
+
+    const struct rrset *set = NULL;
+    if (node->cname && qtype != LDNS_RR_TYPE_CNAME) {
+        add(r->an, r->nan++, name, len, node->cname);
+        *next = node->cname;
+        return STEP_CNAME;
+    }
+    if (qtype == LDNS_RR_TYPE_ANY)
+        set = node->rrsets; /* RFC 8482: one RRset is enough */
+    else
+        set = node_find_rrset(node, qtype);
+    if (set)
+        add(r->an, r->nan++, name, len, set);
+    else
+        negative(r, z, LDNS_RCODE_NOERROR);
+    return STEP_DONE;
+}
+
+int
+zone_lookup(const struct gtm_snapshot *s, const uint8_t *qname, uint8_t qlen, uint16_t qtype,
+            struct lookup_result *r)
+{
+    r->rcode = LDNS_RCODE_NOERROR;
+    r->aa = true;
+    r->nan = r->nns = 0;
+    r->nar = 0;
+
+    const uint8_t *name = qname;
+    uint8_t len = qlen;
+    for (unsigned hops = 0;; hops++) {
+        const struct rrset *cname = NULL;
+        enum step st = step(s, name, len, qtype, hops == 0, r, &cname);
+        if (st == STEP_OUTSIDE)
+            return hops == 0 ? LOOKUP_REFUSED : LOOKUP_ANSWER;
+        if (hops == 0 && st == STEP_DONE && r->nns && r->ns[0].rrset->type == LDNS_RR_TYPE_NS)
+            r->aa = false; /* a referral */
+        if (st == STEP_DONE || hops + 1 >= LOOKUP_MAX_CNAMES || !cname->target)
+            return LOOKUP_ANSWER;
+        name = cname->target;
+        len = cname->target_len;
+    }
+}

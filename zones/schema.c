@@ -1,0 +1,30 @@
+/* schema.c: every option of gtmd, once. Defaults live here and nowhere else;
+ * man/gtmd.conf.5 is checked against this table by a unit test. */
+#include "config.h"
+#include "zones/conf.h"
+
+const struct opt_def opt_schema[OPT_ID_COUNT] = {
+    [OPT_ID_CONFIG] = {"config", 'c', OPT_STRING, false, 0, 0, NULL, "FILE",
+                       "read options from FILE (name = value lines)"},
+    [OPT_ID_LISTEN] = {"listen", 'l', OPT_ADDR, true, 0, 0, "127.0.0.1:5353 [::1]:5353",
+                       "ADDR[:PORT]", "answer DNS on UDP and TCP there; repeatable"},
+    [OPT_ID_DOMAIN] = {"domain", 0, OPT_STRING, true, 0, 0, "trafficmanager.net", "NAME",
+                       "parent domain of profile names; SOA and NS at its apex"},
+    [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
+                      "serve the static zone files DIR/*.zone"},
+    [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",
+                        "answering threads (default: number of CPUs)"},
+    [OPT_ID_TCP_TIMEOUT] = {"tcp-timeout", 0, OPT_UINT, true, 1, 3600, "10", "SECONDS",
+                            "close a TCP connection idle this long"},
+    [OPT_ID_TCP_CLIENTS] = {"tcp-clients", 0, OPT_UINT, true, 1, 65536, "256", "N",
+                            "at most N TCP connections per worker"},
+    [OPT_ID_LOG_LEVEL] = {"log-level", 0, OPT_LEVEL, true, 0, 0, "info", "LEVEL",
+                          "debug, info, warn or error"},
+    [OPT_ID_CHECK_CONFIG] = {"check-config", 0, OPT_FLAG, false, 0, 0, NULL, NULL,
+                             "validate the configuration and zones, print errors, exit 0 or 1"},
+    [OPT_ID_DEMO] = {"demo", 0, OPT_FLAG, false, 0, 0, NULL, NULL,
+                     "also serve the bundled example zone (example.com)"},
+    [OPT_ID_HELP] = {"help", 'h', OPT_FLAG, false, 0, 0, NULL, NULL, "print this help and exit"},
+    [OPT_ID_VERSION] = {"version", 'V', OPT_FLAG, false, 0, 0, NULL, NULL,
+                        "print the version and exit"},
+};

@@ -1,0 +1,207 @@
+/* zonefile.c: parse one master file record by record with ldns, so that
+ * every error carries its line, and check what makes a zone servable. */
+#include "config.h"
+#include "zones/zonefile.h"
+
+#include <string.h>
+
+#include "gtm/alloc.h"
+#include "gtm/err.h"
+
+#define ZONE_DEFAULT_TTL 3600
+
+struct rr_line {
+    ldns_rr *rr;
+    unsigned line;
+};
+
+static int
+pair_cmp(const void *a, const void *b)
+{
+    const struct rr_line *x = a, *y = b;
+    int c = ldns_dname_compare(ldns_rr_owner(x->rr), ldns_rr_owner(y->rr));
+    if (c == 0)
+        c = (ldns_rr_get_type(x->rr) > ldns_rr_get_type(y->rr)) -
+            (ldns_rr_get_type(x->rr) < ldns_rr_get_type(y->rr));
+    if (c == 0)
+        c = ldns_rr_compare(x->rr, y->rr);
+    if (c == 0)
+        c = (x->line > y->line) - (x->line < y->line);
+    return c;
+}
+
+static bool
+is_dnssec_meta(ldns_rr_type t)
+{
+    return t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3;
+}
+
+static void
+rr_name_text(const ldns_rdf *d, char *buf, size_t cap)
+{
+    char *s = ldns_rdf2str(d);
+    snprintf(buf, cap, "%s", s ? s : "?");
+    free(s);
+}
+
+/* Checks that need the whole zone: apex SOA, data outside the zone, CNAME
+ * next to other data. rrs are sorted, so one owner's records are adjacent. */
+static void
+check_zone(struct zone_src *z, const char *file, unsigned last_line, struct config_errors *errs)
+{
+    char owner[LDNS_MAX_DOMAINLEN * 4 + 8];
+    size_t n = ldns_rr_list_rr_count(z->rrs);
+    unsigned soa_count = 0;
+    bool apex_ns = false;
+
+    for (size_t i = 0; i < n; i++) {
+        ldns_rr *rr = ldns_rr_list_rr(z->rrs, i);
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
+            if (ldns_dname_compare(ldns_rr_owner(rr), z->apex) != 0) {
+                rr_name_text(ldns_rr_owner(rr), owner, sizeof owner);
+                config_error(errs, file, z->lines[i], "SOA record at %s, which is not the zone apex",
+                             owner);
+            }
+            soa_count++;
+        }
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
+            ldns_dname_compare(ldns_rr_owner(rr), z->apex) == 0)
+            apex_ns = true;
+        if (!ldns_dname_is_subdomain(ldns_rr_owner(rr), z->apex) &&
+            ldns_dname_compare(ldns_rr_owner(rr), z->apex) != 0) {
+            rr_name_text(ldns_rr_owner(rr), owner, sizeof owner);
+            config_error(errs, file, z->lines[i], "record for %s is outside the zone", owner);
+        }
+    }
+    if (soa_count > 1)
+        config_error(errs, file, last_line, "zone has %u SOA records, expected one", soa_count);
+    if (!apex_ns)
+        config_warning(file, 0, "zone has no NS records at its apex");
+
+    /* CNAME and other data (RFC 1034 3.6.2, RFC 2181 10.1). */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        unsigned cnames = 0, others = 0;
+        const ldns_rdf *o = ldns_rr_owner(ldns_rr_list_rr(z->rrs, i));
+        for (; j < n && ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(z->rrs, j)), o) == 0;
+             j++) {
+            ldns_rr_type t = ldns_rr_get_type(ldns_rr_list_rr(z->rrs, j));
+            if (t == LDNS_RR_TYPE_CNAME)
+                cnames++;
+            else if (!is_dnssec_meta(t))
+                others++;
+        }
+        if (cnames > 1 || (cnames && others)) {
+            rr_name_text(o, owner, sizeof owner);
+            config_error(errs, file, z->lines[i], "%s has a CNAME and other data", owner);
+        }
+        i = j;
+    }
+}
+
+int
+zonefile_parse(FILE *fp, const char *file, const char *origin_text, struct config_errors *errs,
+               struct zone_src *out)
+{
+    unsigned before = errs->count;
+    uint32_t ttl = ZONE_DEFAULT_TTL;
+    ldns_rdf *origin = NULL, *prev = NULL;
+    int line = 1;
+    ldns_rr *soa = NULL;
+    struct rr_line *pairs = NULL;
+    size_t npairs = 0, cap = 0;
+
+    memset(out, 0, sizeof *out);
+    out->file = strdup(file);
+    out->rrs = ldns_rr_list_new();
+    if (!out->file || !out->rrs) {
+        config_error(errs, file, 0, "out of memory");
+        goto done;
+    }
+    if (ldns_str2rdf_dname(&origin, origin_text) != LDNS_STATUS_OK) {
+        config_error(errs, file, 0, "bad origin '%s'", origin_text);
+        goto done;
+    }
+    prev = ldns_rdf_clone(origin);
+
+    while (!feof(fp)) {
+        ldns_rr *rr = NULL;
+        int start = line;
+        ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
+        switch (st) {
+        case LDNS_STATUS_OK:
+            break;
+        case LDNS_STATUS_SYNTAX_EMPTY:
+        case LDNS_STATUS_SYNTAX_TTL:
+        case LDNS_STATUS_SYNTAX_ORIGIN:
+            continue;
+        case LDNS_STATUS_SYNTAX_INCLUDE:
+            config_error(errs, file, (unsigned)line, "$INCLUDE is not supported");
+            continue;
+        default:
+            /* ldns counts the line it failed on when it has read it whole. */
+            config_error(errs, file, (unsigned)(line > start ? line : start), "%s",
+                         ldns_get_errorstr_by_id(st));
+            continue;
+        }
+        if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+            config_error(errs, file, (unsigned)line, "class other than IN");
+            ldns_rr_free(rr);
+            continue;
+        }
+        ldns_dname2canonical(ldns_rr_owner(rr));
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && !soa)
+            soa = rr;
+        if (npairs == cap) {
+            cap = cap ? cap * 2 : 64;
+            pairs = xrealloc(pairs, cap * sizeof *pairs);
+        }
+        pairs[npairs].rr = rr;
+        pairs[npairs++].line = (unsigned)line;
+    }
+    if (ferror(fp))
+        config_error(errs, file, (unsigned)line, "read error");
+    if (!soa) {
+        if (errs->count == before)
+            config_error(errs, file, 0, "no SOA record: a zone file needs one at its apex");
+        goto done;
+    }
+    out->apex = ldns_rdf_clone(ldns_rr_owner(soa));
+
+    /* Sort by owner then type and drop exact duplicates (an RRset is a set). */
+    qsort(pairs, npairs, sizeof *pairs, pair_cmp);
+    out->lines = xmalloc((npairs ? npairs : 1) * sizeof *out->lines);
+    for (size_t i = 0; i < npairs; i++) {
+        size_t k = ldns_rr_list_rr_count(out->rrs);
+        if (k && ldns_rr_compare(ldns_rr_list_rr(out->rrs, k - 1), pairs[i].rr) == 0) {
+            ldns_rr_free(pairs[i].rr);
+        } else {
+            ldns_rr_list_push_rr(out->rrs, pairs[i].rr);
+            out->lines[k] = pairs[i].line;
+        }
+        pairs[i].rr = NULL;
+    }
+    check_zone(out, file, (unsigned)line, errs);
+
+done:
+    for (size_t i = 0; i < npairs; i++)
+        ldns_rr_free(pairs[i].rr);
+    free(pairs);
+    ldns_rdf_deep_free(origin);
+    ldns_rdf_deep_free(prev);
+    if (errs->count != before) {
+        zone_src_cleanup(out);
+        return GTM_ECONFIG;
+    }
+    return 0;
+}
+
+void
+zone_src_cleanup(struct zone_src *z)
+{
+    free(z->file);
+    free(z->lines);
+    ldns_rdf_deep_free(z->apex);
+    ldns_rr_list_deep_free(z->rrs);
+    memset(z, 0, sizeof *z);
+}
