@@ -58,9 +58,9 @@ put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
 {
     const struct rrset *s = ref->rrset;
     const uint8_t *rd = s->wire;
-    uint8_t fixed[8] = {(uint8_t)(s->type >> 8), (uint8_t)s->type, 0, LDNS_RR_CLASS_IN,
-                        (uint8_t)(s->ttl >> 24), (uint8_t)(s->ttl >> 16), (uint8_t)(s->ttl >> 8),
-                        (uint8_t)s->ttl};
+    uint8_t fixed[8] = {(uint8_t)(s->type >> 8), (uint8_t)s->type,        0,
+                        LDNS_RR_CLASS_IN,        (uint8_t)(s->ttl >> 24), (uint8_t)(s->ttl >> 16),
+                        (uint8_t)(s->ttl >> 8),  (uint8_t)s->ttl};
     for (uint16_t i = 0; i < s->count; i++) {
         size_t rdlen = (size_t)(rd[0] << 8 | rd[1]);
         put_owner(w, q, ref->owner, ref->owner_len);
@@ -98,7 +98,7 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
 
     uint8_t hdr[DNS_HEADER_LEN] = {0};
     set16(hdr, q->id);
-    hdr[2] = (uint8_t)(0x80 | (q->flags1 & 0x79)); /* QR, opcode, RD copied */
+    hdr[2] = (uint8_t)(0x80 | (q->flags1 & 0x79));           /* QR, opcode, RD copied */
     hdr[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F)); /* CD copied */
     if (aa)
         hdr[2] |= 0x04;
@@ -125,9 +125,17 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
         w.limit = limit;
     }
     if (q->edns) {
-        uint8_t opt[OPT_LEN] = {0, 0, LDNS_RR_TYPE_OPT, DNS_EDNS_UDP_MAX >> 8,
-                                DNS_EDNS_UDP_MAX & 0xFF, (uint8_t)(rcode >> 4), 0,
-                                q->edns_do ? 0x80 : 0, 0, 0, 0};
+        uint8_t opt[OPT_LEN] = {0,
+                                0,
+                                LDNS_RR_TYPE_OPT,
+                                DNS_EDNS_UDP_MAX >> 8,
+                                DNS_EDNS_UDP_MAX & 0xFF,
+                                (uint8_t)(rcode >> 4),
+                                0,
+                                q->edns_do ? 0x80 : 0,
+                                0,
+                                0,
+                                0};
         put(&w, opt, sizeof opt);
         ar++;
     }

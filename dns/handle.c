@@ -4,10 +4,32 @@
 
 #include <ldns/ldns.h>
 
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
 #include "dns/answer.h"
 #include "dns/query.h"
 #include "gtm/snapshot.h"
+#include "policy/policy.h"
 #include "zones/lookup.h"
+
+/* The client for routing: the source address (ECS comes with issue 4). */
+static void
+client_from(const struct sockaddr *sa, struct policy_client *c)
+{
+    c->family = 0;
+    c->prefix = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        c->family = AF_INET;
+        c->prefix = 32;
+        memcpy(c->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        c->family = AF_INET6;
+        c->prefix = 128;
+        memcpy(c->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+    }
+}
 
 /* The largest response this request may get (RFC 1035 4.2.1, RFC 6891 6.2.5). */
 static size_t
@@ -55,8 +77,12 @@ dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_pr
     if (rcode)
         return dns_answer_build(&q, req, rcode, NULL, resp, limit);
 
+    uint64_t seed = 1;
+    struct policy_client client;
+    client_from(v->client, &client);
+    struct policy_ctx pc = {v->snap->health, v->rng ? v->rng : &seed, &client, q.qtype};
     struct lookup_result r;
-    if (zone_lookup(v->snap, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
+    if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
         return dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit);
     return dns_answer_build(&q, req, 0, &r, resp, limit);
 }

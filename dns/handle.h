@@ -10,9 +10,14 @@ struct gtm_snapshot;
 
 enum dns_proto { DNS_PROTO_UDP, DNS_PROTO_TCP };
 
-/* What a worker sees for one batch of queries. */
+struct sockaddr;
+
+/* What a worker sees: the snapshot for one batch of queries, its PRNG, and
+ * the source address of the query being answered (NULL: unknown). */
 struct dns_view {
     const struct gtm_snapshot *snap;
+    uint64_t *rng;
+    const struct sockaddr *client;
 };
 
 #define DNS_TCP_MAX 65535

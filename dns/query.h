@@ -14,24 +14,24 @@
 #define DNS_UDP_MIN      512
 
 enum dns_parse {
-    DNS_PARSE_OK,      /* a query to answer; q->rcode may hold an early error */
-    DNS_PARSE_DROP,    /* no answer at all: shorter than a header, or a response */
+    DNS_PARSE_OK,   /* a query to answer; q->rcode may hold an early error */
+    DNS_PARSE_DROP, /* no answer at all: shorter than a header, or a response */
 };
 
 struct dns_query {
     uint16_t id;
     uint8_t flags1, flags2; /* header bytes 2 and 3 as received */
     uint8_t opcode;
-    uint16_t rcode;         /* early verdict: 0, FORMERR, NOTIMP, or BADVERS (16) */
-    bool has_question;      /* the question parsed: it is echoed in the answer */
+    uint16_t rcode;    /* early verdict: 0, FORMERR, NOTIMP, or BADVERS (16) */
+    bool has_question; /* the question parsed: it is echoed in the answer */
     uint16_t qtype, qclass;
-    uint8_t qname_len;      /* wire length of the name */
-    uint16_t question_len;  /* bytes of the question section in the request */
+    uint8_t qname_len;           /* wire length of the name */
+    uint16_t question_len;       /* bytes of the question section in the request */
     uint8_t lname[DNAME_MAXLEN]; /* the name, lowercase wire */
-    bool edns;              /* a valid OPT record was present */
-    bool edns_do;           /* its DO bit */
+    bool edns;                   /* a valid OPT record was present */
+    bool edns_do;                /* its DO bit */
     uint8_t edns_version;
-    uint16_t edns_udp;      /* requester's payload size */
+    uint16_t edns_udp; /* requester's payload size */
 };
 
 /* dns_query_parse: parses the request in buf[0..len). Never reads past len.

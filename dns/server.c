@@ -9,7 +9,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -59,7 +61,7 @@ open_socket(const struct listen_addr *la, int type, bool reuseport)
     if (type == SOCK_STREAM && listen(fd, 1024) < 0)
         goto fail;
     return fd;
-fail: {
+fail : {
     int e = errno;
     close(fd);
     return -e;
@@ -163,6 +165,8 @@ server_start(struct gtm_ctx *ctx, struct worker_socks *ws)
         struct worker *w = xcalloc(1, sizeof *w);
         w->id = i;
         w->ctx = ctx;
+        if (getrandom(&w->rng, sizeof w->rng, 0) != sizeof w->rng)
+            w->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ i;
         w->tcp_idle = (struct timeval){(time_t)ctx->opt->tcp_timeout, 0};
         LIST_INIT(&w->conns);
         struct event_config *cfg = event_config_new();

@@ -23,6 +23,7 @@ struct tcp_conn {
     struct event ev; /* EV_READ or EV_WRITE, with the idle timeout */
     int fd;
     struct worker *w;
+    struct sockaddr_storage peer;
     size_t in_len;
     uint8_t *pending; /* unsent tail of an answer, when the client reads slowly */
     size_t pending_len, pending_off;
@@ -111,8 +112,8 @@ process(struct tcp_conn *c, const struct dns_view *view)
         }
         if (c->in_len - off - 2 < flen)
             break;
-        size_t len = dns_handle(view, c->in + off + 2, flen, DNS_PROTO_TCP, w->tcp_out + 2,
-                                DNS_TCP_MAX);
+        size_t len =
+            dns_handle(view, c->in + off + 2, flen, DNS_PROTO_TCP, w->tcp_out + 2, DNS_TCP_MAX);
         off += 2 + flen;
         if (len) {
             w->tcp_out[0] = (uint8_t)(len >> 8);
@@ -138,6 +139,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     struct dns_view view = worker_enter(c->w);
+    view.client = (const struct sockaddr *)&c->peer;
     int rc = 1;
     if (what & EV_WRITE) {
         rc = flush_pending(c);
@@ -170,22 +172,24 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = l->w;
     (void)what;
     for (int i = 0; i < 64; i++) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 log_rl_warn("dns: tcp accept failed: %s", strerror(errno));
             return;
         }
         if (w->tcp_conns >= w->ctx->opt->tcp_clients) {
-            log_rl_warn("dns: worker %u has %u TCP connections (tcp-clients); refusing more",
-                        w->id, w->tcp_conns);
+            log_rl_warn("dns: worker %u has %u TCP connections (tcp-clients); refusing more", w->id,
+                        w->tcp_conns);
             close(cfd);
             continue;
         }
         struct tcp_conn *c = xmalloc(sizeof *c);
         c->fd = cfd;
         c->w = w;
+        c->peer = peer;
         c->in_len = 0;
         c->pending = NULL;
         c->pending_len = c->pending_off = 0;

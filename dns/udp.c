@@ -33,15 +33,17 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
         }
         int k = 0;
         for (int i = 0; i < n; i++) {
+            view.client = (const struct sockaddr *)&w->addrs[i];
             size_t len = dns_handle(&view, w->in_buf[i], w->in_msgs[i].msg_len, DNS_PROTO_UDP,
                                     w->out_buf[k], sizeof w->out_buf[k]);
             if (!len)
                 continue;
             w->out_iov[k] = (struct iovec){w->out_buf[k], len};
-            w->out_msgs[k].msg_hdr = (struct msghdr){.msg_name = &w->addrs[i],
-                                                     .msg_namelen = w->in_msgs[i].msg_hdr.msg_namelen,
-                                                     .msg_iov = &w->out_iov[k],
-                                                     .msg_iovlen = 1};
+            w->out_msgs[k].msg_hdr =
+                (struct msghdr){.msg_name = &w->addrs[i],
+                                .msg_namelen = w->in_msgs[i].msg_hdr.msg_namelen,
+                                .msg_iov = &w->out_iov[k],
+                                .msg_iovlen = 1};
             k++;
         }
         for (int sent = 0; sent < k;) {

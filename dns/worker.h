@@ -38,6 +38,7 @@ struct worker {
     struct gtm_ctx *ctx;
     struct event_base *base;
     _Atomic uint64_t seen; /* epoch at the start of the current callback, 0 when idle */
+    uint64_t rng;          /* this worker's PRNG state */
     int stop_fd;           /* eventfd: the control loop asks us to stop */
     struct event stop_ev;
     struct udp_sock *udp;
@@ -61,7 +62,7 @@ static inline struct dns_view
 worker_enter(struct worker *w)
 {
     atomic_store(&w->seen, atomic_load(&w->ctx->epoch));
-    return (struct dns_view){atomic_load(&w->ctx->snap)};
+    return (struct dns_view){atomic_load(&w->ctx->snap), &w->rng, NULL};
 }
 
 /* worker_leave: end of a callback: no snapshot is held any more. */

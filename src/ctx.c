@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "dns/server.h"
+#include "monitor/monitor.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
@@ -35,6 +36,8 @@ reclaim_cb(evutil_socket_t fd, short what, void *arg)
 void
 ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap)
 {
+    if (ctx->monitor)
+        monitor_reconcile(ctx->monitor, snap); /* carries health over before anyone reads it */
     struct gtm_snapshot *old = atomic_exchange(&ctx->snap, snap);
     uint64_t epoch = atomic_fetch_add(&ctx->epoch, 1) + 1;
     snap->generation = epoch;
@@ -70,8 +73,8 @@ ctx_reload(struct gtm_ctx *ctx)
     }
     ctx_publish(ctx, snap);
     ctx->reloads_ok++;
-    log_info("reload: serving %u zone(s), generation %llu", snap->nzones,
-             (unsigned long long)snap->generation);
+    log_info("reload: serving %u zone(s) and %u profile(s), %u probe(s), generation %llu",
+             snap->nzones, snap->nprofiles, snap->nprobes, (unsigned long long)snap->generation);
     return 0;
 }
 

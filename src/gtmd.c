@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 
 #include "dns/server.h"
@@ -14,7 +15,9 @@
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
+#include "monitor/monitor.h"
 #include "src/daemon.h"
+#include "src/demo.h"
 #include "zones/conf.h"
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
@@ -39,6 +42,10 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
 {
     struct snapshot_params p = {
         .zones_dir = o->zones,
+        .profiles_dir = o->profiles,
+        .profiles_must_exist = o->profiles_given,
+        .demo_profile = o->demo ? demo_profile_json() : NULL,
+        .strict = o->strict,
         .domain = o->domain,
         .demo_zone = o->demo ? demo_zone_text : NULL,
         .demo_origin = demo_zone_origin,
@@ -63,20 +70,29 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 demo_banner(const struct gtm_options *o)
 {
-    unsigned port = o->listen[0].port;
-    const char *addr = o->listen[0].family == AF_INET ? o->listen[0].text : "127.0.0.1";
+    char at[80];
+    const struct listen_addr *la = &o->listen[0];
+    if (la->family == AF_INET)
+        snprintf(at, sizeof at, "@%.*s -p %u", (int)strcspn(la->text, ":"), la->text, la->port);
+    else
+        snprintf(at, sizeof at, "@::1 -p %u", la->port);
     fprintf(stderr,
-            "\ngtmd demo: serving %s and the example zone example.com.\n"
-            "Try, in another terminal:\n"
-            "  dig @%.*s -p %u %s SOA\n"
-            "  dig @%.*s -p %u www.example.com A\n"
-            "  dig @%.*s -p %u alias.example.com A     (a CNAME chain)\n"
-            "  dig @%.*s -p %u nope.example.com A      (NXDOMAIN with SOA)\n"
-            "  dig @%.*s -p %u +tcp example.com MX\n"
-            "Stop with Ctrl-C.\n\n",
-            o->domain, (int)strcspn(addr, ":"), addr, port, o->domain, (int)strcspn(addr, ":"),
-            addr, port, (int)strcspn(addr, ":"), addr, port, (int)strcspn(addr, ":"), addr, port,
-            (int)strcspn(addr, ":"), addr, port);
+            "\n"
+            "gtmd demo: app.%s is a Priority profile over two endpoints that gtmd runs itself:\n"
+            "  primary   http://%s:%d/  (priority 1)\n"
+            "  secondary http://%s:%d/  (priority 2)\n"
+            "probed every second; 3 failures in a row make an endpoint Degraded.\n"
+            "\n"
+            "Watch the answer (another terminal):\n"
+            "  watch -n 1 dig %s app.%s A +short\n"
+            "Make the primary fail, and see the answer move to %s within ~4 s:\n"
+            "  curl http://%s:%d/fail\n"
+            "Bring it back (one good probe is enough):\n"
+            "  curl http://%s:%d/recover\n"
+            "Also: dig %s www.example.com A, dig %s app.example.com A (a CNAME into the profile),\n"
+            "      dig %s %s SOA.  Stop with Ctrl-C.\n\n",
+            o->domain, DEMO_PRIMARY, DEMO_PORT, DEMO_SECONDARY, DEMO_PORT, at, o->domain,
+            DEMO_SECONDARY, DEMO_PRIMARY, DEMO_PORT, DEMO_PRIMARY, DEMO_PORT, at, at, at, o->domain);
 }
 
 int
@@ -102,19 +118,23 @@ main(int argc, char **argv)
         if (errs.count)
             fprintf(stderr, "gtmd: %u error(s)\n", errs.count);
         else
-            printf("gtmd: configuration OK (%u zones)\n", snap->nzones);
+            printf("gtmd: configuration OK (%u zones, %u profiles)\n", snap->nzones,
+                   snap->nprofiles);
         snapshot_free(snap);
         options_cleanup(&opt);
         return errs.count ? EXIT_CONFIG : EXIT_OK;
     }
     if (!snap) {
-        fprintf(stderr, "gtmd: %u configuration error(s); not starting (see --help)\n",
-                errs.count);
+        fprintf(stderr, "gtmd: %u configuration error(s); not starting (see --help)\n", errs.count);
         options_cleanup(&opt);
         return EXIT_CONFIG;
     }
 
     signal(SIGPIPE, SIG_IGN);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "gtmd: cannot initialise libcurl\n");
+        return EXIT_RUNTIME;
+    }
     struct gtm_ctx ctx = {0};
     ctx.opt = &opt;
     ctx.base = event_base_new();
@@ -122,10 +142,17 @@ main(int argc, char **argv)
         fprintf(stderr, "gtmd: cannot create the event loop\n");
         return EXIT_RUNTIME;
     }
+    if (opt.demo && !(ctx.demo = demo_start(ctx.base))) {
+        fprintf(stderr, "gtmd: cannot start the demo endpoints; see the error above\n");
+        return EXIT_RUNTIME;
+    }
+    ctx.monitor = monitor_new(ctx.base);
     ctx_publish(&ctx, snap);
     struct worker_socks *socks;
     if (server_bind(&ctx, &socks) != 0) {
         fprintf(stderr, "gtmd: cannot listen; see the error above\n");
+        monitor_free(ctx.monitor);
+        demo_free(ctx.demo);
         snapshot_free(atomic_exchange(&ctx.snap, NULL));
         event_base_free(ctx.base);
         options_cleanup(&opt);
@@ -134,6 +161,8 @@ main(int argc, char **argv)
     rc = server_start(&ctx, socks);
     if (rc != 0) {
         server_stop(&ctx);
+        monitor_free(ctx.monitor);
+        demo_free(ctx.demo);
         snapshot_free(atomic_exchange(&ctx.snap, NULL));
         event_base_free(ctx.base);
         options_cleanup(&opt);
@@ -149,10 +178,13 @@ main(int argc, char **argv)
 
     if (opt.demo)
         demo_banner(&opt);
-    log_info("gtmd: ready: %u zone(s), %u worker(s)", snap->nzones, opt.workers);
+    log_info("gtmd: ready: %u zone(s), %u profile(s), %u probe(s), %u worker(s)", snap->nzones,
+             snap->nprofiles, snap->nprobes, opt.workers);
     event_base_dispatch(ctx.base);
 
     server_stop(&ctx);
+    monitor_free(ctx.monitor);
+    demo_free(ctx.demo);
     ctx_cleanup_events(&ctx);
     event_free(ctx.sig_hup);
     event_free(ctx.sig_term);
@@ -160,6 +192,7 @@ main(int argc, char **argv)
     snapshot_free(ctx.retired);
     snapshot_free(atomic_exchange(&ctx.snap, NULL));
     event_base_free(ctx.base);
+    curl_global_cleanup();
     options_cleanup(&opt);
     log_info("gtmd: stopped");
     return EXIT_OK;

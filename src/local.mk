@@ -6,6 +6,7 @@ libgtm_a_SOURCES += \
 	%reldir%/alloc.c \
 	%reldir%/ctx.c \
 	%reldir%/daemon.h \
+	%reldir%/demo.c %reldir%/demo.h \
 	%reldir%/err.c \
 	%reldir%/log.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c

@@ -43,9 +43,10 @@ log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ gtmd[%ld]: %s: ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid(), level_names[lvl]);
+    int n = snprintf(line, sizeof line,
+                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ gtmd[%ld]: %s: ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, (long)getpid(), level_names[lvl]);
     if (n < 0)
         return;
     vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
@@ -75,9 +76,8 @@ log_rl(enum log_level lvl, long *last, const char *fmt, ...)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     long prev = __atomic_load_n(last, __ATOMIC_RELAXED);
-    if (prev == (long)ts.tv_sec ||
-        !__atomic_compare_exchange_n(last, &prev, (long)ts.tv_sec, false, __ATOMIC_RELAXED,
-                                     __ATOMIC_RELAXED))
+    if (prev == (long)ts.tv_sec || !__atomic_compare_exchange_n(last, &prev, (long)ts.tv_sec, false,
+                                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         return;
     va_list ap;
     va_start(ap, fmt);

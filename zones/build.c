@@ -15,6 +15,9 @@
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
+#include "gtm/profile.h"
+#include "zones/profile_dir.h"
+#include "zones/tm.h"
 #include "zones/zonefile.h"
 
 void
@@ -153,8 +156,38 @@ glue_build(struct arena *a, struct node_tab *t, const uint8_t *apex, size_t apex
     }
 }
 
+/* Traffic manager names: <relativeName>.<domain> answers from its profile. */
+static void
+attach_profiles(struct arena *a, struct node_tab *t, const struct zone_src *src,
+                struct profile **profiles, uint32_t n, struct config_errors *errs)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        char text[DNAME_MAXLEN * 4 + 8];
+        uint8_t wire[DNAME_MAXLEN];
+        char *apex = ldns_rdf2str(src->apex);
+        snprintf(text, sizeof text, "%s.%s", profiles[i]->relative_name, apex ? apex : ".");
+        free(apex);
+        int len = dname_from_text(text, wire);
+        if (len < 0) {
+            config_error(errs, profiles[i]->file, 0,
+                         "dnsConfig.relativeName: '%s' makes the name '%s' too long",
+                         profiles[i]->relative_name, text);
+            continue;
+        }
+        struct zone_node *node = tab_find(t, wire, (size_t)len);
+        if (node && node->rrsets) {
+            config_error(errs, profiles[i]->file, 0,
+                         "dnsConfig.relativeName: %s also has records in %s", text, src->file);
+            continue;
+        }
+        node = node_get(a, t, wire, (size_t)len);
+        node->profile = profiles[i];
+    }
+}
+
 static struct zone *
-zone_build(struct arena *a, const struct zone_src *src, struct config_errors *errs)
+zone_build(struct arena *a, const struct zone_src *src, struct profile **profiles, uint32_t nprof,
+           struct config_errors *errs)
 {
     struct zone *z = arena_alloc(a, sizeof *z);
     struct node_tab t = {xcalloc(64, sizeof(*t.slot)), 63, 0};
@@ -192,6 +225,9 @@ zone_build(struct arena *a, const struct zone_src *src, struct config_errors *er
             i = j;
         }
     }
+
+    if (profiles)
+        attach_profiles(a, &t, src, profiles, nprof, errs);
 
     /* Empty non-terminals: every name between an owner and the apex exists. */
     uint32_t owners = t.count;
@@ -363,8 +399,28 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
 {
     unsigned before = errs->count;
     struct src_list l = {0};
-    struct gtm_snapshot *s = NULL;
+    struct gtm_snapshot *s = xcalloc(1, sizeof *s);
     time_t now = time(NULL);
+    s->arena = arena_new();
+    s->loaded = now;
+
+    /* Profiles first: their names go into the --domain zone. */
+    if (p->profiles_dir)
+        profile_load_dir(s->arena, p->profiles_dir, p->profiles_must_exist, p->strict, errs,
+                         &s->profiles, &s->nprofiles);
+    if (p->demo_profile) {
+        struct profile *demo = NULL;
+        if (profile_parse(s->arena, "<demo>/demo.json", p->demo_profile, strlen(p->demo_profile),
+                          p->strict, errs, &demo) == 0) {
+            struct profile **v = arena_alloc(s->arena, (s->nprofiles + 1) * sizeof *v);
+            if (s->nprofiles)
+                memcpy(v, s->profiles, s->nprofiles * sizeof *v);
+            v[s->nprofiles++] = demo;
+            s->profiles = v;
+        }
+    }
+    if (errs->count == before)
+        profile_link(s->profiles, s->nprofiles, errs);
 
     if (p->demo_zone) {
         FILE *fp = fmemopen((void *)p->demo_zone, strlen(p->demo_zone), "r");
@@ -404,18 +460,20 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     if (errs->count != before)
         goto out;
 
-    s = xcalloc(1, sizeof *s);
-    s->arena = arena_new();
-    s->loaded = now;
     uint32_t size = 8;
     while (size < l.n * 2)
         size *= 2;
     const struct zone **ztable = arena_alloc(s->arena, size * sizeof *ztable);
     s->zmask = size - 1;
     for (size_t i = 0; i < l.n; i++) {
-        const struct zone *z = zone_build(s->arena, &l.v[i], errs);
+        bool is_domain = dlen > 0 && ldns_rdf_size(l.v[i].apex) == (size_t)dlen &&
+                         memcmp(ldns_rdf_data(l.v[i].apex), domain, (size_t)dlen) == 0;
+        const struct zone *z = zone_build(s->arena, &l.v[i], is_domain ? s->profiles : NULL,
+                                          is_domain ? s->nprofiles : 0, errs);
         if (!z)
             continue;
+        if (is_domain)
+            s->domain = z;
         uint32_t k = dname_hash(z->apex, z->apex_len) & s->zmask;
         while (ztable[k])
             k = (k + 1) & s->zmask;
@@ -425,11 +483,12 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
             s->max_apex_labels = z->apex_labels;
     }
     s->ztable = ztable;
+    tm_prepare(s);
+out:
     if (errs->count != before) {
         snapshot_free(s);
         s = NULL;
     }
-out:
     for (size_t i = 0; i < l.n; i++)
         zone_src_cleanup(&l.v[i]);
     free(l.v);

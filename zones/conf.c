@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -178,8 +179,8 @@ listen_addr_parse(const char *text, struct listen_addr *out)
     return 0;
 }
 
-GTM_PRINTF(3, 4) static void
-where_error(struct config_errors *errs, const struct raw *r, const char *fmt, ...)
+GTM_PRINTF(3, 4)
+static void where_error(struct config_errors *errs, const struct raw *r, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -236,6 +237,20 @@ apply(const struct raw_set *s, struct gtm_options *o, struct config_errors *errs
                 o->domain = xstrdup(text);
             else if (id == OPT_ID_ZONES)
                 o->zones = xstrdup(text);
+            else if (id == OPT_ID_PROFILES)
+                o->profiles = xstrdup(text);
+            else if (id == OPT_ID_STATE_DIR)
+                o->state_dir = xstrdup(text);
+            break;
+        case OPT_BOOL:
+            if (!strcmp(text, "") || !strcasecmp(text, "yes") || !strcasecmp(text, "true") ||
+                !strcmp(text, "1") || !strcasecmp(text, "on"))
+                o->strict = true;
+            else if (!strcasecmp(text, "no") || !strcasecmp(text, "false") ||
+                     !strcmp(text, "0") || !strcasecmp(text, "off"))
+                o->strict = false;
+            else
+                where_error(errs, r, "%s: expected yes or no, got '%s'", d->name, text);
             break;
         case OPT_FLAG:
             if (id == OPT_ID_CHECK_CONFIG)
@@ -282,11 +297,12 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
     out->log_level = LOG_LEVEL_INFO;
     for (int i = 0; i < OPT_ID_COUNT; i++) {
         const struct opt_def *d = &opt_schema[i];
-        longopts[i] = (struct option){d->name, d->type == OPT_FLAG ? no_argument : required_argument,
-                                      NULL, 1000 + i};
+        bool noarg = d->type == OPT_FLAG || d->type == OPT_BOOL;
+        longopts[i] =
+            (struct option){d->name, noarg ? no_argument : required_argument, NULL, 1000 + i};
         if (d->short_name) {
             shortopts[sp++] = d->short_name;
-            if (d->type != OPT_FLAG)
+            if (!noarg)
                 shortopts[sp++] = ':';
         }
     }
@@ -335,6 +351,12 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
         file.nlisten = 0;
     }
     apply(&cli, out, errs);
+    out->profiles_given = out->profiles != NULL;
+    if (!out->profiles) {
+        size_t n = strlen(out->state_dir) + sizeof "/profiles";
+        out->profiles = xmalloc(n);
+        snprintf(out->profiles, n, "%s/profiles", out->state_dir);
+    }
     if (!out->workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         out->workers = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
@@ -351,13 +373,16 @@ options_cleanup(struct gtm_options *o)
     free(o->listen);
     free(o->domain);
     free(o->zones);
+    free(o->profiles);
+    free(o->state_dir);
     memset(o, 0, sizeof *o);
 }
 
 void
 options_usage(FILE *fp, const char *prog)
 {
-    fprintf(fp, "Usage: %s [options]\n\ngtmd: authoritative DNS server and global traffic manager.\n\n",
+    fprintf(fp,
+            "Usage: %s [options]\n\ngtmd: authoritative DNS server and global traffic manager.\n\n",
             prog);
     for (int i = 0; i < OPT_ID_COUNT; i++) {
         const struct opt_def *d = &opt_schema[i];

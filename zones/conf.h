@@ -14,6 +14,7 @@ enum opt_type {
     OPT_LEVEL,  /* a log level name */
     OPT_ADDR,   /* ADDR[:PORT], repeatable */
     OPT_FLAG,   /* no value; command line only */
+    OPT_BOOL,   /* a switch: no value on the command line, yes/no in the file */
 };
 
 /* One option: the single source of names, defaults, ranges and help text. */
@@ -32,7 +33,10 @@ enum opt_id {
     OPT_ID_CONFIG,
     OPT_ID_LISTEN,
     OPT_ID_DOMAIN,
+    OPT_ID_PROFILES,
     OPT_ID_ZONES,
+    OPT_ID_STATE_DIR,
+    OPT_ID_STRICT,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -62,7 +66,11 @@ struct gtm_options {
     size_t nlisten;
     bool listen_default; /* listen not given: the loopback defaults */
     char *domain;
+    char *profiles;      /* never NULL after options_load: <state-dir>/profiles by default */
+    bool profiles_given; /* named explicitly: it must exist */
     char *zones;
+    char *state_dir;
+    bool strict;
     unsigned workers;
     unsigned tcp_timeout;
     unsigned tcp_clients;

@@ -4,4 +4,5 @@ libgtm_a_SOURCES += \
 	%reldir%/dname.c \
 	%reldir%/lookup.c %reldir%/lookup.h \
 	%reldir%/schema.c \
+	%reldir%/tm.c %reldir%/tm.h \
 	%reldir%/zonefile.c %reldir%/zonefile.h

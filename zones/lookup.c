@@ -7,6 +7,8 @@
 
 #include <ldns/ldns.h>
 
+#include "policy/policy.h"
+
 enum step { STEP_OUTSIDE, STEP_DONE, STEP_CNAME };
 
 /* Label start offsets of a valid wire name; offs[nlabels] is the root. */
@@ -47,10 +49,40 @@ referral(struct lookup_result *r, const struct zone_node *cut)
     }
 }
 
+/* A traffic manager name: the profile picks endpoints, whose prepared
+ * RRsets answer when their type fits the query (reference §1.3). */
+static enum step
+profile_step(const struct zone *z, const struct profile *p, const struct policy_ctx *pc,
+             const uint8_t *name, uint8_t len, uint16_t qtype, struct lookup_result *r,
+             const struct rrset **next)
+{
+    struct policy_pick pick;
+    int rc = policy_choose(p, pc, &pick);
+    if (rc != POLICY_OK) {
+        negative(r, z, rc == POLICY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
+        return STEP_DONE;
+    }
+    unsigned before = r->nan;
+    for (unsigned i = 0; i < pick.n && r->nan < LOOKUP_MAX_AN; i++) {
+        const struct rrset *set = pick.ep[i]->rrset;
+        if (set->type == qtype || qtype == LDNS_RR_TYPE_ANY) {
+            add(r->an, r->nan++, name, len, set);
+        } else if (set->type == LDNS_RR_TYPE_CNAME &&
+                   (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA)) {
+            add(r->an, r->nan++, name, len, set);
+            *next = set;
+            return STEP_CNAME;
+        }
+    }
+    if (r->nan == before)
+        negative(r, z, LDNS_RCODE_NOERROR); /* NODATA: no record of this type */
+    return STEP_DONE;
+}
+
 /* One name of the chain. On STEP_CNAME, *next is the target to follow. */
 static enum step
-step(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, uint16_t qtype, bool first,
-     struct lookup_result *r, const struct rrset **next)
+step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
+     uint16_t qtype, bool first, struct lookup_result *r, const struct rrset **next)
 {
     uint8_t offs[DNAME_MAXLABELS + 1];
     unsigned nl = label_offsets(name, offs);
@@ -107,6 +139,8 @@ step(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, uint16_t qt
         node = w;
     }
 
+    if (node->profile)
+        return profile_step(z, node->profile, pc, name, len, qtype, r, next);
     const struct rrset *set = NULL;
     if (node->cname && qtype != LDNS_RR_TYPE_CNAME) {
         add(r->an, r->nan++, name, len, node->cname);
@@ -125,8 +159,8 @@ step(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, uint16_t qt
 }
 
 int
-zone_lookup(const struct gtm_snapshot *s, const uint8_t *qname, uint8_t qlen, uint16_t qtype,
-            struct lookup_result *r)
+zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
+            uint8_t qlen, uint16_t qtype, struct lookup_result *r)
 {
     r->rcode = LDNS_RCODE_NOERROR;
     r->aa = true;
@@ -137,7 +171,7 @@ zone_lookup(const struct gtm_snapshot *s, const uint8_t *qname, uint8_t qlen, ui
     uint8_t len = qlen;
     for (unsigned hops = 0;; hops++) {
         const struct rrset *cname = NULL;
-        enum step st = step(s, name, len, qtype, hops == 0, r, &cname);
+        enum step st = step(s, pc, name, len, qtype, hops == 0, r, &cname);
         if (st == STEP_OUTSIDE)
             return hops == 0 ? LOOKUP_REFUSED : LOOKUP_ANSWER;
         if (hops == 0 && st == STEP_DONE && r->nns && r->ns[0].rrset->type == LDNS_RR_TYPE_NS)

@@ -7,8 +7,10 @@
 
 #include "gtm/snapshot.h"
 
+struct policy_ctx;
+
 #define LOOKUP_MAX_CNAMES 8
-#define LOOKUP_MAX_AN     (LOOKUP_MAX_CNAMES + 2)
+#define LOOKUP_MAX_AN     (LOOKUP_MAX_CNAMES + 12) /* a chain, then MultiValue's 10 */
 #define LOOKUP_MAX_AR     64
 
 /* One RRset to put in a section, under this owner (lowercase wire). */
@@ -35,9 +37,10 @@ struct lookup_result {
 
 /* zone_lookup: what to answer for (qname, qtype). qname is lowercase wire of
  * qlen bytes, valid for as long as r is used (answers may point into it).
- * Follows CNAMEs inside our zones, synthesises wildcards, stops at zone cuts.
- * Fills r; returns enum lookup_status. Any thread. */
-int zone_lookup(const struct gtm_snapshot *s, const uint8_t *qname, uint8_t qlen, uint16_t qtype,
-                struct lookup_result *r);
+ * Follows CNAMEs inside our zones, synthesises wildcards, stops at zone cuts,
+ * and runs the profile of a traffic manager name through pc (its health
+ * table, PRNG and client). Fills r; returns enum lookup_status. Any thread. */
+int zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
+                uint8_t qlen, uint16_t qtype, struct lookup_result *r);
 
 #endif

@@ -10,6 +10,13 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                        "ADDR[:PORT]", "answer DNS on UDP and TCP there; repeatable"},
     [OPT_ID_DOMAIN] = {"domain", 0, OPT_STRING, true, 0, 0, "trafficmanager.net", "NAME",
                        "parent domain of profile names; SOA and NS at its apex"},
+    [OPT_ID_PROFILES] = {"profiles", 'p', OPT_STRING, true, 0, 0, NULL, "DIR",
+                         "Azure Traffic Manager profiles, one JSON file each (default: "
+                         "STATE-DIR/profiles)"},
+    [OPT_ID_STATE_DIR] = {"state-dir", 0, OPT_STRING, true, 0, 0, ".", "DIR",
+                          "where gtmd keeps its state (profiles/ by default)"},
+    [OPT_ID_STRICT] = {"strict", 0, OPT_BOOL, true, 0, 0, NULL, NULL,
+                       "reject profile values that Azure Traffic Manager rejects"},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone"},
     [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",

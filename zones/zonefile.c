@@ -59,8 +59,8 @@ check_zone(struct zone_src *z, const char *file, unsigned last_line, struct conf
         if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
             if (ldns_dname_compare(ldns_rr_owner(rr), z->apex) != 0) {
                 rr_name_text(ldns_rr_owner(rr), owner, sizeof owner);
-                config_error(errs, file, z->lines[i], "SOA record at %s, which is not the zone apex",
-                             owner);
+                config_error(errs, file, z->lines[i],
+                             "SOA record at %s, which is not the zone apex", owner);
             }
             soa_count++;
         }
@@ -136,16 +136,15 @@ zonefile_parse(FILE *fp, const char *file, const char *origin_text, struct confi
         case LDNS_STATUS_SYNTAX_ORIGIN:
             continue;
         case LDNS_STATUS_SYNTAX_INCLUDE:
-            config_error(errs, file, (unsigned)line, "$INCLUDE is not supported");
+            config_error(errs, file, (unsigned)start, "$INCLUDE is not supported");
             continue;
         default:
-            /* ldns counts the line it failed on when it has read it whole. */
-            config_error(errs, file, (unsigned)(line > start ? line : start), "%s",
-                         ldns_get_errorstr_by_id(st));
+            /* The record's first line: ldns has counted past its end. */
+            config_error(errs, file, (unsigned)start, "%s", ldns_get_errorstr_by_id(st));
             continue;
         }
         if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-            config_error(errs, file, (unsigned)line, "class other than IN");
+            config_error(errs, file, (unsigned)start, "class other than IN");
             ldns_rr_free(rr);
             continue;
         }
@@ -157,7 +156,7 @@ zonefile_parse(FILE *fp, const char *file, const char *origin_text, struct confi
             pairs = xrealloc(pairs, cap * sizeof *pairs);
         }
         pairs[npairs].rr = rr;
-        pairs[npairs++].line = (unsigned)line;
+        pairs[npairs++].line = (unsigned)start;
     }
     if (ferror(fp))
         config_error(errs, file, (unsigned)line, "read error");

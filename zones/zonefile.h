@@ -10,10 +10,11 @@
 
 /* A parsed zone, before it is built into a snapshot. */
 struct zone_src {
-    char *file;        /* for messages */
-    ldns_rdf *apex;    /* the SOA owner */
-    ldns_rr_list *rrs; /* every record, SOA included, sorted by owner and type, duplicates removed */
-    unsigned *lines;   /* the line of each record in rrs */
+    char *file;     /* for messages */
+    ldns_rdf *apex; /* the SOA owner */
+    ldns_rr_list
+        *rrs;        /* every record, SOA included, sorted by owner and type, duplicates removed */
+    unsigned *lines; /* the line of each record in rrs */
 };
 
 /* zonefile_parse: reads a zone from fp. origin is the default origin (a

@@ -12,12 +12,16 @@ struct event;
 struct gtm_snapshot;
 struct gtm_options;
 struct worker;
+struct monitor;
+struct demo;
 
 struct gtm_ctx {
     struct event_base *base; /* the control loop: signals, reload, reclamation */
     const struct gtm_options *opt;
     _Atomic(struct gtm_snapshot *) snap; /* what workers answer from */
     _Atomic uint64_t epoch;              /* bumped on every publish */
+    struct monitor *monitor; /* probes; writes the published snapshot's health slots */
+    struct demo *demo;       /* --demo endpoints */
     struct worker **workers;
     unsigned nworkers;
     struct gtm_snapshot *retired; /* the previous snapshot, freed once no worker holds it */

@@ -6,13 +6,13 @@
 
 enum {
     GTM_EOK = 0,
-    GTM_EINVAL = -EINVAL,   /* bad input (configuration, arguments) */
-    GTM_ENOMEM = -ENOMEM,   /* out of memory */
-    GTM_EIO = -EIO,         /* file or socket error */
-    GTM_ERANGE = -ERANGE,   /* value out of range */
-    GTM_EEXIST = -EEXIST,   /* duplicate */
-    GTM_ENOENT = -ENOENT,   /* not found */
-    GTM_ECONFIG = -1000,    /* configuration has errors (details already reported) */
+    GTM_EINVAL = -EINVAL, /* bad input (configuration, arguments) */
+    GTM_ENOMEM = -ENOMEM, /* out of memory */
+    GTM_EIO = -EIO,       /* file or socket error */
+    GTM_ERANGE = -ERANGE, /* value out of range */
+    GTM_EEXIST = -EEXIST, /* duplicate */
+    GTM_ENOENT = -ENOENT, /* not found */
+    GTM_ECONFIG = -1000,  /* configuration has errors (details already reported) */
 };
 
 /* gtm_strerror: a static description of a GTM_E* code or negative errno. */

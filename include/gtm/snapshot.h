@@ -14,6 +14,9 @@
 
 struct arena;
 struct rrset;
+struct profile;
+struct probe_spec;
+struct health_slot;
 
 /* Glue for a delegation: an in-zone address RRset of one name server. */
 struct glue {
@@ -25,10 +28,10 @@ struct glue {
 /* One RRset, its RDATA prepared as wire bytes at load time. */
 struct rrset {
     uint16_t type;
-    uint16_t count;      /* records */
-    uint32_t ttl;        /* the minimum TTL of its records */
-    uint32_t wire_len;   /* bytes in wire */
-    const uint8_t *wire; /* count x (RDLENGTH in network order, RDATA); names uncompressed */
+    uint16_t count;        /* records */
+    uint32_t ttl;          /* the minimum TTL of its records */
+    uint32_t wire_len;     /* bytes in wire */
+    const uint8_t *wire;   /* count x (RDLENGTH in network order, RDATA); names uncompressed */
     const uint8_t *target; /* CNAME: lowercase wire of the target name, else NULL */
     uint8_t target_len;
     uint16_t nglue;
@@ -45,6 +48,7 @@ struct zone_node {
     const uint8_t *name; /* lowercase wire */
     uint8_t name_len;
     uint8_t flags;
+    const struct profile *profile; /* a traffic manager name: the answer comes from it */
     const struct rrset *rrsets; /* NULL for an empty non-terminal */
     const struct rrset *cname;  /* shortcut into rrsets */
     const struct rrset *ns;     /* shortcut into rrsets */
@@ -66,6 +70,12 @@ struct zone {
 
 struct gtm_snapshot {
     struct arena *arena;
+    struct profile **profiles; /* sorted by name */
+    uint32_t nprofiles;
+    const struct zone *domain; /* the --domain zone, where profile names live */
+    struct probe_spec *probes; /* one per distinct probe */
+    struct health_slot *health; /* nprobes slots, written by the monitor only */
+    uint32_t nprobes;
     uint32_t nzones;
     uint32_t zmask; /* zone table has zmask + 1 slots */
     const struct zone **ztable;
@@ -109,6 +119,10 @@ node_find_rrset(const struct zone_node *n, uint16_t type)
 /* Options that shape a snapshot. */
 struct snapshot_params {
     const char *zones_dir;   /* NULL: no static zones */
+    const char *profiles_dir; /* NULL: no profiles */
+    bool profiles_must_exist; /* the directory was named explicitly */
+    const char *demo_profile; /* profile JSON embedded for --demo, or NULL */
+    bool strict;             /* reject what Azure rejects */
     const char *domain;      /* parent domain of profile names (presentation form) */
     const char *demo_zone;   /* zone text embedded for --demo, or NULL */
     const char *demo_origin; /* its origin */
@@ -122,8 +136,8 @@ struct config_errors {
 };
 
 /* config_error: records and reports one error (line 0: no line is known). */
-void config_error(struct config_errors *errs, const char *file, unsigned line, const char *fmt,
-                  ...) GTM_PRINTF(4, 5);
+void config_error(struct config_errors *errs, const char *file, unsigned line, const char *fmt, ...)
+    GTM_PRINTF(4, 5);
 /* config_warning: reports a warning in the same format; does not count. */
 void config_warning(const char *file, unsigned line, const char *fmt, ...) GTM_PRINTF(3, 4);
 

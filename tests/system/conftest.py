@@ -193,6 +193,17 @@ def frame(wire):
 
 def make_query(name, rdtype="A", rdclass="IN", rd=None, cd=False, qid=None, **kw):
     q = dns.message.make_query(name, rdtype, rdclass, **kw)
+    version = kw.get("use_edns")
+    if isinstance(version, int) and not isinstance(version, bool) and version > 0:
+        # dnspython 2.3's make_query loses the EDNS version (want_dnssec
+        # rebuilds the OPT); set it again explicitly.
+        q.use_edns(
+            version,
+            ednsflags=q.ednsflags & 0xFFFF,
+            payload=q.payload,
+            options=q.options,
+        )
+        assert q.edns == version
     if qid is not None:
         q.id = qid
     if rd is not None:
@@ -563,7 +574,7 @@ def pytest_runtest_makereport(item, call):
     if not rep.failed:
         return
     for value in getattr(item, "funcargs", {}).values():
-        if isinstance(value, GtmdFactory):
+        if isinstance(value, GtmdFactory) and value.instances:
             rep.sections.append(("gtmd logs", value.logs()))
         elif isinstance(value, Gtmd):
             rep.sections.append(("gtmd log (pid %s)" % value.proc.pid, value.log))

@@ -239,7 +239,8 @@ def test_config_file_hyphen_and_multiple_listen(gtmd_factory):
         "tcp-timeout = 1\n" % port2
     )
     g = gtmd_factory.start(
-        zones=STANDARD_ZONES, config=config, listen=False, domain=None, pass_zones=False
+        zones=STANDARD_ZONES, config=config, listen=False, domain=None, pass_zones=False,
+        ready_domain="tm.test",
     )
     assert texts(g.query("www.example.com", "A")) == ["192.0.2.2"]
     assert texts(g.query("www.example.com", "A", port=port2)) == ["192.0.2.2"]
@@ -288,13 +289,23 @@ def test_short_options(gtmd_factory):
     g = gtmd_factory.start(
         zones=None, listen=False, domain=None, workers=None,
         extra=["-l", "127.0.0.1:%d" % port, "-z", str(zdir), "-c", str(conf)],
-        port=port,
+        port=port, ready_domain="tm.test",
     )
     assert texts(g.query("www.example.com", "A")) == ["192.0.2.2"]
 
 
 def test_ready_log_line(srv):
     srv.wait_log(r"gtmd: ready")
+
+
+def test_log_level_error_is_quiet(gtmd_factory):
+    g = gtmd_factory.start(zones=STANDARD_ZONES, log_level="error")
+    for name in ("www.example.com", "nope.example.com", "www.example.org"):
+        g.query(name, "A")
+    g.query("x", "A", use_edns=1)
+    assert g.stop() == 0
+    noisy = [l for l in g.log.splitlines() if re.search(r"\b(debug|info)\b", l, re.I)]
+    assert not noisy, "info/debug lines at --log-level error:\n%s" % "\n".join(noisy)
 
 
 # --------------------------------------------------------------------------

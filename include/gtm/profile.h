@@ -1,0 +1,138 @@
+/* profile.h: an Azure Traffic Manager profile, validated, as the answering
+ * path and the monitor use it. Built by zones/profile.c from the JSON of a
+ * Microsoft.Network/trafficManagerProfiles resource (ARM shape or the
+ * flattened `az ... profile show` shape); lives in the snapshot arena and is
+ * immutable once published (but for the RoundRobin cursor). */
+#ifndef GTM_GTM_PROFILE_H
+#define GTM_GTM_PROFILE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gtm/compiler.h"
+#include "gtm/dname.h"
+
+struct arena;
+struct config_errors;
+struct rrset;
+
+enum routing_method {
+    ROUTE_PRIORITY,
+    ROUTE_WEIGHTED,
+    ROUTE_PERFORMANCE,
+    ROUTE_GEOGRAPHIC,
+    ROUTE_MULTIVALUE,
+    ROUTE_SUBNET,
+    ROUTE_ROUNDROBIN,
+};
+
+enum probe_proto { PROBE_HTTP, PROBE_HTTPS, PROBE_TCP };
+
+enum endpoint_kind { EP_AZURE, EP_EXTERNAL, EP_NESTED };
+
+enum target_kind {
+    TARGET_NONE, /* nested endpoints: the child profile answers */
+    TARGET_IPV4, /* answers A */
+    TARGET_IPV6, /* answers AAAA */
+    TARGET_NAME, /* answers CNAME */
+};
+
+/* What the monitor shows for an endpoint (REST EndpointMonitorStatus). */
+enum ep_status {
+    EPS_CHECKING, /* CheckingEndpoint: no verdict yet; counts as up */
+    EPS_ONLINE,
+    EPS_DEGRADED,
+    EPS_DISABLED,    /* endpointStatus Disabled */
+    EPS_INACTIVE,    /* the profile is Disabled */
+    EPS_STOPPED,     /* nested child Disabled or Inactive */
+    EPS_UNMONITORED, /* alwaysServe: never probed, always up */
+};
+
+#define PROFILE_MAX_HEADERS   8
+#define PROFILE_MAX_RANGES    8
+#define PROFILE_MAX_ENDPOINTS 200
+#define HEALTH_NONE           UINT32_MAX
+
+struct header_kv {
+    const char *name, *value;
+};
+
+struct status_range {
+    uint16_t min, max;
+};
+
+struct monitor_config {
+    enum probe_proto protocol;  /* default HTTP */
+    uint16_t port;              /* default 80 (HTTP), 443 (HTTPS); TCP needs one */
+    const char *path;           /* default "/"; NULL for TCP */
+    uint32_t interval_s;        /* default 30 */
+    uint32_t timeout_s;         /* default 10 */
+    int tolerated;              /* toleratedNumberOfFailures, or -1 when absent */
+    uint8_t nranges, nheaders;
+    struct status_range ranges[PROFILE_MAX_RANGES]; /* default one range 200-200 */
+    struct header_kv headers[PROFILE_MAX_HEADERS];
+};
+
+struct subnet_range {
+    uint8_t family; /* AF_INET or AF_INET6 */
+    uint8_t first[16], last[16];
+};
+
+struct endpoint {
+    const char *name;
+    enum endpoint_kind kind;
+    const char *target;    /* as written; NULL for nested endpoints */
+    enum target_kind tkind;
+    uint8_t addr[16];      /* TARGET_IPV4 (4 bytes) / TARGET_IPV6 */
+    const uint8_t *target_wire; /* TARGET_NAME: lowercase wire */
+    uint8_t target_wire_len;
+    bool enabled;          /* endpointStatus */
+    bool always_serve;     /* alwaysServe: Enabled */
+    uint16_t priority;     /* 1..1000 (default: position in the list, 1-based) */
+    uint16_t weight;       /* 1..1000 (default 1) */
+    const char *location;  /* endpointLocation, normalised: lowercase, no spaces; or NULL */
+    const char *const *geo; /* geoMapping codes (uppercase); ngeo entries */
+    uint16_t ngeo;
+    uint16_t nsubnets;
+    const struct subnet_range *subnets;
+    const char *child;     /* nested: the child profile's name (last segment of targetResourceId) */
+    uint32_t min_child, min_child_v4, min_child_v6; /* nested minimums (default 1, 0, 0) */
+    uint8_t nheaders;
+    struct header_kv headers[PROFILE_MAX_HEADERS]; /* endpoint custom headers */
+    /* Filled in when the snapshot is built: */
+    uint32_t health_idx;        /* slot in the health table, HEALTH_NONE when not probed */
+    const struct rrset *rrset;  /* the prepared answer: A, AAAA or CNAME with the profile TTL */
+    const struct profile *child_profile; /* nested */
+};
+
+struct profile {
+    const char *name;          /* the resource name */
+    const char *file;          /* where it was read from, for messages */
+    const char *relative_name; /* dnsConfig.relativeName (lowercase) */
+    uint32_t ttl;              /* dnsConfig.ttl, default 300 */
+    bool enabled;              /* profileStatus */
+    enum routing_method method;
+    uint32_t max_return;       /* MultiValue, default 2 */
+    struct monitor_config mon;
+    uint32_t nendpoints;
+    struct endpoint *endpoints;
+    const char *json;          /* the document as read (for the API: unknown fields kept) */
+    _Atomic uint32_t rr_next;  /* RoundRobin cursor: the only field written after publish */
+};
+
+/* profile_parse: one profile document (text[0..len), from file) into a
+ * profile allocated in arena a. Every problem is reported through errs as
+ * "file: error: <json.path>: message" (syntax errors with line:column);
+ * with strict, values Azure rejects are errors, otherwise warnings where a
+ * lab can use them (e.g. intervalInSeconds 1). Returns 0 and *out, or
+ * GTM_ECONFIG. Loop thread only. */
+int profile_parse(struct arena *a, const char *file, const char *text, size_t len, bool strict,
+                  struct config_errors *errs, struct profile **out);
+
+/* profile_method_name: "Priority", "Weighted", ... */
+const char *profile_method_name(enum routing_method m);
+/* ep_status_name: "CheckingEndpoint", "Online", ... (Azure's spelling) */
+const char *ep_status_name(enum ep_status s);
+
+#endif

@@ -1,0 +1,5 @@
+libgtm_a_SOURCES += \
+	%reldir%/curlev.c %reldir%/curlev.h \
+	%reldir%/health.c \
+	%reldir%/monitor.c %reldir%/monitor.h \
+	%reldir%/probe.c %reldir%/probe.h

@@ -1,0 +1,339 @@
+/* monitor.c: runs every probe of the current snapshot on its own schedule
+ * and publishes each state change into the snapshot's health slots.
+ *
+ * Each probe has an EV_PERSIST timer: the first run comes at a random
+ * offset within the interval (so probes spread), later runs at the previous
+ * scheduled time + interval (libevent reschedules persistent timers from
+ * when they were due, not from when they ran), so probes never bunch up.
+ * A run still in flight at its next tick has used its whole timeout
+ * (timeout <= interval) and counts as a timeout, unless the loop fell behind
+ * and it has not: then the tick is skipped. Loop thread only. */
+#include "config.h"
+#include "monitor/monitor.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "gtm/alloc.h"
+#include "gtm/health.h"
+#include "gtm/log.h"
+#include "gtm/profile.h"
+#include "gtm/snapshot.h"
+#include "monitor/curlev.h"
+#include "monitor/probe.h"
+
+#define MIN_INTERVAL_MS 100 /* a guard against a zero interval, not a default */
+#define TICK_SLACK_MS   10  /* timer jitter tolerated when deciding a run is overdue */
+
+struct mprobe {
+    struct monitor *m;
+    char *key;   /* copied from the snapshot */
+    char *label; /* copied from the snapshot */
+    uint32_t idx;
+    uint32_t interval_ms;
+    uint8_t fall;
+    bool ready;     /* x holds a usable easy handle */
+    bool in_flight; /* x.easy is in the multi */
+    bool first;     /* the tick due is the first (random offset) one */
+    int64_t started_ms;
+    struct health_fsm fsm;
+    struct probe_info info;
+    char setup_err[96];
+    struct event tick;
+    struct probe_xfer x;
+};
+
+struct monitor {
+    struct event_base *base;
+    struct curlev *cev;
+    struct mprobe **probes; /* indexed like the last reconciled snapshot's probes */
+    uint32_t nprobes;
+    struct health_slot *health; /* that snapshot's slots */
+    uint64_t rng;
+};
+
+/* The loop's clock (wall time, cached per loop turn), in milliseconds. */
+static int64_t
+now_ms(const struct monitor *m)
+{
+    struct timeval tv;
+    if (event_base_gettimeofday_cached(m->base, &tv) != 0)
+        gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* splitmix64: only spreads first runs, needs no quality beyond that. */
+static uint64_t
+rng_next(struct monitor *m)
+{
+    uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static struct timeval
+ms_to_tv(uint32_t ms)
+{
+    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+}
+
+/* One result: the state machine, the info, the slot and the log. */
+static void
+record(struct mprobe *p, bool ok, const char *text, uint32_t rtt_us)
+{
+    struct monitor *m = p->m;
+    uint8_t old = p->fsm.state;
+    bool changed = health_step(&p->fsm, p->fall, ok);
+    int64_t now = now_ms(m);
+
+    p->info.state = p->fsm.state;
+    p->info.fails = p->fsm.fails;
+    p->info.last_probe_ms = now;
+    if (ok) {
+        p->info.probes_ok++;
+        p->info.last_rtt_us = rtt_us;
+    } else {
+        p->info.probes_failed++;
+    }
+    snprintf(p->info.last_result, sizeof p->info.last_result, "%s", text);
+    log_debug("monitor: %s: %s: %s", p->label, ok ? "up" : "down", text);
+    if (!changed)
+        return;
+    p->info.last_change_ms = now;
+    atomic_store_explicit(&m->health[p->idx].status, p->fsm.state, memory_order_release);
+    if (ok)
+        log_info("monitor: endpoint %s %s -> %s: %s", p->label, ep_status_name((enum ep_status)old),
+                 ep_status_name((enum ep_status)p->fsm.state), text);
+    else
+        log_info("monitor: endpoint %s %s -> %s after %u failures: %s", p->label,
+                 ep_status_name((enum ep_status)old), ep_status_name((enum ep_status)p->fsm.state),
+                 (unsigned)p->fsm.fails, text);
+}
+
+/* curlev_done_fn: a run finished (its handle is out of the multi). */
+static void
+on_done(CURL *easy, CURLcode result, void *arg)
+{
+    struct mprobe *p = probe_xfer_owner(easy);
+    (void)arg;
+    GTM_ASSERT(p && p->in_flight && p->x.easy == easy);
+    p->in_flight = false;
+    char text[sizeof p->info.last_result];
+    uint32_t rtt_us = 0;
+    bool ok = probe_verdict(&p->x, result, text, sizeof text, &rtt_us);
+    record(p, ok, text, rtt_us);
+}
+
+static void
+start_run(struct mprobe *p)
+{
+    if (!p->ready) {
+        record(p, false, p->setup_err, 0);
+        return;
+    }
+    const char *why = NULL;
+    probe_xfer_reset(&p->x);
+    if (curlev_add(p->m->cev, p->x.easy, &why) != 0) {
+        char text[sizeof p->info.last_result];
+        snprintf(text, sizeof text, "cannot start: %s", why);
+        record(p, false, text, 0);
+        return;
+    }
+    p->in_flight = true;
+    p->started_ms = now_ms(p->m);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct mprobe *p = arg;
+    (void)fd;
+    (void)what;
+    GTM_ASSERT(p && p->m);
+    if (p->first) {
+        /* from now on every interval, counted from this (scheduled) run */
+        struct timeval iv = ms_to_tv(p->interval_ms);
+        p->first = false;
+        event_add(&p->tick, &iv);
+    }
+    if (p->in_flight) {
+        int64_t elapsed = now_ms(p->m) - p->started_ms;
+        if (elapsed + TICK_SLACK_MS < (int64_t)p->x.timeout_ms) {
+            log_debug("monitor: %s: previous probe still running after %lld ms, round skipped",
+                      p->label, (long long)elapsed);
+            return;
+        }
+        /* its time is up: curl's own timer just has not fired yet */
+        curlev_remove(p->m->cev, p->x.easy);
+        p->in_flight = false;
+        char text[sizeof p->info.last_result];
+        snprintf(text, sizeof text, "timeout after %u ms", (unsigned)p->x.timeout_ms);
+        record(p, false, text, 0);
+    }
+    start_run(p);
+}
+
+static struct mprobe *
+probe_new(struct monitor *m, const struct probe_spec *spec, uint32_t idx)
+{
+    struct mprobe *p = xcalloc(1, sizeof *p);
+    p->m = m;
+    p->key = xstrdup(spec->key ? spec->key : "");
+    p->label = xstrdup(spec->label ? spec->label : p->key);
+    p->idx = idx;
+    p->interval_ms = spec->interval_ms < MIN_INTERVAL_MS ? MIN_INTERVAL_MS : spec->interval_ms;
+    p->fall = spec->fall;
+    p->fsm.state = EPS_CHECKING;
+    p->info.state = EPS_CHECKING;
+    if (probe_xfer_init(&p->x, spec, p, p->setup_err, sizeof p->setup_err) == 0) {
+        p->ready = true;
+    } else {
+        log_err("monitor: %s: cannot set up the probe: %s", p->label, p->setup_err);
+    }
+    event_assign(&p->tick, m->base, -1, EV_PERSIST, on_tick, p);
+    struct timeval first = ms_to_tv((uint32_t)(rng_next(m) % p->interval_ms));
+    p->first = true;
+    event_add(&p->tick, &first);
+    return p;
+}
+
+static void
+probe_free(struct mprobe *p)
+{
+    if (!p)
+        return;
+    if (p->in_flight)
+        curlev_remove(p->m->cev, p->x.easy);
+    event_del(&p->tick);
+    probe_xfer_cleanup(&p->x);
+    free(p->key);
+    free(p->label);
+    free(p);
+}
+
+static uint64_t
+key_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+struct monitor *
+monitor_new(struct event_base *base)
+{
+    struct monitor *m = xcalloc(1, sizeof *m);
+    m->base = base;
+    m->cev = curlev_new(base, on_done, m);
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid() ^
+               (uint64_t)(uintptr_t)m;
+    }
+    m->rng = seed;
+    curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (v && !(v->features & CURL_VERSION_ASYNCHDNS))
+        log_warn("monitor: libcurl %s resolves names synchronously: probes of host names may "
+                 "stall the loop",
+                 v->version);
+    return m;
+}
+
+void
+monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
+{
+    uint32_t n = snap ? snap->nprobes : 0;
+    struct mprobe **next = n ? xcalloc(n, sizeof *next) : NULL;
+
+    /* index the current probes by key */
+    size_t cap = 1;
+    while (cap < (size_t)m->nprobes * 2)
+        cap <<= 1;
+    uint32_t *table = xcalloc(cap, sizeof *table); /* probe index + 1; 0 = empty */
+    for (uint32_t j = 0; j < m->nprobes; j++) {
+        size_t i = key_hash(m->probes[j]->key) & (cap - 1);
+        while (table[i])
+            i = (i + 1) & (cap - 1);
+        table[i] = j + 1;
+    }
+
+    uint32_t kept = 0, added = 0, removed;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct probe_spec *spec = &snap->probes[k];
+        const char *key = spec->key ? spec->key : "";
+        struct mprobe *p = NULL;
+        for (size_t i = key_hash(key) & (cap - 1); m->nprobes && table[i];
+             i = (i + 1) & (cap - 1)) {
+            uint32_t j = table[i] - 1;
+            if (m->probes[j] && strcmp(m->probes[j]->key, key) == 0) {
+                p = m->probes[j];
+                m->probes[j] = NULL; /* taken */
+                break;
+            }
+        }
+        if (p) {
+            p->idx = k;
+            if (spec->label && strcmp(spec->label, p->label) != 0) {
+                free(p->label);
+                p->label = xstrdup(spec->label);
+            }
+            kept++;
+        } else {
+            p = probe_new(m, spec, k);
+            added++;
+        }
+        next[k] = p;
+        atomic_store_explicit(&snap->health[k].status, p->fsm.state, memory_order_release);
+    }
+    free(table);
+
+    removed = 0;
+    for (uint32_t j = 0; j < m->nprobes; j++) {
+        if (m->probes[j]) {
+            probe_free(m->probes[j]);
+            removed++;
+        }
+    }
+    free(m->probes);
+    m->probes = next;
+    m->nprobes = n;
+    m->health = snap ? snap->health : NULL;
+    log_debug("monitor: %u probes (%u kept, %u new, %u stopped)", (unsigned)n, (unsigned)kept,
+              (unsigned)added, (unsigned)removed);
+}
+
+const struct probe_info *
+monitor_info(const struct monitor *m, uint32_t idx)
+{
+    if (!m || idx >= m->nprobes)
+        return NULL;
+    return &m->probes[idx]->info;
+}
+
+void
+monitor_free(struct monitor *m)
+{
+    if (!m)
+        return;
+    for (uint32_t j = 0; j < m->nprobes; j++)
+        probe_free(m->probes[j]);
+    free(m->probes);
+    curlev_free(m->cev);
+    free(m);
+}

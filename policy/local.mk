@@ -1,0 +1,2 @@
+libgtm_a_SOURCES += \
+	%reldir%/policy.c %reldir%/policy.h

@@ -1,0 +1,160 @@
+/* fuzz_dns_query.c: any bytes through dns_handle, over UDP and TCP, against
+ * a fixed snapshot; abort() when an answer breaks an invariant:
+ * the ID is echoed, QR is set, the length is within the limit, the question
+ * is the one asked, and ldns_wire2pkt parses it back. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "dns/handle.h"
+#include "dns/query.h"
+#include "gtm/snapshot.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Names the seeds ask for: a wildcard, a CNAME chain (and a loop), a
+ * delegation with glue, an empty non-terminal and a TXT RRset too big for
+ * UDP; the --domain apex is synthesised. */
+static const char zone_text[] = "$ORIGIN example.com.\n"
+                                "$TTL 3600\n"
+                                "@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+                                "@ NS ns1\n"
+                                "@ NS ns2\n"
+                                "@ A 192.0.2.10\n"
+                                "@ AAAA 2001:db8::10\n"
+                                "@ MX 10 mail\n"
+                                "@ TXT \"v=spf1 -all\"\n"
+                                "ns1 A 192.0.2.1\n"
+                                "ns2 A 192.0.2.2\n"
+                                "www A 192.0.2.20\n"
+                                "www AAAA 2001:db8::20\n"
+                                "mail A 192.0.2.25\n"
+                                "ftp CNAME www\n"
+                                "alias CNAME ftp\n"
+                                "loop1 CNAME loop2\n"
+                                "loop2 CNAME loop1\n"
+                                "out CNAME www.example.org.\n"
+                                "*.wild A 192.0.2.50\n"
+                                "*.wild TXT \"matched by *.wild\"\n"
+                                "*.cn.wild CNAME alias\n"
+                                "sub NS ns1.sub\n"
+                                "sub NS ns.elsewhere.net.\n"
+                                "ns1.sub A 192.0.2.53\n"
+                                "ns1.sub AAAA 2001:db8::53\n"
+                                "host.deep.ent A 192.0.2.60\n"
+                                "_sip._tcp SRV 10 60 5060 www\n";
+
+/* big TXT: BIG_N strings of BIG_LEN bytes, more than 1232 bytes in all. */
+#define BIG_N   7
+#define BIG_LEN 220
+
+static struct dns_view view;
+
+static void
+fail(const char *what, size_t size)
+{
+    fprintf(stderr, "fuzz_dns_query: invariant broken: %s (input %zu bytes)\n", what, size);
+    abort();
+}
+
+static void
+init(void)
+{
+    static char text[sizeof zone_text + BIG_N * (BIG_LEN + 16)];
+    size_t at = (size_t)snprintf(text, sizeof text, "%s", zone_text);
+    for (int i = 0; i < BIG_N; i++) {
+        at += (size_t)snprintf(text + at, sizeof text - at, "big TXT \"%d", i);
+        memset(text + at, 'a', BIG_LEN - 1);
+        at += BIG_LEN - 1;
+        at += (size_t)snprintf(text + at, sizeof text - at, "\"\n");
+    }
+    struct config_errors errs = {0, NULL, NULL};
+    struct snapshot_params p = {
+        .domain = "tm.example.net", .demo_zone = text, .demo_origin = "example.com."};
+    view.snap = snapshot_load(&p, &errs);
+    if (!view.snap) {
+        fprintf(stderr, "fuzz_dns_query: the fixed zone does not load (%u errors)\n", errs.count);
+        abort();
+    }
+}
+
+static void
+check(const uint8_t *data, size_t size, enum dns_proto proto)
+{
+    static uint8_t resp[DNS_TCP_MAX];
+    size_t cap = proto == DNS_PROTO_UDP ? DNS_EDNS_UDP_MAX : DNS_TCP_MAX;
+    size_t len = dns_handle(&view, data, size, proto, resp, cap);
+
+    struct dns_query q;
+    int parsed = dns_query_parse(data, size, &q);
+    if (len == 0) {
+        /* Silence only for what must not be answered. */
+        if (parsed != DNS_PARSE_DROP)
+            fail("no answer to a query", size);
+        return;
+    }
+    if (parsed == DNS_PARSE_DROP)
+        fail("an answer to a response or a runt", size);
+    if (len < DNS_HEADER_LEN)
+        fail("answer shorter than a header", size);
+    if (resp[0] != data[0] || resp[1] != data[1])
+        fail("ID not echoed", size);
+    if (!(resp[2] & 0x80))
+        fail("QR not set", size);
+    if ((resp[2] & 0x79) != (data[2] & 0x79))
+        fail("opcode or RD not copied", size);
+    if ((resp[3] & 0x10) != (data[3] & 0x10))
+        fail("CD not copied", size);
+
+    size_t limit = DNS_TCP_MAX;
+    if (proto == DNS_PROTO_UDP) {
+        limit = DNS_UDP_MIN;
+        if (q.edns && q.edns_udp > DNS_UDP_MIN)
+            limit = q.edns_udp < DNS_EDNS_UDP_MAX ? q.edns_udp : DNS_EDNS_UDP_MAX;
+        if (limit > DNS_EDNS_UDP_MAX)
+            fail("limit computation", size);
+    } else if (resp[2] & 0x02) {
+        fail("TC over TCP", size);
+    }
+    if (len > limit)
+        fail("answer longer than the limit", size);
+
+    /* The question is echoed as it was sent (case included), or not at all. */
+    unsigned qd = (unsigned)(resp[4] << 8 | resp[5]);
+    if (qd != (q.has_question ? 1u : 0u))
+        fail("QDCOUNT", size);
+    if (q.has_question && (len < (size_t)DNS_HEADER_LEN + q.question_len ||
+                           memcmp(resp + DNS_HEADER_LEN, data + DNS_HEADER_LEN, q.question_len)))
+        fail("question not echoed", size);
+
+    ldns_pkt *pkt = NULL;
+    if (ldns_wire2pkt(&pkt, resp, len) != LDNS_STATUS_OK)
+        fail("ldns_wire2pkt rejects the answer", size);
+    if (q.rcode && (ldns_pkt_get_rcode(pkt) != (q.rcode & 0x0F) || ldns_pkt_ancount(pkt) != 0))
+        fail("early rcode", size);
+    if (q.edns != ldns_pkt_edns(pkt))
+        fail("OPT not echoed", size);
+    ldns_pkt_free(pkt);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!view.snap)
+        init();
+    /* An exact-size copy: the sanitizers see any read past the end. */
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy)
+        return 0;
+    if (size)
+        memcpy(copy, data, size);
+    check(copy, size, DNS_PROTO_UDP);
+    check(copy, size, DNS_PROTO_TCP);
+    free(copy);
+    return 0;
+}

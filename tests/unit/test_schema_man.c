@@ -1,0 +1,150 @@
+/* test_schema_man.c: the OPTIONS of man/gtmd.conf.5 are exactly the
+ * options of the schema that the config file accepts. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "zones/conf.h"
+
+#define MAX_NAMES 64
+
+static char *names[MAX_NAMES];
+static unsigned nnames;
+
+/* Reads every ".TP" line followed by ".B name" of the manual page. */
+static int
+setup(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("GTM_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/man/gtmd.conf.5", srcdir && *srcdir ? srcdir : ".");
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        print_error("cannot open %s (set GTM_SRCDIR to the source tree)\n", path);
+        return -1;
+    }
+    char line[1024];
+    bool after_tp = false;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (after_tp && strncmp(line, ".B ", 3) == 0 && nnames < MAX_NAMES)
+            names[nnames++] = strdup(line + 3);
+        after_tp = strcmp(line, ".TP") == 0;
+    }
+    fclose(fp);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < nnames; i++)
+        free(names[i]);
+    return 0;
+}
+
+static bool
+in_man(const char *name)
+{
+    for (unsigned i = 0; i < nnames; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Each list of names below is empty when all is well; a non-empty one
+ * shows up as such in the TAP output. */
+
+static void
+test_schema_in_man(void **state)
+{
+    (void)state;
+    char missing[1024] = "";
+    for (int i = 0; i < OPT_ID_COUNT; i++)
+        if (opt_schema[i].in_file && !in_man(opt_schema[i].name)) {
+            size_t at = strlen(missing);
+            snprintf(missing + at, sizeof missing - at, "%s ", opt_schema[i].name);
+        }
+    /* Options the config file accepts but man/gtmd.conf.5 does not document. */
+    assert_string_equal(missing, "");
+}
+
+static void
+test_man_in_schema(void **state)
+{
+    (void)state;
+    assert_true(nnames > 0);
+    char unknown[1024] = "", cli_only[1024] = "";
+    for (unsigned i = 0; i < nnames; i++) {
+        int id = -1;
+        for (int k = 0; k < OPT_ID_COUNT; k++)
+            if (strcmp(opt_schema[k].name, names[i]) == 0)
+                id = k;
+        char *list = id < 0 ? unknown : !opt_schema[id].in_file ? cli_only : NULL;
+        if (list) {
+            size_t at = strlen(list);
+            snprintf(list + at, 1024 - at, "%s ", names[i]);
+        }
+    }
+    /* Documented in man/gtmd.conf.5 but not in the schema. */
+    assert_string_equal(unknown, "");
+    /* Documented as file options but command line only in the schema. */
+    assert_string_equal(cli_only, "");
+}
+
+static void
+test_man_no_duplicates(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < nnames; i++)
+        for (unsigned k = i + 1; k < nnames; k++)
+            if (strcmp(names[i], names[k]) == 0)
+                fail_msg("man/gtmd.conf.5 documents '%s' twice", names[i]);
+}
+
+static void
+test_schema_sane(void **state)
+{
+    (void)state;
+    for (int i = 0; i < OPT_ID_COUNT; i++) {
+        const struct opt_def *d = &opt_schema[i];
+        assert_non_null(d->name);
+        assert_non_null(d->doc);
+        /* Flags are for the command line only; switches (flags and booleans)
+         * take no value there, anything else names its value in --help. */
+        if (d->type == OPT_FLAG)
+            assert_false(d->in_file);
+        if (d->type != OPT_FLAG && d->type != OPT_BOOL)
+            assert_non_null(d->arg);
+        if (d->type == OPT_UINT)
+            assert_true(d->min <= d->max);
+        for (int k = i + 1; k < OPT_ID_COUNT; k++) {
+            assert_string_not_equal(d->name, opt_schema[k].name);
+            if (d->short_name)
+                assert_int_not_equal(d->short_name, opt_schema[k].short_name);
+        }
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_schema_in_man),
+        cmocka_unit_test(test_man_in_schema),
+        cmocka_unit_test(test_man_no_duplicates),
+        cmocka_unit_test(test_schema_sane),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,120 @@
+/* profile_dir.c: every *.json of a profiles directory, in name order. */
+#include "config.h"
+#include "zones/profile_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gtm/alloc.h"
+#include "gtm/err.h"
+#include "gtm/snapshot.h"
+
+static int
+name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* read_profile_file: the whole file into a new buffer (free it); NULL after
+ * reporting a problem. */
+static char *
+read_profile_file(const char *path, size_t *len, struct config_errors *errs)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        config_error(errs, path, 0, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) != 0) {
+        config_error(errs, path, 0, "cannot stat: %s", strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        config_error(errs, path, 0, "not a regular file");
+    } else if (st.st_size > PROFILE_FILE_MAX) {
+        config_error(errs, path, 0, "larger than %d bytes (1 MiB)", PROFILE_FILE_MAX);
+    } else {
+        /* Read up to one byte more than the limit: the file may grow meanwhile. */
+        buf = xmalloc(PROFILE_FILE_MAX + 1);
+        size_t got = 0;
+        while (got <= PROFILE_FILE_MAX) {
+            ssize_t r = read(fd, buf + got, PROFILE_FILE_MAX + 1 - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                config_error(errs, path, 0, "read error: %s", strerror(errno));
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            if (r == 0)
+                break;
+            got += (size_t)r;
+        }
+        if (buf && got > PROFILE_FILE_MAX) {
+            config_error(errs, path, 0, "larger than %d bytes (1 MiB)", PROFILE_FILE_MAX);
+            free(buf);
+            buf = NULL;
+        }
+        *len = got;
+    }
+    close(fd);
+    return buf;
+}
+
+int
+profile_load_dir(struct arena *a, const char *dir, bool must_exist, bool strict,
+                 struct config_errors *errs, struct profile ***out, uint32_t *n)
+{
+    unsigned before = errs->count;
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT && !must_exist)
+            return 0;
+        config_error(errs, dir, 0, "cannot open profiles directory: %s", strerror(errno));
+        return GTM_ECONFIG;
+    }
+    char **names = NULL;
+    size_t count = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            names = xrealloc(names, cap * sizeof *names);
+        }
+        names[count++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, count, sizeof *names, name_cmp);
+
+    struct profile **v = arena_alloc(a, (count ? count : 1) * sizeof *v);
+    uint32_t got = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t plen = strlen(dir) + 1 + strlen(names[i]) + 1;
+        char *path = arena_alloc(a, plen);
+        snprintf(path, plen, "%s/%s", dir, names[i]);
+        free(names[i]);
+        size_t len = 0;
+        char *text = read_profile_file(path, &len, errs);
+        if (!text)
+            continue;
+        struct profile *p;
+        if (profile_parse(a, path, text, len, strict, errs, &p) == 0)
+            v[got++] = p;
+        free(text);
+    }
+    free(names);
+    *out = v;
+    *n = got;
+    return errs->count != before ? GTM_ECONFIG : 0;
+}
