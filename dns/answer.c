@@ -108,10 +108,12 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
         put(&w, req + DNS_HEADER_LEN, q->question_len);
     size_t after_question = w.pos;
 
+    /* OPT goes last: 11 bytes, plus the ECS option echoed (RFC 7871 7.2.1). */
+    size_t ecs_alen = q->ecs ? ((size_t)q->ecs_source + 7) / 8 : 0;
+    size_t opt_len = q->edns ? OPT_LEN + (q->ecs ? 8 + ecs_alen : 0) : 0;
     unsigned an = 0, ns = 0, ar = 0;
     if (r) {
-        /* Leave room for the OPT record, which always goes last. */
-        w.limit = limit - (q->edns ? OPT_LEN : 0);
+        w.limit = limit - opt_len;
         an = put_section(&w, q, r->an, r->nan);
         ns = put_section(&w, q, r->ns, r->nns);
         ar = put_section(&w, q, r->ar, r->nar);
@@ -136,7 +138,23 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
                                 0,
                                 0,
                                 0};
-        put(&w, opt, sizeof opt);
+        if (q->ecs) {
+            uint8_t scope = r ? r->ecs_scope : 0;
+            uint8_t ecs[8] = {0,
+                              8,
+                              0,
+                              (uint8_t)(4 + ecs_alen),
+                              0,
+                              q->ecs_family,
+                              q->ecs_source,
+                              scope};
+            opt[10] = (uint8_t)(sizeof ecs + ecs_alen);
+            put(&w, opt, sizeof opt);
+            put(&w, ecs, sizeof ecs);
+            put(&w, q->ecs_addr, ecs_alen);
+        } else {
+            put(&w, opt, sizeof opt);
+        }
         ar++;
     }
     set16(out + 6, an);

@@ -14,13 +14,18 @@
 #include "policy/policy.h"
 #include "zones/lookup.h"
 
-/* The client for routing: the source address (ECS comes with issue 4). */
+/* The client for routing: the ECS subnet when the query has one with a
+ * non-zero source prefix (RFC 7871 7.1.2), else the source address. */
 static void
-client_from(const struct sockaddr *sa, struct policy_client *c)
+client_from(const struct dns_query *q, const struct sockaddr *sa, struct policy_client *c)
 {
     c->family = 0;
     c->prefix = 0;
-    if (sa && sa->sa_family == AF_INET) {
+    if (q->ecs && q->ecs_source > 0) {
+        c->family = q->ecs_family == 1 ? AF_INET : AF_INET6;
+        c->prefix = q->ecs_source;
+        memcpy(c->addr, q->ecs_addr, sizeof c->addr);
+    } else if (sa && sa->sa_family == AF_INET) {
         c->family = AF_INET;
         c->prefix = 32;
         memcpy(c->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
@@ -79,8 +84,9 @@ dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_pr
 
     uint64_t seed = 1;
     struct policy_client client;
-    client_from(v->client, &client);
-    struct policy_ctx pc = {v->snap->health, v->rng ? v->rng : &seed, &client, q.qtype};
+    client_from(&q, v->client, &client);
+    struct policy_ctx pc = {v->snap->health, v->rng ? v->rng : &seed, &client,
+                            q.qtype,          v->snap->latency,        v->snap->geo};
     struct lookup_result r;
     if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
         return dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit);

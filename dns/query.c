@@ -53,6 +53,32 @@ skip_name(const uint8_t *p, size_t avail)
     return 0;
 }
 
+#define EDNS_OPT_ECS 8
+
+/* EDNS Client Subnet (RFC 7871 6): family 1 or 2, a source prefix within
+ * the family, exactly ceil(source/8) address bytes with nothing set past the
+ * prefix, and SCOPE 0 in a query. Anything else is FORMERR. */
+static bool
+parse_ecs(const uint8_t *o, uint16_t len, struct dns_query *q)
+{
+    if (q->ecs || len < 4)
+        return false;
+    uint16_t family = rd16(o);
+    uint8_t source = o[2], scope = o[3];
+    unsigned max = family == 1 ? 32 : family == 2 ? 128 : 0;
+    size_t alen = ((size_t)source + 7) / 8;
+    if (!max || source > max || scope != 0 || len - 4u != alen)
+        return false;
+    if (alen && (source % 8) && (o[4 + alen - 1] & (0xFF >> (source % 8))))
+        return false;
+    memset(q->ecs_addr, 0, sizeof q->ecs_addr);
+    memcpy(q->ecs_addr, o + 4, alen);
+    q->ecs = true;
+    q->ecs_family = (uint8_t)family;
+    q->ecs_source = source;
+    return true;
+}
+
 /* The one additional record: must be an OPT owned by the root. */
 static bool
 parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
@@ -66,13 +92,15 @@ parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
         return false;
     if (avail - n - 10 < rdlen)
         return false;
-    /* Options: walk them for framing; none changes the answer yet. */
+    /* Options: ECS is used, every other one is skipped (RFC 6891 6.1.2). */
     const uint8_t *o = p + n + 10;
     for (size_t k = 0; k < rdlen;) {
         if (rdlen - k < 4)
             return false;
-        uint16_t olen = rd16(o + k + 2);
+        uint16_t code = rd16(o + k), olen = rd16(o + k + 2);
         if (rdlen - k - 4 < olen)
+            return false;
+        if (code == EDNS_OPT_ECS && !parse_ecs(o + k + 4, olen, q))
             return false;
         k += 4u + olen;
     }
@@ -93,6 +121,7 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
     q->edns_do = false;
     q->edns_version = 0;
     q->edns_udp = 0;
+    q->ecs = false;
     if (len < DNS_HEADER_LEN || (buf[2] & 0x80))
         return DNS_PARSE_DROP; /* too short to answer, or a response: never answer those */
     q->id = rd16(buf);

@@ -5,4 +5,8 @@ noinst_HEADERS = \
 	%reldir%/gtm/alloc.h \
 	%reldir%/gtm/dname.h \
 	%reldir%/gtm/snapshot.h \
-	%reldir%/gtm/ctx.h
+	%reldir%/gtm/ctx.h \
+	%reldir%/gtm/health.h \
+	%reldir%/gtm/nettable.h \
+	%reldir%/gtm/profile.h \
+	%reldir%/gtm/rand.h

@@ -105,6 +105,7 @@ record(struct mprobe *p, bool ok, const char *text, uint32_t rtt_us)
     if (ok) {
         p->info.probes_ok++;
         p->info.last_rtt_us = rtt_us;
+        atomic_store_explicit(&m->health[p->idx].rtt_us, rtt_us, memory_order_relaxed);
     } else {
         p->info.probes_failed++;
     }
@@ -300,6 +301,7 @@ monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
         }
         next[k] = p;
         atomic_store_explicit(&snap->health[k].status, p->fsm.state, memory_order_release);
+        atomic_store_explicit(&snap->health[k].rtt_us, p->info.last_rtt_us, memory_order_relaxed);
     }
     free(table);
 

@@ -1,2 +1,7 @@
 libgtm_a_SOURCES += \
-	%reldir%/policy.c %reldir%/policy.h
+	%reldir%/client.c \
+	%reldir%/geo.c \
+	%reldir%/methods.h \
+	%reldir%/policy.h \
+	%reldir%/select.c \
+	%reldir%/simple.c

@@ -8,9 +8,11 @@
 #include <stdint.h>
 
 #include "gtm/health.h"
+#include "gtm/nettable.h"
 #include "gtm/profile.h"
 
 #define POLICY_MAX_PICK 10 /* MultiValue's largest maxReturn */
+#define POLICY_NEST_MAX 10 /* nesting levels (Azure's limit) */
 
 /* The client as routing sees it: the ECS subnet if given, else the source. */
 struct policy_client {
@@ -23,7 +25,9 @@ struct policy_ctx {
     const struct health_slot *health; /* the snapshot's table */
     uint64_t *rng;                    /* the worker's PRNG state */
     const struct policy_client *client;
-    uint16_t qtype; /* MultiValue answers A from IPv4 and AAAA from IPv6 endpoints */
+    uint16_t qtype;                  /* MultiValue: A from IPv4, AAAA from IPv6 endpoints */
+    const struct net_table *latency; /* Performance (--latency-table), or NULL */
+    const struct net_table *geo;     /* Geographic (--geo-table), or NULL */
 };
 
 enum policy_rc {
@@ -40,11 +44,25 @@ struct policy_pick {
 };
 
 /* policy_choose: runs p's routing method (nested endpoints run their child
- * profile, at most 10 levels). Returns enum policy_rc. */
+ * profile, at most POLICY_NEST_MAX levels). Returns enum policy_rc. */
 int policy_choose(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out);
 
-/* endpoint_status: the monitor status of an endpoint as Azure reports it. */
+/* endpoint_status: an endpoint's monitor status as Azure reports it; for a
+ * nested endpoint, aggregated from its child (reference §1.4). */
 enum ep_status endpoint_status(const struct profile *p, const struct endpoint *e,
                                const struct health_slot *health);
+
+/* Profile monitor status (REST ProfileMonitorStatus). */
+enum profile_status { PS_CHECKING, PS_ONLINE, PS_DEGRADED, PS_DISABLED, PS_INACTIVE };
+
+/* profile_status: derived from the endpoints as Azure does (reference §1.4). */
+enum profile_status profile_status(const struct profile *p, const struct health_slot *health);
+
+/* profile_status_name: "CheckingEndpoints", "Online", "Degraded", "Disabled", "Inactive". */
+const char *profile_status_name(enum profile_status s);
+
+/* geo_group: the Azure regional grouping (GEO-EU, GEO-NA...) of an ISO
+ * country code, or NULL when unknown. */
+const char *geo_group(const char *country);
 
 #endif

@@ -46,6 +46,8 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .profiles_must_exist = o->profiles_given,
         .demo_profile = o->demo ? demo_profile_json() : NULL,
         .strict = o->strict,
+        .latency_table = o->latency_table,
+        .geo_table = o->geo_table,
         .domain = o->domain,
         .demo_zone = o->demo ? demo_zone_text : NULL,
         .demo_origin = demo_zone_origin,

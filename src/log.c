@@ -35,7 +35,7 @@ log_enabled(enum log_level lvl)
     return lvl >= min_level;
 }
 
-static void
+GTM_PRINTF(2, 0) static void
 log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
     char line[1024];

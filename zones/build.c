@@ -15,6 +15,7 @@
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
+#include "gtm/nettable.h"
 #include "gtm/profile.h"
 #include "zones/profile_dir.h"
 #include "zones/tm.h"
@@ -421,6 +422,10 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     }
     if (errs->count == before)
         profile_link(s->profiles, s->nprofiles, errs);
+    if (p->latency_table)
+        s->latency = net_table_load(s->arena, p->latency_table, NET_TABLE_LATENCY, errs);
+    if (p->geo_table)
+        s->geo = net_table_load(s->arena, p->geo_table, NET_TABLE_GEO, errs);
 
     if (p->demo_zone) {
         FILE *fp = fmemopen((void *)p->demo_zone, strlen(p->demo_zone), "r");

@@ -241,6 +241,10 @@ apply(const struct raw_set *s, struct gtm_options *o, struct config_errors *errs
                 o->profiles = xstrdup(text);
             else if (id == OPT_ID_STATE_DIR)
                 o->state_dir = xstrdup(text);
+            else if (id == OPT_ID_LATENCY_TABLE)
+                o->latency_table = xstrdup(text);
+            else if (id == OPT_ID_GEO_TABLE)
+                o->geo_table = xstrdup(text);
             break;
         case OPT_BOOL:
             if (!strcmp(text, "") || !strcasecmp(text, "yes") || !strcasecmp(text, "true") ||
@@ -375,6 +379,8 @@ options_cleanup(struct gtm_options *o)
     free(o->zones);
     free(o->profiles);
     free(o->state_dir);
+    free(o->latency_table);
+    free(o->geo_table);
     memset(o, 0, sizeof *o);
 }
 

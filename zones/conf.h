@@ -37,6 +37,8 @@ enum opt_id {
     OPT_ID_ZONES,
     OPT_ID_STATE_DIR,
     OPT_ID_STRICT,
+    OPT_ID_LATENCY_TABLE,
+    OPT_ID_GEO_TABLE,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -71,6 +73,8 @@ struct gtm_options {
     char *zones;
     char *state_dir;
     bool strict;
+    char *latency_table;
+    char *geo_table;
     unsigned workers;
     unsigned tcp_timeout;
     unsigned tcp_clients;

@@ -3,6 +3,7 @@ libgtm_a_SOURCES += \
 	%reldir%/conf.c %reldir%/conf.h \
 	%reldir%/dname.c \
 	%reldir%/lookup.c %reldir%/lookup.h \
+	%reldir%/nettable.c \
 	%reldir%/schema.c \
 	%reldir%/tm.c %reldir%/tm.h \
 	%reldir%/zonefile.c %reldir%/zonefile.h

@@ -58,6 +58,8 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
 {
     struct policy_pick pick;
     int rc = policy_choose(p, pc, &pick);
+    if (pick.scope > r->ecs_scope)
+        r->ecs_scope = pick.scope;
     if (rc != POLICY_OK) {
         negative(r, z, rc == POLICY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
         return STEP_DONE;
@@ -164,6 +166,7 @@ zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uin
 {
     r->rcode = LDNS_RCODE_NOERROR;
     r->aa = true;
+    r->ecs_scope = 0;
     r->nan = r->nns = 0;
     r->nar = 0;
 

@@ -28,6 +28,7 @@ enum lookup_status {
 struct lookup_result {
     uint8_t rcode; /* 0 NOERROR or 3 NXDOMAIN */
     bool aa;
+    uint8_t ecs_scope; /* client prefix bits the answer depended on (RFC 7871 SCOPE) */
     uint8_t nan, nns;
     uint16_t nar;
     struct rr_ref an[LOOKUP_MAX_AN];

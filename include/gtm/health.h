@@ -12,7 +12,8 @@
 #include "gtm/profile.h"
 
 struct health_slot {
-    _Atomic uint8_t status; /* enum ep_status: EPS_CHECKING, EPS_ONLINE or EPS_DEGRADED */
+    _Atomic uint8_t status;  /* enum ep_status: EPS_CHECKING, EPS_ONLINE or EPS_DEGRADED */
+    _Atomic uint32_t rtt_us; /* duration of the last successful probe (Performance fallback) */
 };
 
 /* What one slot probes: built at load time from the profile and endpoint. */

@@ -17,6 +17,7 @@ struct rrset;
 struct profile;
 struct probe_spec;
 struct health_slot;
+struct net_table;
 
 /* Glue for a delegation: an in-zone address RRset of one name server. */
 struct glue {
@@ -75,6 +76,8 @@ struct gtm_snapshot {
     const struct zone *domain; /* the --domain zone, where profile names live */
     struct probe_spec *probes; /* one per distinct probe */
     struct health_slot *health; /* nprobes slots, written by the monitor only */
+    const struct net_table *latency; /* --latency-table, or NULL */
+    const struct net_table *geo;     /* --geo-table, or NULL */
     uint32_t nprobes;
     uint32_t nzones;
     uint32_t zmask; /* zone table has zmask + 1 slots */
@@ -123,6 +126,8 @@ struct snapshot_params {
     bool profiles_must_exist; /* the directory was named explicitly */
     const char *demo_profile; /* profile JSON embedded for --demo, or NULL */
     bool strict;             /* reject what Azure rejects */
+    const char *latency_table; /* --latency-table FILE, or NULL */
+    const char *geo_table;     /* --geo-table FILE, or NULL */
     const char *domain;      /* parent domain of profile names (presentation form) */
     const char *demo_zone;   /* zone text embedded for --demo, or NULL */
     const char *demo_origin; /* its origin */

@@ -13,6 +13,7 @@ Environment:
 Only 127.0.0.1 and ::1 are ever used.
 """
 
+import json
 import os
 import re
 import shlex
@@ -411,6 +412,19 @@ class Gtmd:
         return self.exchange(q, tcp=tcp, timeout=timeout, host=host, port=port)
 
 
+def write_profile(pdir, name, doc):
+    """Write one profile (a dict, dumped as JSON, or text as is) into
+    pdir/NAME.json (".json" added unless given); returns the path. Written
+    to a temporary name first and renamed, so a reload never reads half."""
+    fname = name if name.endswith(".json") else name + ".json"
+    path = Path(pdir) / fname
+    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2)
+    tmp = Path(pdir) / (".tmp-" + fname)
+    tmp.write_text(text)
+    os.replace(str(tmp), str(path))
+    return path
+
+
 class GtmdFactory:
     """Writes zones/config into tmp dirs and starts gtmd instances."""
 
@@ -469,14 +483,24 @@ class GtmdFactory:
         wait=True,
         ready_domain=None,
         pass_zones=True,
+        profiles=None,
     ):
         """Start gtmd. zones: {filename: text} written into <tmp>/zones (passed
         with --zones unless zones is None). config: text of a config file,
         passed with -c (placeholders {port}, {zones}, {dir} are filled in).
-        pass_zones=False writes the zones but leaves --zones to the config."""
+        pass_zones=False writes the zones but leaves --zones to the config.
+        profiles: {name: dict or JSON text} written as <tmp>/profiles/NAME.json
+        (".json" added unless given) and passed with --profiles; the
+        directory is g.profiles_dir (None when profiles is None)."""
         if port is None:
             port = free_port(host)
         d, zdir, _ = self.prepare(zones)
+        pdir = None
+        if profiles is not None:
+            pdir = d / "profiles"
+            pdir.mkdir()
+            for pname, doc in profiles.items():
+                write_profile(pdir, pname, doc)
         argv = self.argv(
             zdir if zones is not None and pass_zones else None,
             port,
@@ -491,10 +515,13 @@ class GtmdFactory:
             conf = d / "gtmd.conf"
             conf.write_text(config.format(port=port, zones=zdir, dir=d))
             argv += ["-c", str(conf)]
+        if pdir is not None:
+            argv += ["--profiles", str(pdir)]
         argv += list(extra)
         g = Gtmd(d, argv, host, port, ready_domain or domain or "trafficmanager.net",
                  d / "gtmd.log")
         g.zdir = zdir
+        g.profiles_dir = pdir
         self.instances.append(g)
         g.start()
         if wait:
@@ -550,6 +577,17 @@ def gtmd_factory(tmp_path_factory):
 
 
 @pytest.fixture
+def backends(tmp_path_factory):
+    """Factory of real local HTTP/HTTPS/TCP backends (tests/system/backends.py),
+    all stopped at teardown."""
+    from backends import BackendFactory
+
+    f = BackendFactory(tmp_path_factory)
+    yield f
+    f.stop_all()
+
+
+@pytest.fixture
 def srv(gtmd_factory):
     """A gtmd serving example.com and other.test, --domain tm.test."""
     return gtmd_factory.start(zones=STANDARD_ZONES)
@@ -578,3 +616,5 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append(("gtmd logs", value.logs()))
         elif isinstance(value, Gtmd):
             rep.sections.append(("gtmd log (pid %s)" % value.proc.pid, value.log))
+        elif type(value).__name__ == "BackendFactory":
+            rep.sections.append(("backend requests", value.report()))

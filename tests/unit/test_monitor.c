@@ -274,6 +274,7 @@ conn_free(struct conn *c)
         c->next->prev = c->prev;
     c->srv->live--;
     bufferevent_free(c->bev);
+    free(c);
 }
 
 static void
@@ -634,6 +635,7 @@ test_kinds(void **state)
     const struct probe_info *in = monitor_info(m, 0);
     assert_result(in, EPS_ONLINE, "HTTP 200");
     assert_true(in->last_rtt_us > 0 && in->last_rtt_us < 1000000);
+    assert_int_equal(atomic_load(&s->health[0].rtt_us), in->last_rtt_us);
     assert_true(in->probes_ok >= 1);
     assert_timing(in->probes_failed == 0);
     assert_true(in->last_probe_ms > 0 && in->last_change_ms > 0);

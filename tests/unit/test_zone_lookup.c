@@ -109,7 +109,7 @@ lookup(const struct gtm_snapshot *s, const char *name, uint16_t qtype, struct lo
     /* Static zones need no policy; a client and PRNG as a worker has them. */
     static uint64_t rng = 1;
     static const struct policy_client client = {0, 0, {0}};
-    struct policy_ctx pc = {s->health, &rng, &client, qtype};
+    struct policy_ctx pc = {.health = s->health, .rng = &rng, .client = &client, .qtype = qtype};
     return zone_lookup(s, &pc, qname, (uint8_t)len, qtype, r);
 }
 

@@ -1,0 +1,30 @@
+/* methods.h: the routing methods behind policy_choose. Private to policy/. */
+#ifndef GTM_POLICY_METHODS_H
+#define GTM_POLICY_METHODS_H
+
+#include "policy/policy.h"
+
+/* policy_candidates: indexes of the candidates of p into idx (room for
+ * PROFILE_MAX_ENDPOINTS): eligible (not Disabled/Stopped) and not Degraded,
+ * or, when none is up, every eligible one (*best_effort set). */
+unsigned policy_candidates(const struct profile *p, const struct policy_ctx *c, unsigned depth,
+                           uint16_t *idx, bool *best_effort);
+
+/* policy_dispatch: policy_choose at a nesting depth. */
+int policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                    unsigned depth);
+
+/* Each method either fills out (MultiValue) or chooses one endpoint *e
+ * (which may be nested: the caller runs the child). */
+int method_simple(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                  unsigned depth, const struct endpoint **e);
+int method_multivalue(const struct profile *p, const struct policy_ctx *c,
+                      struct policy_pick *out, unsigned depth);
+int method_performance(const struct profile *p, const struct policy_ctx *c,
+                       struct policy_pick *out, unsigned depth, const struct endpoint **e);
+int method_geographic(const struct profile *p, const struct policy_ctx *c,
+                      struct policy_pick *out, unsigned depth, const struct endpoint **e);
+int method_subnet(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                  unsigned depth, const struct endpoint **e);
+
+#endif

@@ -1,0 +1,181 @@
+/* select.c: what every method shares (SPEC §5): statuses, the candidate set
+ * (enabled and not Degraded; best effort when none is up), and dispatch. */
+#include "config.h"
+#include "policy/policy.h"
+#include "policy/methods.h"
+
+static enum ep_status status_at(const struct profile *p, const struct endpoint *e,
+                                const struct health_slot *health, unsigned depth);
+
+/* A nested endpoint: its child's endpoints, counted (reference §1.4 table). */
+static enum ep_status
+nested_status(const struct endpoint *e, const struct health_slot *health, unsigned depth)
+{
+    const struct profile *c = e->child_profile;
+    if (!c || !c->enabled || depth >= POLICY_NEST_MAX)
+        return EPS_STOPPED;
+    uint32_t active = 0, online = 0, checking = 0, v4 = 0, v6 = 0, v4c = 0, v6c = 0;
+    for (uint32_t i = 0; i < c->nendpoints; i++) {
+        const struct endpoint *ce = &c->endpoints[i];
+        enum ep_status st = status_at(c, ce, health, depth + 1);
+        if (st == EPS_DISABLED || st == EPS_STOPPED || st == EPS_INACTIVE)
+            continue;
+        active++;
+        bool on = st == EPS_ONLINE || st == EPS_UNMONITORED;
+        bool chk = st == EPS_CHECKING;
+        online += on;
+        checking += chk;
+        if (ce->tkind == TARGET_IPV4) {
+            v4 += on;
+            v4c += on || chk;
+        } else if (ce->tkind == TARGET_IPV6) {
+            v6 += on;
+            v6c += on || chk;
+        }
+    }
+    if (active == 0)
+        return EPS_STOPPED; /* the child is Inactive */
+    if (online >= e->min_child && v4 >= e->min_child_v4 && v6 >= e->min_child_v6)
+        return EPS_ONLINE;
+    if (online + checking >= e->min_child && v4c >= e->min_child_v4 && v6c >= e->min_child_v6)
+        return EPS_CHECKING;
+    return EPS_DEGRADED;
+}
+
+static enum ep_status
+status_at(const struct profile *p, const struct endpoint *e, const struct health_slot *health,
+          unsigned depth)
+{
+    if (!e->enabled)
+        return EPS_DISABLED;
+    if (!p->enabled)
+        return EPS_INACTIVE;
+    if (e->kind == EP_NESTED)
+        return nested_status(e, health, depth);
+    if (e->always_serve)
+        return EPS_UNMONITORED;
+    if (e->health_idx == HEALTH_NONE)
+        return EPS_CHECKING;
+    return (enum ep_status)atomic_load_explicit(&health[e->health_idx].status,
+                                                memory_order_relaxed);
+}
+
+enum ep_status
+endpoint_status(const struct profile *p, const struct endpoint *e, const struct health_slot *health)
+{
+    return status_at(p, e, health, 0);
+}
+
+unsigned
+policy_candidates(const struct profile *p, const struct policy_ctx *c, unsigned depth,
+                  uint16_t *idx, bool *best_effort)
+{
+    unsigned n = 0, eligible = 0;
+    for (uint32_t i = 0; i < p->nendpoints; i++) {
+        enum ep_status st = status_at(p, &p->endpoints[i], c->health, depth);
+        if (st == EPS_DISABLED || st == EPS_STOPPED || st == EPS_INACTIVE)
+            continue; /* never returned, not even in best effort */
+        eligible++;
+        if (st != EPS_DEGRADED)
+            idx[n++] = (uint16_t)i;
+    }
+    *best_effort = false;
+    if (n == 0 && eligible) {
+        /* Azure's rule: when every eligible endpoint is Degraded, answer as
+         * if they were all Online, so a name never goes dark. */
+        *best_effort = true;
+        for (uint32_t i = 0; i < p->nendpoints; i++) {
+            enum ep_status st = status_at(p, &p->endpoints[i], c->health, depth);
+            if (st == EPS_DEGRADED)
+                idx[n++] = (uint16_t)i;
+        }
+    }
+    return n;
+}
+
+int
+policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                unsigned depth)
+{
+    if (!p->enabled)
+        return POLICY_NXDOMAIN;
+    bool any_enabled = false;
+    for (uint32_t i = 0; i < p->nendpoints && !any_enabled; i++)
+        any_enabled = p->endpoints[i].enabled;
+    if (!any_enabled)
+        return POLICY_NXDOMAIN; /* "all endpoints disabled": NXDOMAIN, as ATM */
+
+    const struct endpoint *e = NULL;
+    int rc;
+    switch (p->method) {
+    case ROUTE_MULTIVALUE:
+        return method_multivalue(p, c, out, depth);
+    case ROUTE_PERFORMANCE:
+        rc = method_performance(p, c, out, depth, &e);
+        break;
+    case ROUTE_GEOGRAPHIC:
+        rc = method_geographic(p, c, out, depth, &e);
+        break;
+    case ROUTE_SUBNET:
+        rc = method_subnet(p, c, out, depth, &e);
+        break;
+    case ROUTE_WEIGHTED:
+    case ROUTE_ROUNDROBIN:
+    case ROUTE_PRIORITY:
+    default:
+        rc = method_simple(p, c, out, depth, &e);
+        break;
+    }
+    if (rc != POLICY_OK)
+        return rc;
+    if (e->kind == EP_NESTED) {
+        /* The child decides; its scope counts if it is narrower. */
+        if (!e->child_profile || depth + 1 >= POLICY_NEST_MAX)
+            return POLICY_NODATA;
+        return policy_dispatch(e->child_profile, c, out, depth + 1);
+    }
+    out->ep[0] = e;
+    out->n = 1;
+    return POLICY_OK;
+}
+
+int
+policy_choose(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out)
+{
+    out->n = 0;
+    out->scope = 0;
+    out->best_effort = false;
+    return policy_dispatch(p, c, out, 0);
+}
+
+enum profile_status
+profile_status(const struct profile *p, const struct health_slot *health)
+{
+    if (!p->enabled)
+        return PS_DISABLED;
+    bool online = false, checking = false;
+    for (uint32_t i = 0; i < p->nendpoints; i++) {
+        switch (endpoint_status(p, &p->endpoints[i], health)) {
+        case EPS_DEGRADED:
+            return PS_DEGRADED; /* one is enough, as in Azure */
+        case EPS_ONLINE:
+        case EPS_UNMONITORED:
+            online = true;
+            break;
+        case EPS_CHECKING:
+            checking = true;
+            break;
+        default:
+            break;
+        }
+    }
+    return online ? PS_ONLINE : checking ? PS_CHECKING : PS_INACTIVE;
+}
+
+const char *
+profile_status_name(enum profile_status s)
+{
+    static const char *const names[] = {"CheckingEndpoints", "Online", "Degraded", "Disabled",
+                                        "Inactive"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "Unknown";
+}
