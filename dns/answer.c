@@ -57,6 +57,10 @@ static unsigned
 put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
 {
     const struct rrset *s = ref->rrset;
+    if (ref->owner == q->lname) {
+        put(w, s->rrs, s->rrs_len); /* prepared at load time, owner = the question */
+        return s->count;
+    }
     const uint8_t *rd = s->wire;
     uint8_t fixed[8] = {(uint8_t)(s->type >> 8), (uint8_t)s->type,        0,
                         LDNS_RR_CLASS_IN,        (uint8_t)(s->ttl >> 24), (uint8_t)(s->ttl >> 16),
@@ -140,13 +144,7 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
                                 0};
         if (q->ecs) {
             uint8_t scope = r ? r->ecs_scope : 0;
-            uint8_t ecs[8] = {0,
-                              8,
-                              0,
-                              (uint8_t)(4 + ecs_alen),
-                              0,
-                              q->ecs_family,
-                              q->ecs_source,
+            uint8_t ecs[8] = {0,    8, 0, (uint8_t)(4 + ecs_alen), 0, q->ecs_family, q->ecs_source,
                               scope};
             opt[10] = (uint8_t)(sizeof ecs + ecs_alen);
             put(&w, opt, sizeof opt);

@@ -86,7 +86,7 @@ dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_pr
     struct policy_client client;
     client_from(&q, v->client, &client);
     struct policy_ctx pc = {v->snap->health, v->rng ? v->rng : &seed, &client,
-                            q.qtype,          v->snap->latency,        v->snap->geo};
+                            q.qtype,         v->snap->latency,        v->snap->geo};
     struct lookup_result r;
     if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
         return dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit);

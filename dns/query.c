@@ -26,13 +26,13 @@ parse_qname(const uint8_t *p, size_t avail, uint8_t *lname)
             return 0; /* pointers and extended label types */
         if (i + 1 + ll > avail || i + 1 + ll > DNAME_MAXLEN)
             return 0;
-        lname[i] = ll;
-        for (uint8_t j = 1; j <= ll; j++)
-            lname[i + j] = dname_lower(p[i + j]);
         i += (size_t)ll + 1;
         if (ll == 0)
-            return i;
+            break;
     }
+    memcpy(lname, p, i);
+    dname_lower_bytes(lname, i);
+    return i;
 }
 
 /* Skips any name (compression allowed) of a later section; 0 on error. */

@@ -31,11 +31,11 @@ struct dns_query {
     bool edns;                   /* a valid OPT record was present */
     bool edns_do;                /* its DO bit */
     uint8_t edns_version;
-    uint16_t edns_udp; /* requester's payload size */
-    bool ecs;              /* a valid EDNS Client Subnet option (RFC 7871) */
-    uint8_t ecs_family;    /* 1 IPv4, 2 IPv6 (address family numbers) */
-    uint8_t ecs_source;    /* SOURCE PREFIX-LENGTH */
-    uint8_t ecs_addr[16];  /* the address; bits past the source prefix are zero */
+    uint16_t edns_udp;    /* requester's payload size */
+    bool ecs;             /* a valid EDNS Client Subnet option (RFC 7871) */
+    uint8_t ecs_family;   /* 1 IPv4, 2 IPv6 (address family numbers) */
+    uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
+    uint8_t ecs_addr[16]; /* the address; bits past the source prefix are zero */
 };
 
 /* dns_query_parse: parses the request in buf[0..len). Never reads past len.

@@ -181,6 +181,7 @@ server_start(struct gtm_ctx *ctx, struct worker_socks *ws)
             w->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ i;
         w->tcp_idle = (struct timeval){(time_t)ctx->opt->tcp_timeout, 0};
         LIST_INIT(&w->conns);
+        udp_init(w);
         struct event_config *cfg = event_config_new();
         event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
         w->base = event_base_new_with_config(cfg);

@@ -73,6 +73,8 @@ worker_leave(struct worker *w)
 }
 
 void udp_read_cb(evutil_socket_t fd, short what, void *arg);
+/* udp_init: points the batch headers at the worker's buffers, once. */
+void udp_init(struct worker *w);
 void tcp_accept_cb(evutil_socket_t fd, short what, void *arg);
 /* tcp_close_all: closes every connection of the worker (at shutdown). */
 void tcp_close_all(struct worker *w);

@@ -17,7 +17,7 @@ struct probe_info {
     int64_t last_change_ms; /* wall clock of the last transition */
     uint32_t last_rtt_us;   /* duration of the last successful probe */
     uint64_t probes_ok, probes_failed;
-    char last_result[128];  /* "HTTP 200", "HTTP 503", "timeout after 10 s", "connection refused" */
+    char last_result[128]; /* "HTTP 200", "HTTP 503", "timeout after 10 s", "connection refused" */
 };
 
 /* monitor_new: a monitor on base; probes nothing until monitor_reconcile. */

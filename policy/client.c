@@ -65,8 +65,8 @@ method_performance(const struct profile *p, const struct policy_ctx *c, struct p
         const struct endpoint *ep = &p->endpoints[idx[i]];
         uint32_t rtt = UINT32_MAX - 1; /* not probed: after every measured one */
         if (ep->health_idx != HEALTH_NONE) {
-            uint32_t v = atomic_load_explicit(&c->health[ep->health_idx].rtt_us,
-                                              memory_order_relaxed);
+            uint32_t v =
+                atomic_load_explicit(&c->health[ep->health_idx].rtt_us, memory_order_relaxed);
             if (v)
                 rtt = v;
         }

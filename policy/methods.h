@@ -10,6 +10,10 @@
 unsigned policy_candidates(const struct profile *p, const struct policy_ctx *c, unsigned depth,
                            uint16_t *idx, bool *best_effort);
 
+/* policy_status_at: endpoint_status at a nesting depth. */
+enum ep_status policy_status_at(const struct profile *p, const struct endpoint *e,
+                                const struct health_slot *health, unsigned depth);
+
 /* policy_dispatch: policy_choose at a nesting depth. */
 int policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
                     unsigned depth);
@@ -18,12 +22,12 @@ int policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct 
  * (which may be nested: the caller runs the child). */
 int method_simple(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
                   unsigned depth, const struct endpoint **e);
-int method_multivalue(const struct profile *p, const struct policy_ctx *c,
-                      struct policy_pick *out, unsigned depth);
-int method_performance(const struct profile *p, const struct policy_ctx *c,
-                       struct policy_pick *out, unsigned depth, const struct endpoint **e);
-int method_geographic(const struct profile *p, const struct policy_ctx *c,
-                      struct policy_pick *out, unsigned depth, const struct endpoint **e);
+int method_multivalue(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                      unsigned depth);
+int method_performance(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                       unsigned depth, const struct endpoint **e);
+int method_geographic(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                      unsigned depth, const struct endpoint **e);
 int method_subnet(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
                   unsigned depth, const struct endpoint **e);
 

@@ -4,8 +4,7 @@
 #include "policy/policy.h"
 #include "policy/methods.h"
 
-static enum ep_status status_at(const struct profile *p, const struct endpoint *e,
-                                const struct health_slot *health, unsigned depth);
+#define status_at policy_status_at
 
 /* A nested endpoint: its child's endpoints, counted (reference §1.4 table). */
 static enum ep_status
@@ -42,9 +41,9 @@ nested_status(const struct endpoint *e, const struct health_slot *health, unsign
     return EPS_DEGRADED;
 }
 
-static enum ep_status
-status_at(const struct profile *p, const struct endpoint *e, const struct health_slot *health,
-          unsigned depth)
+enum ep_status
+policy_status_at(const struct profile *p, const struct endpoint *e,
+                 const struct health_slot *health, unsigned depth)
 {
     if (!e->enabled)
         return EPS_DISABLED;

@@ -94,7 +94,8 @@ demo_banner(const struct gtm_options *o)
             "Also: dig %s www.example.com A, dig %s app.example.com A (a CNAME into the profile),\n"
             "      dig %s %s SOA.  Stop with Ctrl-C.\n\n",
             o->domain, DEMO_PRIMARY, DEMO_PORT, DEMO_SECONDARY, DEMO_PORT, at, o->domain,
-            DEMO_SECONDARY, DEMO_PRIMARY, DEMO_PORT, DEMO_PRIMARY, DEMO_PORT, at, at, at, o->domain);
+            DEMO_SECONDARY, DEMO_PRIMARY, DEMO_PORT, DEMO_PRIMARY, DEMO_PORT, at, at, at,
+            o->domain);
 }
 
 int

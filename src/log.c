@@ -35,8 +35,7 @@ log_enabled(enum log_level lvl)
     return lvl >= min_level;
 }
 
-GTM_PRINTF(2, 0) static void
-log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+GTM_PRINTF(2, 0) static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
     char line[1024];
     struct timespec ts;

@@ -48,6 +48,33 @@ config_warning(const char *file, unsigned line, const char *fmt, ...)
         log_warn("%s: warning: %s", file, msg);
 }
 
+void
+rrset_prepare(struct arena *a, struct rrset *s)
+{
+    uint8_t *out = arena_alloc(a, s->wire_len + (size_t)s->count * 12);
+    size_t o = 0;
+    const uint8_t *rd = s->wire;
+    for (uint16_t i = 0; i < s->count; i++) {
+        size_t rdlen = (size_t)(rd[0] << 8 | rd[1]);
+        const uint8_t fixed[12] = {0xC0,
+                                   12,
+                                   (uint8_t)(s->type >> 8),
+                                   (uint8_t)s->type,
+                                   0,
+                                   1, /* IN */
+                                   (uint8_t)(s->ttl >> 24),
+                                   (uint8_t)(s->ttl >> 16),
+                                   (uint8_t)(s->ttl >> 8),
+                                   (uint8_t)s->ttl};
+        memcpy(out + o, fixed, 10);
+        memcpy(out + o + 10, rd, rdlen + 2);
+        o += rdlen + 12;
+        rd += rdlen + 2;
+    }
+    s->rrs = out;
+    s->rrs_len = (uint32_t)o;
+}
+
 /* ---- node table while building ---- */
 
 struct node_tab {
@@ -122,6 +149,7 @@ rrset_build(struct arena *a, ldns_rr_list *rrs, size_t from, size_t to, ldns_buf
         return NULL;
     s->wire_len = (uint32_t)ldns_buffer_position(buf);
     s->wire = arena_memdup(a, ldns_buffer_begin(buf), s->wire_len);
+    rrset_prepare(a, s);
     if (s->type == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(first) == 1) {
         ldns_rdf *t = ldns_rdf_clone(ldns_rr_rdf(first, 0));
         ldns_dname2canonical(t);
@@ -260,6 +288,7 @@ zone_build(struct arena *a, const struct zone_src *src, struct profile **profile
                        z->soa->wire[z->soa->wire_len - 1];
     neg->ttl = minimum < neg->ttl ? minimum : neg->ttl;
     neg->next = NULL;
+    rrset_prepare(a, neg);
     z->neg_soa = neg;
 
     /* Delegations and their glue. */

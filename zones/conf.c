@@ -180,7 +180,8 @@ listen_addr_parse(const char *text, struct listen_addr *out)
 }
 
 GTM_PRINTF(3, 4)
-static void where_error(struct config_errors *errs, const struct raw *r, const char *fmt, ...)
+static void
+where_error(struct config_errors *errs, const struct raw *r, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -250,8 +251,8 @@ apply(const struct raw_set *s, struct gtm_options *o, struct config_errors *errs
             if (!strcmp(text, "") || !strcasecmp(text, "yes") || !strcasecmp(text, "true") ||
                 !strcmp(text, "1") || !strcasecmp(text, "on"))
                 o->strict = true;
-            else if (!strcasecmp(text, "no") || !strcasecmp(text, "false") ||
-                     !strcmp(text, "0") || !strcasecmp(text, "off"))
+            else if (!strcasecmp(text, "no") || !strcasecmp(text, "false") || !strcmp(text, "0") ||
+                     !strcasecmp(text, "off"))
                 o->strict = false;
             else
                 where_error(errs, r, "%s: expected yes or no, got '%s'", d->name, text);

@@ -47,6 +47,7 @@ endpoint_rrset(struct arena *a, const struct profile *p, const struct endpoint *
     s->ttl = p->ttl;
     s->wire_len = (uint32_t)(rdlen + 2);
     s->wire = arena_memdup(a, wire, s->wire_len);
+    rrset_prepare(a, s);
     return s;
 }
 
@@ -58,8 +59,8 @@ tm_probe_key(struct arena *a, const struct probe_spec *p)
     int n = snprintf(key, sizeof key, "%s|%s|%u|%s|%u|%u|%u|", proto[p->proto], p->host, p->port,
                      p->path ? p->path : "", p->interval_ms, p->timeout_ms, p->fall);
     for (unsigned i = 0; i < p->nranges && n > 0 && (size_t)n < sizeof key; i++)
-        n += snprintf(key + n, sizeof key - (size_t)n, "%u-%u,", p->ranges[i].min,
-                      p->ranges[i].max);
+        n +=
+            snprintf(key + n, sizeof key - (size_t)n, "%u-%u,", p->ranges[i].min, p->ranges[i].max);
     for (unsigned i = 0; i < p->nheaders && n > 0 && (size_t)n < sizeof key; i++)
         n += snprintf(key + n, sizeof key - (size_t)n, "|%s:%s", p->headers[i].name,
                       p->headers[i].value);
@@ -117,20 +118,29 @@ tm_prepare(struct gtm_snapshot *s)
     uint32_t size = 16;
     while (size < max * 2)
         size *= 2;
-    struct key_map map = {xcalloc(size, sizeof(char *)), xcalloc(size, sizeof(uint32_t)),
-                          size - 1};
+    struct key_map map = {xcalloc(size, sizeof(char *)), xcalloc(size, sizeof(uint32_t)), size - 1};
     uint32_t n = 0;
 
     for (uint32_t i = 0; i < s->nprofiles; i++) {
         struct profile *p = s->profiles[i];
+        /* Priority order once, so a query walks it and stops at the first up. */
+        uint16_t *order = arena_alloc(s->arena, (p->nendpoints ? p->nendpoints : 1) * 2);
+        for (uint32_t k = 0; k < p->nendpoints; k++) {
+            uint32_t at = k;
+            while (at > 0 && p->endpoints[order[at - 1]].priority > p->endpoints[k].priority) {
+                order[at] = order[at - 1];
+                at--;
+            }
+            order[at] = (uint16_t)k;
+        }
+        p->by_priority = order;
         for (uint32_t k = 0; k < p->nendpoints; k++) {
             struct endpoint *e = &p->endpoints[k];
             e->rrset = endpoint_rrset(s->arena, p, e);
             e->health_idx = HEALTH_NONE;
             /* Probed: enabled endpoints of enabled profiles, but not alwaysServe
              * (always up) nor nested ones (their child's health counts). */
-            if (!p->enabled || !e->enabled || e->always_serve || e->kind == EP_NESTED ||
-                !e->target)
+            if (!p->enabled || !e->enabled || e->always_serve || e->kind == EP_NESTED || !e->target)
                 continue;
             struct probe_spec spec = {0};
             char label[300];

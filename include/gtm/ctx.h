@@ -20,8 +20,8 @@ struct gtm_ctx {
     const struct gtm_options *opt;
     _Atomic(struct gtm_snapshot *) snap; /* what workers answer from */
     _Atomic uint64_t epoch;              /* bumped on every publish */
-    struct monitor *monitor; /* probes; writes the published snapshot's health slots */
-    struct demo *demo;       /* --demo endpoints */
+    struct monitor *monitor;             /* probes; writes the published snapshot's health slots */
+    struct demo *demo;                   /* --demo endpoints */
     struct worker **workers;
     unsigned nworkers;
     struct gtm_snapshot *retired; /* the previous snapshot, freed once no worker holds it */

@@ -12,8 +12,8 @@ struct config_errors;
 struct net_row {
     uint8_t family; /* AF_INET or AF_INET6 */
     uint8_t prefix;
-    uint8_t addr[16]; /* network address: bits past prefix are zero */
-    const char *name; /* region (normalised: lowercase, no spaces) or geo code (uppercase) */
+    uint8_t addr[16];    /* network address: bits past prefix are zero */
+    const char *name;    /* region (normalised: lowercase, no spaces) or geo code (uppercase) */
     uint32_t latency_ms; /* Performance only */
 };
 
@@ -35,7 +35,7 @@ const struct net_table *net_table_load(struct arena *a, const char *file, enum n
 /* net_table_find: the rows of the most specific network holding addr
  * (family AF_INET/AF_INET6): sets *count and returns the first, or returns
  * NULL when no row covers it. Pure. */
-const struct net_row *net_table_find(const struct net_table *t, uint8_t family,
-                                     const uint8_t *addr, uint32_t *count);
+const struct net_row *net_table_find(const struct net_table *t, uint8_t family, const uint8_t *addr,
+                                     uint32_t *count);
 
 #endif

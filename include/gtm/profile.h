@@ -63,12 +63,12 @@ struct status_range {
 };
 
 struct monitor_config {
-    enum probe_proto protocol;  /* default HTTP */
-    uint16_t port;              /* default 80 (HTTP), 443 (HTTPS); TCP needs one */
-    const char *path;           /* default "/"; NULL for TCP */
-    uint32_t interval_s;        /* default 30 */
-    uint32_t timeout_s;         /* default 10 */
-    int tolerated;              /* toleratedNumberOfFailures, or -1 when absent */
+    enum probe_proto protocol; /* default HTTP */
+    uint16_t port;             /* default 80 (HTTP), 443 (HTTPS); TCP needs one */
+    const char *path;          /* default "/"; NULL for TCP */
+    uint32_t interval_s;       /* default 30 */
+    uint32_t timeout_s;        /* default 10 */
+    int tolerated;             /* toleratedNumberOfFailures, or -1 when absent */
     uint8_t nranges, nheaders;
     struct status_range ranges[PROFILE_MAX_RANGES]; /* default one range 200-200 */
     struct header_kv headers[PROFILE_MAX_HEADERS];
@@ -82,27 +82,27 @@ struct subnet_range {
 struct endpoint {
     const char *name;
     enum endpoint_kind kind;
-    const char *target;    /* as written; NULL for nested endpoints */
+    const char *target; /* as written; NULL for nested endpoints */
     enum target_kind tkind;
-    uint8_t addr[16];      /* TARGET_IPV4 (4 bytes) / TARGET_IPV6 */
+    uint8_t addr[16];           /* TARGET_IPV4 (4 bytes) / TARGET_IPV6 */
     const uint8_t *target_wire; /* TARGET_NAME: lowercase wire */
     uint8_t target_wire_len;
-    bool enabled;          /* endpointStatus */
-    bool always_serve;     /* alwaysServe: Enabled */
-    uint16_t priority;     /* 1..1000 (default: position in the list, 1-based) */
-    uint16_t weight;       /* 1..1000 (default 1) */
-    const char *location;  /* endpointLocation, normalised: lowercase, no spaces; or NULL */
+    bool enabled;           /* endpointStatus */
+    bool always_serve;      /* alwaysServe: Enabled */
+    uint16_t priority;      /* 1..1000 (default: position in the list, 1-based) */
+    uint16_t weight;        /* 1..1000 (default 1) */
+    const char *location;   /* endpointLocation, normalised: lowercase, no spaces; or NULL */
     const char *const *geo; /* geoMapping codes (uppercase); ngeo entries */
     uint16_t ngeo;
     uint16_t nsubnets;
     const struct subnet_range *subnets;
-    const char *child;     /* nested: the child profile's name (last segment of targetResourceId) */
+    const char *child; /* nested: the child profile's name (last segment of targetResourceId) */
     uint32_t min_child, min_child_v4, min_child_v6; /* nested minimums (default 1, 0, 0) */
     uint8_t nheaders;
     struct header_kv headers[PROFILE_MAX_HEADERS]; /* endpoint custom headers */
     /* Filled in when the snapshot is built: */
-    uint32_t health_idx;        /* slot in the health table, HEALTH_NONE when not probed */
-    const struct rrset *rrset;  /* the prepared answer: A, AAAA or CNAME with the profile TTL */
+    uint32_t health_idx;       /* slot in the health table, HEALTH_NONE when not probed */
+    const struct rrset *rrset; /* the prepared answer: A, AAAA or CNAME with the profile TTL */
     const struct profile *child_profile; /* nested */
 };
 
@@ -113,12 +113,14 @@ struct profile {
     uint32_t ttl;              /* dnsConfig.ttl, default 300 */
     bool enabled;              /* profileStatus */
     enum routing_method method;
-    uint32_t max_return;       /* MultiValue, default 2 */
+    uint32_t max_return; /* MultiValue, default 2 */
     struct monitor_config mon;
     uint32_t nendpoints;
     struct endpoint *endpoints;
-    const char *json;          /* the document as read (for the API: unknown fields kept) */
-    _Atomic uint32_t rr_next;  /* RoundRobin cursor: the only field written after publish */
+    const char *json;            /* the document as read (for the API: unknown fields kept) */
+    const uint16_t *by_priority; /* endpoint indexes, lowest priority first (list order on
+                                  * ties); filled in when the snapshot is built */
+    _Atomic uint32_t rr_next;    /* RoundRobin cursor: the only field written after publish */
 };
 
 /* profile_parse: one profile document (text[0..len), from file) into a

@@ -29,10 +29,13 @@ struct glue {
 /* One RRset, its RDATA prepared as wire bytes at load time. */
 struct rrset {
     uint16_t type;
-    uint16_t count;        /* records */
-    uint32_t ttl;          /* the minimum TTL of its records */
-    uint32_t wire_len;     /* bytes in wire */
-    const uint8_t *wire;   /* count x (RDLENGTH in network order, RDATA); names uncompressed */
+    uint16_t count;      /* records */
+    uint32_t ttl;        /* the minimum TTL of its records */
+    uint32_t wire_len;   /* bytes in wire */
+    const uint8_t *wire; /* count x (RDLENGTH in network order, RDATA); names uncompressed */
+    const uint8_t *rrs;  /* the whole RRset as it goes into an answer owned by the question
+                          * name: count x (C0 0C, TYPE, CLASS, TTL, RDLENGTH, RDATA) */
+    uint32_t rrs_len;
     const uint8_t *target; /* CNAME: lowercase wire of the target name, else NULL */
     uint8_t target_len;
     uint16_t nglue;
@@ -50,9 +53,9 @@ struct zone_node {
     uint8_t name_len;
     uint8_t flags;
     const struct profile *profile; /* a traffic manager name: the answer comes from it */
-    const struct rrset *rrsets; /* NULL for an empty non-terminal */
-    const struct rrset *cname;  /* shortcut into rrsets */
-    const struct rrset *ns;     /* shortcut into rrsets */
+    const struct rrset *rrsets;    /* NULL for an empty non-terminal */
+    const struct rrset *cname;     /* shortcut into rrsets */
+    const struct rrset *ns;        /* shortcut into rrsets */
 };
 
 struct zone {
@@ -73,9 +76,9 @@ struct gtm_snapshot {
     struct arena *arena;
     struct profile **profiles; /* sorted by name */
     uint32_t nprofiles;
-    const struct zone *domain; /* the --domain zone, where profile names live */
-    struct probe_spec *probes; /* one per distinct probe */
-    struct health_slot *health; /* nprobes slots, written by the monitor only */
+    const struct zone *domain;       /* the --domain zone, where profile names live */
+    struct probe_spec *probes;       /* one per distinct probe */
+    struct health_slot *health;      /* nprobes slots, written by the monitor only */
     const struct net_table *latency; /* --latency-table, or NULL */
     const struct net_table *geo;     /* --geo-table, or NULL */
     uint32_t nprobes;
@@ -86,6 +89,9 @@ struct gtm_snapshot {
     time_t loaded;
     uint64_t generation;
 };
+
+/* rrset_prepare: fills s->rrs/rrs_len from s->wire (load time, arena a). */
+void rrset_prepare(struct arena *a, struct rrset *s);
 
 /* snapshot_find_node: the node of a lowercase wire name inside zone z, or NULL. */
 static inline const struct zone_node *
@@ -121,16 +127,16 @@ node_find_rrset(const struct zone_node *n, uint16_t type)
 
 /* Options that shape a snapshot. */
 struct snapshot_params {
-    const char *zones_dir;   /* NULL: no static zones */
-    const char *profiles_dir; /* NULL: no profiles */
-    bool profiles_must_exist; /* the directory was named explicitly */
-    const char *demo_profile; /* profile JSON embedded for --demo, or NULL */
-    bool strict;             /* reject what Azure rejects */
+    const char *zones_dir;     /* NULL: no static zones */
+    const char *profiles_dir;  /* NULL: no profiles */
+    bool profiles_must_exist;  /* the directory was named explicitly */
+    const char *demo_profile;  /* profile JSON embedded for --demo, or NULL */
+    bool strict;               /* reject what Azure rejects */
     const char *latency_table; /* --latency-table FILE, or NULL */
     const char *geo_table;     /* --geo-table FILE, or NULL */
-    const char *domain;      /* parent domain of profile names (presentation form) */
-    const char *demo_zone;   /* zone text embedded for --demo, or NULL */
-    const char *demo_origin; /* its origin */
+    const char *domain;        /* parent domain of profile names (presentation form) */
+    const char *demo_zone;     /* zone text embedded for --demo, or NULL */
+    const char *demo_origin;   /* its origin */
 };
 
 /* A configuration error, as "file:line: error: message". */

@@ -400,25 +400,28 @@ test_repeated_load_freed_argv(void **state)
 {
     (void)state;
     /* BUG: options_load resets getopt with optind = 1, but glibc only
-     * reinitialises with optind = 0: its internal "nextchar" still points
-     * into the previous argv (at the end of "--demo" here). When that argv
-     * has been freed, the next call reads freed memory and may parse it as
-     * a cluster of short options ("unknown option '-M'"). The daemon parses
-     * argv once, but tests and any second caller hit this. Fix: optind = 0. */
+     * reinitialises with optind = 0: after a short flag such as -h its
+     * internal "nextchar" still points into that argv string. When that argv
+     * has been freed, the next options_load reads freed memory and parses
+     * what is there as a cluster of short options ("unknown option '-M'").
+     * The daemon parses argv once, but any second caller (tests) hits it.
+     * Fix: optind = 0 in options_load. */
     skip();
-    char a0[] = "gtmd", a1[] = "--demo";
+    char a0[] = "gtmd", a1[] = "-h";
     char *first[] = {strdup(a0), strdup(a1), NULL};
     struct config_errors errs = errs_init(&eb);
     assert_int_equal(options_load(2, first, &opt, &errs), 0);
     free(first[0]);
     free(first[1]);
-    char *junk = strdup("Mxyzzy"); /* likely to reuse the freed memory */
+    /* Reuse the freed memory (glibc's tcache hands it back). */
+    char *junk1 = strdup("MMMMMMMMMMMMMMMM"), *junk2 = strdup("MMMMMMMMMMMMMMMM");
     char *second[] = {a0, NULL};
     options_cleanup(&opt);
     errs = errs_init(&eb);
     assert_int_equal(options_load(1, second, &opt, &errs), 0);
     assert_string_equal(eb.text, "");
-    free(junk);
+    free(junk1);
+    free(junk2);
 }
 
 /* ---- listen_addr_parse ---- */
