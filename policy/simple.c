@@ -53,9 +53,24 @@ method_simple(const struct profile *p, const struct policy_ctx *c, struct policy
         for (k = 0; k + 1 < n && r >= p->endpoints[idx[k]].weight; k++)
             r -= p->endpoints[idx[k]].weight;
     } else if (p->method == ROUTE_ROUNDROBIN) {
-        /* The next candidate in turn, one cursor per profile for all clients. */
+        /* The next candidate in turn after the last one served, one cursor per
+         * profile for all clients. The cursor counts over all endpoints, so a
+         * candidate that drops out does not shift everyone else's turn; 64
+         * bits never wrap. */
         struct profile *mp = (struct profile *)p; /* the cursor is the one mutable field */
-        k = atomic_fetch_add_explicit(&mp->rr_next, 1, memory_order_relaxed) % n;
+        uint64_t turn = atomic_fetch_add_explicit(&mp->rr_next, 1, memory_order_relaxed);
+        uint32_t at = (uint32_t)(turn % p->nendpoints);
+        k = 0;
+        for (unsigned i = 0; i < n; i++)
+            if (idx[i] >= at) {
+                k = i;
+                break;
+            }
+        /* Jump the cursor to the one served, so the next query gets the next. */
+        uint64_t next = turn + 1 + (idx[k] + p->nendpoints - at) % p->nendpoints;
+        uint64_t expect = turn + 1;
+        atomic_compare_exchange_strong_explicit(&mp->rr_next, &expect, next, memory_order_relaxed,
+                                                memory_order_relaxed);
     } else {
         /* Priority: the lowest value wins; on a tie, the first listed. */
         for (unsigned i = 1; i < n; i++)

@@ -315,7 +315,7 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
     shortopts[sp] = 0;
 
     opterr = 0;
-    optind = 1;
+    optind = 0; /* glibc: 0 (not 1) also forgets a half-parsed short-option cluster */
     for (int c; (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1;) {
         int id = -1;
         if (c >= 1000) {

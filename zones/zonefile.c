@@ -3,6 +3,7 @@
 #include "config.h"
 #include "zones/zonefile.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "gtm/alloc.h"
@@ -47,11 +48,11 @@ rr_name_text(const ldns_rdf *d, char *buf, size_t cap)
 /* Checks that need the whole zone: apex SOA, data outside the zone, CNAME
  * next to other data. rrs are sorted, so one owner's records are adjacent. */
 static void
-check_zone(struct zone_src *z, const char *file, unsigned last_line, struct config_errors *errs)
+check_zone(struct zone_src *z, const char *file, struct config_errors *errs)
 {
     char owner[LDNS_MAX_DOMAINLEN * 4 + 8];
     size_t n = ldns_rr_list_rr_count(z->rrs);
-    unsigned soa_count = 0;
+    unsigned soa_count = 0, last_soa_line = 0;
     bool apex_ns = false;
 
     for (size_t i = 0; i < n; i++) {
@@ -63,6 +64,8 @@ check_zone(struct zone_src *z, const char *file, unsigned last_line, struct conf
                              "SOA record at %s, which is not the zone apex", owner);
             }
             soa_count++;
+            if (z->lines[i] > last_soa_line)
+                last_soa_line = z->lines[i]; /* with two, the later one is the extra */
         }
         if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
             ldns_dname_compare(ldns_rr_owner(rr), z->apex) == 0)
@@ -74,7 +77,7 @@ check_zone(struct zone_src *z, const char *file, unsigned last_line, struct conf
         }
     }
     if (soa_count > 1)
-        config_error(errs, file, last_line, "zone has %u SOA records, expected one", soa_count);
+        config_error(errs, file, last_soa_line, "zone has %u SOA records, expected one", soa_count);
     if (!apex_ns)
         config_warning(file, 0, "zone has no NS records at its apex");
 
@@ -99,9 +102,83 @@ check_zone(struct zone_src *z, const char *file, unsigned last_line, struct conf
     }
 }
 
+#define ZONE_FILE_MAX ((size_t)1 << 30)
+
+/* Line numbers from file offsets: ldns's own counter misses comment-only
+ * lines, so we count the newlines before where each record starts. */
+struct linemap {
+    const char *buf;
+    size_t len, pos;
+    unsigned line;
+};
+
+/* The line of the first byte of content at or after off (blanks and
+ * comments skipped), counting forward from the last call. */
+static unsigned
+record_line(struct linemap *m, size_t off)
+{
+    while (off < m->len) {
+        char c = m->buf[off];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            off++;
+        else if (c == ';')
+            while (off < m->len && m->buf[off] != '\n')
+                off++;
+        else
+            break;
+    }
+    for (; m->pos < off && m->pos < m->len; m->pos++)
+        if (m->buf[m->pos] == '\n')
+            m->line++;
+    return m->line;
+}
+
+static int parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_text,
+                      struct config_errors *errs, struct zone_src *out);
+
 int
-zonefile_parse(FILE *fp, const char *file, const char *origin_text, struct config_errors *errs,
+zonefile_parse(FILE *in, const char *file, const char *origin_text, struct config_errors *errs,
                struct zone_src *out)
+{
+    /* Read it whole (bounded), then let ldns parse from memory. */
+    size_t len = 0, cap = 64 * 1024;
+    char *buf = xmalloc(cap);
+    for (size_t n; (n = fread(buf + len, 1, cap - len, in)) > 0;) {
+        len += n;
+        if (len == cap) {
+            if (cap >= ZONE_FILE_MAX) {
+                free(buf);
+                memset(out, 0, sizeof *out);
+                config_error(errs, file, 0, "larger than %zu bytes", ZONE_FILE_MAX);
+                return GTM_ECONFIG;
+            }
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    if (ferror(in)) {
+        free(buf);
+        memset(out, 0, sizeof *out);
+        config_error(errs, file, 0, "read error");
+        return GTM_ECONFIG;
+    }
+    struct linemap lm = {buf, len, 0, 1};
+    FILE *fp = len ? fmemopen(buf, len, "r") : fopen("/dev/null", "r");
+    if (!fp) {
+        free(buf);
+        memset(out, 0, sizeof *out);
+        config_error(errs, file, 0, "cannot read: %s", strerror(errno));
+        return GTM_ECONFIG;
+    }
+    int rc = parse_text(fp, &lm, file, origin_text, errs, out);
+    fclose(fp);
+    free(buf);
+    return rc;
+}
+
+static int
+parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_text,
+           struct config_errors *errs, struct zone_src *out)
 {
     unsigned before = errs->count;
     uint32_t ttl = ZONE_DEFAULT_TTL;
@@ -126,7 +203,8 @@ zonefile_parse(FILE *fp, const char *file, const char *origin_text, struct confi
 
     while (!feof(fp)) {
         ldns_rr *rr = NULL;
-        int start = line;
+        long at = ftell(fp);
+        int start = (int)record_line(lm, at < 0 ? 0 : (size_t)at);
         ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
         switch (st) {
         case LDNS_STATUS_OK:
@@ -139,7 +217,6 @@ zonefile_parse(FILE *fp, const char *file, const char *origin_text, struct confi
             config_error(errs, file, (unsigned)start, "$INCLUDE is not supported");
             continue;
         default:
-            /* The record's first line: ldns has counted past its end. */
             config_error(errs, file, (unsigned)start, "%s", ldns_get_errorstr_by_id(st));
             continue;
         }
@@ -180,7 +257,7 @@ zonefile_parse(FILE *fp, const char *file, const char *origin_text, struct confi
         }
         pairs[i].rr = NULL;
     }
-    check_zone(out, file, (unsigned)line, errs);
+    check_zone(out, file, errs);
 
 done:
     for (size_t i = 0; i < npairs; i++)

@@ -120,7 +120,7 @@ struct profile {
     const char *json;            /* the document as read (for the API: unknown fields kept) */
     const uint16_t *by_priority; /* endpoint indexes, lowest priority first (list order on
                                   * ties); filled in when the snapshot is built */
-    _Atomic uint32_t rr_next;    /* RoundRobin cursor: the only field written after publish */
+    _Atomic uint64_t rr_next;    /* RoundRobin cursor: the only field written after publish */
 };
 
 /* profile_parse: one profile document (text[0..len), from file) into a

@@ -598,9 +598,11 @@ test_roundrobin_degraded_skipped(void **state)
         n[pk.ep[0] - f.ep]++;
     }
     assert_int_equal(n[0] + n[1] + n[2], 3000);
-    assert_int_equal(n[1], 500);
-    assert_int_equal(n[0], 1250);
-    assert_int_equal(n[2], 1250);
+    /* B is a candidate half the time: a third of those 1500 turns; A and C
+     * share the rest evenly. Strict turns leave only a few picks of slack. */
+    assert_in_range(n[1], 490, 510);
+    assert_in_range(n[0], 1240, 1260);
+    assert_in_range(n[2], 1240, 1260);
 }
 
 static void
@@ -633,11 +635,6 @@ static void
 test_roundrobin_next_in_turn_after_change(void **state)
 {
     (void)state;
-    /* BUG (minor): simple.c takes rr_next % n over the current candidates, so
-     * when the set shrinks the rotation can repeat or skip one: A B C, then B
-     * goes Degraded, and the next answer is C again (turn 3 % 2 = 1), not A.
-     * Likewise when the 32-bit cursor wraps (UINT32_MAX % 3 == 0 % 3: A twice). */
-    skip();
     struct fx f;
     uint64_t rng = 5;
     char seq[32] = {0};
