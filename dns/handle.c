@@ -90,5 +90,7 @@ dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_pr
     struct lookup_result r;
     if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
         return dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit);
+    if (q.ecs && q.ecs_source == 0)
+        r.ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
     return dns_answer_build(&q, req, 0, &r, resp, limit);
 }

@@ -53,7 +53,7 @@ method_performance(const struct profile *p, const struct policy_ctx *c, struct p
                 here[m++] = idx[i];
         }
         if (m) {
-            out->scope = row->prefix < cl->prefix ? row->prefix : cl->prefix;
+            out->scope = net_table_scope(c->latency, cl->family, cl->addr, row);
             *e = &p->endpoints[here[client_spread(cl, m)]];
             return POLICY_OK;
         }
@@ -75,7 +75,7 @@ method_performance(const struct profile *p, const struct policy_ctx *c, struct p
             best = i;
         }
     }
-    out->scope = row ? (row->prefix < cl->prefix ? row->prefix : cl->prefix) : cl->prefix;
+    out->scope = cl->family ? net_table_scope(c->latency, cl->family, cl->addr, row) : 0;
     *e = &p->endpoints[idx[best]];
     return POLICY_OK;
 }
@@ -119,10 +119,8 @@ method_geographic(const struct profile *p, const struct policy_ctx *c, struct po
         const char *group = country[0] ? geo_group(country) : NULL;
         if (!ep && group)
             ep = geo_match(p, group);
-        out->scope = row->prefix < cl->prefix ? row->prefix : cl->prefix;
-    } else {
-        out->scope = cl->prefix;
     }
+    out->scope = cl->family ? net_table_scope(c->geo, cl->family, cl->addr, row) : 0;
     if (!ep)
         ep = geo_match(p, "WORLD");
     if (!ep)
@@ -161,6 +159,33 @@ range_prefix(const struct subnet_range *r, size_t len)
     return (uint8_t)p;
 }
 
+/* The scope that keeps the client's network clear of every range it is
+ * not in: below a range, the client's /L network ends before `first` once L
+ * passes the bits it shares with `first` (above: with `last`). */
+static uint8_t
+subnet_exclusion_scope(const struct profile *p, const struct policy_client *cl, size_t alen)
+{
+    unsigned scope = 0;
+    for (uint32_t i = 0; i < p->nendpoints; i++) {
+        const struct endpoint *ep = &p->endpoints[i];
+        for (uint16_t k = 0; ep->enabled && k < ep->nsubnets; k++) {
+            const struct subnet_range *r = &ep->subnets[k];
+            if (r->family != cl->family)
+                continue;
+            unsigned need;
+            if (!addr_le(r->first, cl->addr, alen))
+                need = net_common_prefix(cl->addr, r->first, alen) + 1;
+            else if (!addr_le(cl->addr, r->last, alen))
+                need = net_common_prefix(cl->addr, r->last, alen) + 1;
+            else
+                need = range_prefix(r, alen); /* inside: the block (or the address) */
+            if (need > scope)
+                scope = need;
+        }
+    }
+    return (uint8_t)scope;
+}
+
 /* Subnet: the endpoint whose ranges hold the client, if it is a candidate;
  * else the endpoint without ranges (the fallback); else NODATA. */
 int
@@ -171,7 +196,7 @@ method_subnet(const struct profile *p, const struct policy_ctx *c, struct policy
     unsigned n = policy_candidates(p, c, depth, idx, &out->best_effort);
     const struct policy_client *cl = c->client;
     size_t alen = cl->family == AF_INET ? 4 : 16;
-    out->scope = cl->prefix;
+    out->scope = subnet_exclusion_scope(p, cl, alen);
     for (uint32_t i = 0; cl->family && i < p->nendpoints; i++) {
         const struct endpoint *ep = &p->endpoints[i];
         if (!ep->enabled)
@@ -183,7 +208,8 @@ method_subnet(const struct profile *p, const struct policy_ctx *c, struct policy
                 continue;
             if (in_list(idx, n, (uint16_t)i)) {
                 uint8_t rp = range_prefix(r, alen);
-                out->scope = rp < cl->prefix ? rp : cl->prefix;
+                if (rp > out->scope)
+                    out->scope = rp;
                 *e = ep;
                 return POLICY_OK;
             }

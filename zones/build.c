@@ -309,6 +309,23 @@ zone_build(struct arena *a, const struct zone_src *src, struct profile **profile
         i = j;
     }
 
+    /* Each node knows its zone and the delegation it sits at or under. */
+    for (uint32_t i = 0; i <= t.mask; i++) {
+        struct zone_node *node = t.slot[i];
+        if (!node)
+            continue;
+        node->zone = z;
+        const uint8_t *name = node->name;
+        size_t len = node->name_len;
+        while (z->has_cuts && len > z->apex_len) {
+            const struct zone_node *up = tab_find(&t, name, len);
+            if (up && (up->flags & NODE_CUT))
+                node->cut = up; /* keeps the highest one */
+            len -= (size_t)name[0] + 1;
+            name += name[0] + 1;
+        }
+    }
+
     /* The final table, sized at load time: at most half full. */
     uint32_t size = 16;
     while (size < t.count * 2)
@@ -361,6 +378,49 @@ domain_zone_synth(const char *domain, time_t now, struct zone_src *out, struct c
     ldns_rr_list_push_rr(out->rrs, ns); /* NS sorts before SOA */
     ldns_rr_list_push_rr(out->rrs, soa);
     return 0;
+}
+
+/* A name belongs in the exact-name table when no other loaded zone below
+ * its own zone's apex also covers it (that zone would be authoritative). */
+static bool
+most_specific(const struct gtm_snapshot *s, const struct zone_node *n)
+{
+    const uint8_t *name = n->name;
+    size_t len = n->name_len;
+    while (len > n->zone->apex_len) {
+        if (snapshot_find_zone(s, name, len))
+            return false;
+        len -= (size_t)name[0] + 1;
+        name += name[0] + 1;
+    }
+    return true;
+}
+
+static void
+names_build(struct gtm_snapshot *s)
+{
+    uint32_t total = 0;
+    for (uint32_t i = 0; i <= s->zmask; i++)
+        if (s->ztable[i])
+            total += s->ztable[i]->nnodes;
+    uint32_t size = 16;
+    while (size < total * 2)
+        size *= 2;
+    const struct zone_node **t = arena_alloc(s->arena, size * sizeof *t);
+    for (uint32_t i = 0; i <= s->zmask; i++) {
+        const struct zone *z = s->ztable[i];
+        for (uint32_t k = 0; z && k <= z->mask; k++) {
+            const struct zone_node *n = z->table[k];
+            if (!n || !most_specific(s, n))
+                continue;
+            uint32_t h = dname_hash(n->name, n->name_len) & (size - 1);
+            while (t[h])
+                h = (h + 1) & (size - 1);
+            t[h] = n;
+        }
+    }
+    s->ntable = t;
+    s->nmask = size - 1;
 }
 
 static int
@@ -517,6 +577,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
             s->max_apex_labels = z->apex_labels;
     }
     s->ztable = ztable;
+    names_build(s);
     tm_prepare(s);
 out:
     if (errs->count != before) {

@@ -403,5 +403,6 @@ options_usage(FILE *fp, const char *prog)
             fprintf(fp, " [%s]", d->def);
         fputc('\n', fp);
     }
-    fprintf(fp, "\nSignals: HUP reloads zones, TERM and INT stop. See gtmd(8), gtmd.conf(5).\n");
+    fprintf(fp, "\nSignals: HUP reloads profiles, zones and tables; TERM and INT stop.\n"
+                "See gtmd(8) and gtmd.conf(5).\n");
 }

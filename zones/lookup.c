@@ -81,14 +81,32 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
     return STEP_DONE;
 }
 
+static enum step answer_node(const struct zone *z, const struct zone_node *node,
+                             const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
+                             uint16_t qtype, struct lookup_result *r, const struct rrset **next);
+
 /* One name of the chain. On STEP_CNAME, *next is the target to follow. */
 static enum step
 step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
      uint16_t qtype, bool first, struct lookup_result *r, const struct rrset **next)
 {
+    const struct zone *z = NULL;
+    const struct zone_node *node = snapshot_find_name(s, name, len);
+    if (node) {
+        /* The common case: a name that exists, in the zone authoritative for it. */
+        z = node->zone;
+        if (node->cut) {
+            if (first)
+                referral(r, node->cut);
+            else
+                r->aa = true;
+            return STEP_DONE;
+        }
+        return answer_node(z, node, pc, name, len, qtype, r, next);
+    }
+
     uint8_t offs[DNAME_MAXLABELS + 1];
     unsigned nl = label_offsets(name, offs);
-    const struct zone *z = NULL;
     unsigned zi = nl > s->max_apex_labels ? nl - s->max_apex_labels : 0;
     for (; zi <= nl; zi++)
         if ((z = snapshot_find_zone(s, name + offs[zi], len - offs[zi])) != NULL)
@@ -97,7 +115,7 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
         return STEP_OUTSIDE;
 
     /* Walk down from the apex: delegations first, then the closest encloser. */
-    const struct zone_node *node = z->apex_node;
+    node = z->apex_node;
     bool exact = zi == 0;
     if (!exact && !z->has_cuts) {
         const struct zone_node *n = zone_find_node(z, name, len);
@@ -140,7 +158,15 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
         }
         node = w;
     }
+    return answer_node(z, node, pc, name, len, qtype, r, next);
+}
 
+/* The data of a node (exact, or the wildcard standing in for the name). */
+static enum step
+answer_node(const struct zone *z, const struct zone_node *node, const struct policy_ctx *pc,
+            const uint8_t *name, uint8_t len, uint16_t qtype, struct lookup_result *r,
+            const struct rrset **next)
+{
     if (node->profile)
         return profile_step(z, node->profile, pc, name, len, qtype, r, next);
     const struct rrset *set = NULL;

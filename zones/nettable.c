@@ -178,3 +178,36 @@ net_table_find(const struct net_table *t, uint8_t family, const uint8_t *addr, u
     }
     return NULL;
 }
+
+unsigned
+net_common_prefix(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t x = a[i] ^ b[i];
+        if (x)
+            return (unsigned)(i * 8 + (size_t)__builtin_clz((unsigned)x) - 24);
+    }
+    return (unsigned)(len * 8);
+}
+
+uint8_t
+net_table_scope(const struct net_table *t, uint8_t family, const uint8_t *addr,
+                const struct net_row *match)
+{
+    size_t alen = family == AF_INET ? 4 : 16;
+    unsigned scope = match ? match->prefix : 0;
+    if (!t)
+        return (uint8_t)scope;
+    uint32_t end = match ? (uint32_t)(match - t->rows) : t->n;
+    for (uint32_t i = 0; i < end; i++) {
+        const struct net_row *r = &t->rows[i];
+        if (r->family != family || r->prefix <= scope)
+            continue;
+        if (match && !prefix_match(r->addr, match->addr, match->prefix))
+            continue; /* not inside the matched network */
+        unsigned cp = net_common_prefix(addr, r->addr, alen);
+        if (cp < r->prefix && cp + 1 > scope)
+            scope = cp + 1; /* the client's /scope network stays clear of r */
+    }
+    return (uint8_t)scope;
+}

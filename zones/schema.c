@@ -34,7 +34,7 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_CHECK_CONFIG] = {"check-config", 0, OPT_FLAG, false, 0, 0, NULL, NULL,
                              "validate the configuration and zones, print errors, exit 0 or 1"},
     [OPT_ID_DEMO] = {"demo", 0, OPT_FLAG, false, 0, 0, NULL, NULL,
-                     "also serve the bundled example zone (example.com)"},
+                     "the embedded demo: example.com, and app.<domain> over two endpoints gtmd runs"},
     [OPT_ID_HELP] = {"help", 'h', OPT_FLAG, false, 0, 0, NULL, NULL, "print this help and exit"},
     [OPT_ID_VERSION] = {"version", 'V', OPT_FLAG, false, 0, 0, NULL, NULL,
                         "print the version and exit"},

@@ -70,7 +70,8 @@ tm_probe_key(struct arena *a, const struct probe_spec *p)
 /* Profile headers, then the endpoint's (same name: the endpoint wins), with
  * Host first: the target unless a header sets it. */
 static void
-merge_headers(struct probe_spec *spec, const struct profile *p, const struct endpoint *e)
+merge_headers(struct arena *a, struct probe_spec *spec, const struct profile *p,
+              const struct endpoint *e)
 {
     const struct header_kv *host = NULL;
     struct header_kv merged[2 * PROFILE_MAX_HEADERS];
@@ -89,7 +90,14 @@ merge_headers(struct probe_spec *spec, const struct profile *p, const struct end
     for (unsigned i = 0; i < n; i++)
         if (strcasecmp(merged[i].name, "Host") == 0)
             host = &merged[i];
-    spec->headers[spec->nheaders++] = host ? *host : (struct header_kv){"Host", e->target};
+    const char *target = e->target;
+    if (!host && e->tkind == TARGET_IPV6) {
+        /* RFC 7230 5.4: an IPv6 literal goes in brackets */
+        char buf[64];
+        snprintf(buf, sizeof buf, "[%s]", e->target);
+        target = arena_strdup(a, buf);
+    }
+    spec->headers[spec->nheaders++] = host ? *host : (struct header_kv){"Host", target};
     for (unsigned i = 0; i < n && spec->nheaders < GTM_ARRAY_LEN(spec->headers); i++)
         if (&merged[i] != host)
             spec->headers[spec->nheaders++] = merged[i];
@@ -154,7 +162,7 @@ tm_prepare(struct gtm_snapshot *s)
             spec.nranges = p->mon.nranges;
             memcpy(spec.ranges, p->mon.ranges, sizeof spec.ranges);
             if (spec.proto != PROBE_TCP)
-                merge_headers(&spec, p, e);
+                merge_headers(s->arena, &spec, p, e);
             spec.key = tm_probe_key(s->arena, &spec);
             uint32_t h = key_hash(spec.key) & map.mask;
             while (map.keys[h] && strcmp(map.keys[h], spec.key) != 0)

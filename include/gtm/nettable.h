@@ -4,6 +4,7 @@
 #ifndef GTM_GTM_NETTABLE_H
 #define GTM_GTM_NETTABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct arena;
@@ -37,5 +38,16 @@ const struct net_table *net_table_load(struct arena *a, const char *file, enum n
  * NULL when no row covers it. Pure. */
 const struct net_row *net_table_find(const struct net_table *t, uint8_t family, const uint8_t *addr,
                                      uint32_t *count);
+
+/* net_table_scope: the ECS scope (RFC 7871 7.2.1) of an answer chosen by
+ * match (or by no row, when match is NULL) for the client addr: at least
+ * match's prefix, and long enough that no more specific row of the table
+ * falls inside the client's network, so that a resolver never reuses the
+ * answer for a network the table routes elsewhere. Pure. */
+uint8_t net_table_scope(const struct net_table *t, uint8_t family, const uint8_t *addr,
+                        const struct net_row *match);
+
+/* net_common_prefix: how many leading bits a and b (len bytes) share. */
+unsigned net_common_prefix(const uint8_t *a, const uint8_t *b, size_t len);
 
 #endif

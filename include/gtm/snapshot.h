@@ -52,6 +52,8 @@ struct zone_node {
     const uint8_t *name; /* lowercase wire */
     uint8_t name_len;
     uint8_t flags;
+    const struct zone *zone;         /* the zone it belongs to */
+    const struct zone_node *cut;     /* the delegation at or above it, or NULL */
     const struct profile *profile; /* a traffic manager name: the answer comes from it */
     const struct rrset *rrsets;    /* NULL for an empty non-terminal */
     const struct rrset *cname;     /* shortcut into rrsets */
@@ -85,6 +87,10 @@ struct gtm_snapshot {
     uint32_t nzones;
     uint32_t zmask; /* zone table has zmask + 1 slots */
     const struct zone **ztable;
+    /* Every name that the most specific zone holding it defines, across
+     * zones: one probe answers the common case (an exact name). */
+    uint32_t nmask;
+    const struct zone_node **ntable;
     uint8_t max_apex_labels;
     time_t loaded;
     uint64_t generation;
@@ -99,6 +105,18 @@ zone_find_node(const struct zone *z, const uint8_t *name, size_t len)
 {
     uint32_t i = dname_hash(name, len) & z->mask;
     for (const struct zone_node *n; (n = z->table[i]) != NULL; i = (i + 1) & z->mask)
+        if (n->name_len == len && __builtin_memcmp(n->name, name, len) == 0)
+            return n;
+    return NULL;
+}
+
+/* snapshot_find_name: the node of an exact name in the zone that is
+ * authoritative for it, or NULL (then walk the zones). */
+static inline const struct zone_node *
+snapshot_find_name(const struct gtm_snapshot *s, const uint8_t *name, size_t len)
+{
+    uint32_t i = dname_hash(name, len) & s->nmask;
+    for (const struct zone_node *n; (n = s->ntable[i]) != NULL; i = (i + 1) & s->nmask)
         if (n->name_len == len && __builtin_memcmp(n->name, name, len) == 0)
             return n;
     return NULL;

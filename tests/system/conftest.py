@@ -10,7 +10,8 @@ Environment:
   GTMD_WRAPPER        optional command prefix, e.g. "valgrind -q"
   GTMD_TIMEOUT_SCALE  multiply every timeout (default 1, or 10 with a wrapper)
 
-Only 127.0.0.1 and ::1 are ever used.
+Only 127.0.0.1 and ::1 are ever used for gtmd; the backends of the traffic
+manager tests (backends.py, `backends` fixture) use 127.0.0.21-127.0.0.99.
 """
 
 import json

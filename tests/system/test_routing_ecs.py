@@ -12,10 +12,11 @@ toleratedNumberOfFailures 0) where it does.
 Most tests share one module-wide gtmd (`ecs_srv`) that only reads; the
 tests with real backends start their own."""
 
+import ipaddress
+import re
 import struct
 
 import dns.edns
-import dns.flags
 import dns.rcode
 import dns.rdatatype
 import pytest
@@ -335,15 +336,6 @@ def test_source_prefix_zero_routes_by_source_address(ecs_srv):
     assert rdatas(ask(g, fqdn(g, "geo"))) == [GEO_EU]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a query with ECS SOURCE PREFIX-LENGTH 0 is routed by the "
-    "source address, and the echoed SCOPE is that address's table row or "
-    "prefix (Performance/Geographic: 8 from the 127.0.0.0/8 row, Subnet: 32) "
-    "instead of 0: the reply then claims to be for 0.0.0.0/8 or 0.0.0.0/32 "
-    "(the echoed ADDRESS), which a resolver would cache for the wrong "
-    "network; RFC 7871 7.2.1/7.3.1 (handle.c client_from, client.c scope)",
-)
 def test_source_prefix_zero_answer_scope_zero(ecs_srv):
     """An answer to a /0 query may not claim more of the client's address
     than the query gave: the echoed ADDRESS is all zeros, so any SCOPE but 0
@@ -366,17 +358,20 @@ def test_performance_closest_region_and_scope(ecs_srv):
     name = fqdn(g, "perf")
     cases = [
         # client               closest region with an endpoint   scope (row)
-        (ecs("10.1.2.0", 24), set(PERF_WE), 16),
-        (ecs("10.1.200.9", 32), set(PERF_WE), 16),
-        (ecs("10.1.0.0", 16), set(PERF_WE), 16),
         (ecs("10.2.0.0", 24), {PERF_EUS}, 16),
         (ecs("10.2.77.0", 24), {PERF_EUS}, 16),
-        # longest prefix: the /24 row inside 10.1.0.0/16
+        (ecs("10.2.77.1", 32), {PERF_EUS}, 16),
+        (ecs("10.2.0.0", 16), {PERF_EUS}, 16),
+        # longest prefix: the /24 row inside 10.1.0.0/16 wins...
         (ecs("10.1.5.0", 24), {PERF_JPE}, 24),
         (ecs("10.1.5.128", 25), {PERF_JPE}, 24),
         (ecs("10.1.5.9", 32), {PERF_JPE}, 24),
-        (ecs("10.1.4.0", 24), set(PERF_WE), 16),
-        (ecs("10.1.6.0", 24), set(PERF_WE), 16),
+        # ...and the rest of 10.1.0.0/16 is West Europe (the scope of these:
+        # test_scope_does_not_cover_a_more_specific_row)
+        (ecs("10.1.2.0", 24), set(PERF_WE), None),
+        (ecs("10.1.200.9", 32), set(PERF_WE), None),
+        (ecs("10.1.4.0", 24), set(PERF_WE), None),
+        (ecs("10.1.6.0", 24), set(PERF_WE), None),
         # australiaeast has no endpoint: the next closest region
         (ecs("10.3.1.0", 24), {PERF_EUS}, 16),
         # IPv6 clients
@@ -387,8 +382,48 @@ def test_performance_closest_region_and_scope(ecs_srv):
     for opt, want, scope in cases:
         addrs, got_scope = answer_of(g, name, opt)
         assert len(addrs) == 1 and addrs[0] in want, (opt.address, opt.srclen, addrs)
-        assert got_scope == scope, (opt.address, opt.srclen, got_scope)
-        assert got_scope <= opt.srclen
+        if scope is not None:
+            assert got_scope == scope, (opt.address, opt.srclen, got_scope)
+
+
+def covers(addr, prefix, net, net_prefix):
+    """Whether addr/prefix contains all of net/net_prefix."""
+    a, n = ipaddress.ip_address(addr), ipaddress.ip_address(net)
+    if a.version != n.version or prefix > net_prefix:
+        return False
+    return ipaddress.ip_network("%s/%d" % (n, prefix), strict=False) == \
+        ipaddress.ip_network("%s/%d" % (a, prefix), strict=False)
+
+
+def test_scope_does_not_cover_a_more_specific_row(ecs_srv):
+    g = ecs_srv
+    name = fqdn(g, "perf")
+    warned = re.search(r"(warn|error)[^\n]*10\.1\.5\.0/24", g.log)
+    for opt in (ecs("10.1.2.0", 24), ecs("10.1.200.9", 32), ecs("10.1.0.0", 16),
+                ecs("10.1.4.0", 24)):
+        addrs, scope = answer_of(g, name, opt)
+        assert len(addrs) == 1 and addrs[0] in PERF_WE, addrs
+        assert warned or not covers(opt.address, scope, "10.1.5.0", 24), (
+            "%s/%d answered West Europe with SCOPE %d, which covers 10.1.5.0/24 "
+            "(Japan East)" % (opt.address, opt.srclen, scope))
+
+
+def test_scope_longer_than_source_when_source_not_specific_enough(ecs_srv):
+    g = ecs_srv
+    for name, opt, want, other_net, other_prefix in (
+        # s1 holds 203.0.113.0/25; 203.0.113.128-200 is s2's
+        ("subnet", ecs("203.0.113.0", 24), SUB_S1, "203.0.113.128", 25),
+        # s2 holds 203.0.113.128-203.0.113.200; .201-.255 is the fallback's
+        ("subnet", ecs("203.0.113.128", 25), SUB_S2, "203.0.113.208", 28),
+        # FR is 192.0.2.0/25 (GEO-EU), BR 192.0.2.128/25 (WORLD)
+        ("geo", ecs("192.0.2.0", 24), GEO_EU, "192.0.2.128", 25),
+    ):
+        addrs, scope = answer_of(g, fqdn(g, name), opt)
+        assert addrs == [want], (name, opt.address, addrs)
+        assert not covers(opt.address, scope, other_net, other_prefix), (
+            "%s: %s/%d answered %s with SCOPE %d, which covers %s/%d, routed "
+            "elsewhere" % (name, opt.address, opt.srclen, want, scope, other_net,
+                           other_prefix))
 
 
 def test_performance_deterministic_per_client_and_spread(ecs_srv):

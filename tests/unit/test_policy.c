@@ -599,10 +599,11 @@ test_roundrobin_degraded_skipped(void **state)
     }
     assert_int_equal(n[0] + n[1] + n[2], 3000);
     /* B is a candidate half the time: a third of those 1500 turns; A and C
-     * share the rest evenly. Strict turns leave only a few picks of slack. */
-    assert_in_range(n[1], 490, 510);
-    assert_in_range(n[0], 1240, 1260);
-    assert_in_range(n[2], 1240, 1260);
+     * share the rest evenly. Exact: each 50-pick phase starts where the last
+     * turn left off (B gets 17 in each of 30 up phases). */
+    assert_int_equal(n[1], 510);
+    assert_int_equal(n[0], 1245);
+    assert_int_equal(n[2], 1245);
 }
 
 static void
@@ -646,12 +647,13 @@ test_roundrobin_next_in_turn_after_change(void **state)
     for (int i = 0; i < 4; i++)
         strcat(seq, pick_name(&f, &rng, NULL));
     assert_string_equal(seq, "ABCACAC");
+    /* Past 2^32 turns the rotation goes on (the cursor is 64 bits). */
     atomic_store(&f.p.rr_next, UINT32_MAX);
     set_health(&f, 1, EPS_ONLINE);
     seq[0] = 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         strcat(seq, pick_name(&f, &rng, NULL));
-    assert_true(strcmp(seq, "AAB") != 0);
+    assert_string_equal(seq, "ABCA");
 }
 
 /* ---- Nested endpoints ---- */
