@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "api/api.h"
 #include "dns/server.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
@@ -172,6 +173,20 @@ main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     ctx_init_events(&ctx);
+    if (!opt.api_off && !(ctx.api = api_start(&ctx))) {
+        if (opt.api_given) {
+            fprintf(stderr, "gtmd: cannot start the API; see the error above\n");
+            server_stop(&ctx);
+            monitor_free(ctx.monitor);
+            demo_free(ctx.demo);
+            ctx_cleanup_events(&ctx);
+            snapshot_free(atomic_exchange(&ctx.snap, NULL));
+            event_base_free(ctx.base);
+            options_cleanup(&opt);
+            return EXIT_RUNTIME;
+        }
+        log_warn("api: not started (the default address is taken?); DNS goes on without it");
+    }
     ctx.sig_hup = evsignal_new(ctx.base, SIGHUP, signal_cb, &ctx);
     ctx.sig_term = evsignal_new(ctx.base, SIGTERM, signal_cb, &ctx);
     ctx.sig_int = evsignal_new(ctx.base, SIGINT, signal_cb, &ctx);
@@ -185,6 +200,7 @@ main(int argc, char **argv)
              snap->nprofiles, snap->nprobes, opt.workers);
     event_base_dispatch(ctx.base);
 
+    api_free(ctx.api);
     server_stop(&ctx);
     monitor_free(ctx.monitor);
     demo_free(ctx.demo);

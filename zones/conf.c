@@ -242,7 +242,20 @@ apply(const struct raw_set *s, struct gtm_options *o, struct config_errors *errs
                 o->profiles = xstrdup(text);
             else if (id == OPT_ID_STATE_DIR)
                 o->state_dir = xstrdup(text);
-            else if (id == OPT_ID_LATENCY_TABLE)
+            else if (id == OPT_ID_API_TOKEN_FILE)
+                o->api_token_file = xstrdup(text);
+            else if (id == OPT_ID_TLS_CERT)
+                o->tls_cert = xstrdup(text);
+            else if (id == OPT_ID_TLS_KEY)
+                o->tls_key = xstrdup(text);
+            else if (id == OPT_ID_API) {
+                o->api_given = r->text != NULL;
+                if (strcasecmp(text, "off") == 0)
+                    o->api_off = true;
+                else if (listen_addr_parse(text, &o->api) != 0 || !strchr(text, ':') ||
+                         (text[0] != '[' && strchr(text, ':') != strrchr(text, ':')))
+                    where_error(errs, r, "api: '%s' is not ADDR:PORT (or off)", text);
+            } else if (id == OPT_ID_LATENCY_TABLE)
                 o->latency_table = xstrdup(text);
             else if (id == OPT_ID_GEO_TABLE)
                 o->geo_table = xstrdup(text);
@@ -357,6 +370,9 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
     }
     apply(&cli, out, errs);
     out->profiles_given = out->profiles != NULL;
+    out->state_dir_given = cli.v[OPT_ID_STATE_DIR].text != NULL;
+    if (!out->tls_cert != !out->tls_key)
+        config_error(errs, "command line", 0, "tls-cert and tls-key go together");
     if (!out->profiles) {
         size_t n = strlen(out->state_dir) + sizeof "/profiles";
         out->profiles = xmalloc(n);
@@ -380,6 +396,9 @@ options_cleanup(struct gtm_options *o)
     free(o->zones);
     free(o->profiles);
     free(o->state_dir);
+    free(o->api_token_file);
+    free(o->tls_cert);
+    free(o->tls_key);
     free(o->latency_table);
     free(o->geo_table);
     memset(o, 0, sizeof *o);

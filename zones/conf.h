@@ -37,6 +37,10 @@ enum opt_id {
     OPT_ID_ZONES,
     OPT_ID_STATE_DIR,
     OPT_ID_STRICT,
+    OPT_ID_API,
+    OPT_ID_API_TOKEN_FILE,
+    OPT_ID_TLS_CERT,
+    OPT_ID_TLS_KEY,
     OPT_ID_LATENCY_TABLE,
     OPT_ID_GEO_TABLE,
     OPT_ID_WORKERS,
@@ -52,7 +56,8 @@ enum opt_id {
 
 extern const struct opt_def opt_schema[OPT_ID_COUNT];
 
-#define GTM_DEFAULT_PORT 5353
+#define GTM_DEFAULT_PORT     5353
+#define GTM_DEFAULT_API_PORT 8443
 
 struct listen_addr {
     int family; /* AF_INET or AF_INET6 */
@@ -75,6 +80,12 @@ struct gtm_options {
     bool strict;
     char *latency_table;
     char *geo_table;
+    struct listen_addr api; /* the management API's address */
+    bool api_off;           /* --api off */
+    bool api_given;         /* named explicitly: failing to listen is fatal */
+    char *api_token_file;
+    char *tls_cert, *tls_key;
+    bool state_dir_given;
     unsigned workers;
     unsigned tcp_timeout;
     unsigned tcp_clients;

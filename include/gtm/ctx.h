@@ -14,6 +14,8 @@ struct gtm_options;
 struct worker;
 struct monitor;
 struct demo;
+struct api;
+struct api;
 
 struct gtm_ctx {
     struct event_base *base; /* the control loop: signals, reload, reclamation */
@@ -22,6 +24,7 @@ struct gtm_ctx {
     _Atomic uint64_t epoch;              /* bumped on every publish */
     struct monitor *monitor;             /* probes; writes the published snapshot's health slots */
     struct demo *demo;                   /* --demo endpoints */
+    struct api *api;                     /* the management API, or NULL */
     struct worker **workers;
     unsigned nworkers;
     struct gtm_snapshot *retired; /* the previous snapshot, freed once no worker holds it */

@@ -1,0 +1,367 @@
+/* server.c: the API's HTTPS listener (evhttp over OpenSSL bufferevents),
+ * bounds, authentication, and dispatch to the handlers. */
+#include "config.h"
+#include "api/api.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+
+#include "api/http.h"
+#include "api/tls.h"
+#include "gtm/alloc.h"
+#include "gtm/ctx.h"
+#include "gtm/log.h"
+#include "zones/conf.h"
+
+#define API_MAX_HEADERS   (16 * 1024)
+#define API_TIMEOUT_S     30
+#define API_MAX_TOKENS    64
+#define API_TOKEN_MAX_LEN 512
+
+struct api {
+    struct gtm_ctx *ctx;
+    struct evhttp *http;
+    SSL_CTX *ssl;
+    char *tokens[API_MAX_TOKENS];
+    unsigned ntokens;
+    bool have_token_file;
+};
+
+/* ---- replies ---- */
+
+void
+api_reply(struct api_req *r, int code, const char *content_type, const char *body, size_t len)
+{
+    struct evbuffer *b = evbuffer_new();
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+    if (content_type)
+        evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    if (b && body && len)
+        evbuffer_add(b, body, len);
+    const char *reason = code == 200   ? "OK"
+                         : code == 201 ? "Created"
+                         : code == 204 ? "No Content"
+                         : code == 400 ? "Bad Request"
+                         : code == 401 ? "Unauthorized"
+                         : code == 403 ? "Forbidden"
+                         : code == 404 ? "Not Found"
+                         : code == 405 ? "Method Not Allowed"
+                         : code == 409 ? "Conflict"
+                         : code == 413 ? "Payload Too Large"
+                                       : "Error";
+    evhttp_send_reply(r->req, code, reason, b);
+    if (b)
+        evbuffer_free(b);
+}
+
+void
+api_reply_json(struct api_req *r, int code, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    api_reply(r, code, "application/json; charset=utf-8", text, text ? strlen(text) : 0);
+    free(text);
+    json_decref(body);
+}
+
+void
+api_error(struct api_req *r, int code, const char *azure_code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    api_reply_json(r, code,
+                   json_pack("{s:{s:s,s:s}}", "error", "code", azure_code, "message", msg));
+}
+
+bool
+api_seg_is(const struct api_req *r, unsigned i, const char *s)
+{
+    return i < r->nseg && strcasecmp(r->seg[i], s) == 0;
+}
+
+const char *
+api_query(const struct api_req *r, const char *name)
+{
+    return evhttp_find_header(&((struct api_req *)r)->query, name);
+}
+
+json_t *
+api_body_json(struct api_req *r)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0) {
+        api_error(r, 400, "InvalidRequestContent", "The request content is empty.");
+        return NULL;
+    }
+    const char *data = (const char *)evbuffer_pullup(in, -1);
+    json_error_t err;
+    json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j) {
+        api_error(r, 400, "InvalidRequestContent",
+                  "The request content is not valid JSON: line %d column %d: %s", err.line,
+                  err.column, err.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        api_error(r, 400, "InvalidRequestContent", "The request content must be a JSON object.");
+        return NULL;
+    }
+    return j;
+}
+
+/* ---- authentication ---- */
+
+static bool
+is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) ==
+               127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return false;
+}
+
+/* Constant-time comparison of a presented token with each known one. */
+static bool
+token_ok(const struct api *a, const char *presented)
+{
+    bool ok = false;
+    size_t n = strlen(presented);
+    for (unsigned i = 0; i < a->ntokens; i++)
+        if (strlen(a->tokens[i]) == n && CRYPTO_memcmp(a->tokens[i], presented, n) == 0)
+            ok = true;
+    return ok;
+}
+
+/* Decides what the client may do; replies (401/403) and returns false when
+ * it may do nothing. */
+static bool
+authorize(struct api *a, struct api_req *r)
+{
+    bool reading = r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD;
+    if (!a->have_token_file) {
+        /* No tokens: loopback clients may read, nobody may write. */
+        if (!r->loopback) {
+            api_error(r, 403, "AuthorizationFailed",
+                      "Without --api-token-file the API answers loopback clients only.");
+            return false;
+        }
+        if (!reading) {
+            api_error(r, 403, "ReadOnlyDisabledSubscription",
+                      "The API is read-only: start gtmd with --api-token-file to allow changes.");
+            return false;
+        }
+        return true;
+    }
+    const char *auth =
+        evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && token_ok(a, auth + 7)) {
+        r->can_write = true;
+        return true;
+    }
+    /* The status page and metrics stay readable from loopback without a token. */
+    if (reading && r->loopback && (r->nseg == 0 || api_seg_is(r, 0, "metrics")))
+        return true;
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "WWW-Authenticate",
+                      "Bearer realm=\"gtmd\"");
+    api_error(r, 401, auth ? "InvalidAuthenticationToken" : "AuthenticationFailed",
+              auth ? "The access token is invalid." : "Authentication failed: no bearer token.");
+    return false;
+}
+
+static int
+load_tokens(struct api *a, const char *file)
+{
+    FILE *fp = fopen(file, "r");
+    if (!fp) {
+        log_err("api: cannot read --api-token-file %s: %s", file, strerror(errno));
+        return -1;
+    }
+    char line[API_TOKEN_MAX_LEN + 2];
+    unsigned lineno = 0;
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        size_t n = strcspn(line, "\r\n");
+        if (line[n] == 0 && !feof(fp)) {
+            log_err("api: %s:%u: token longer than %d bytes", file, lineno, API_TOKEN_MAX_LEN);
+            fclose(fp);
+            return -1;
+        }
+        line[n] = 0;
+        char *t = line;
+        while (isspace((unsigned char)*t))
+            t++;
+        if (*t == 0 || *t == '#')
+            continue;
+        if (a->ntokens == API_MAX_TOKENS) {
+            log_err("api: %s: more than %d tokens", file, API_MAX_TOKENS);
+            fclose(fp);
+            return -1;
+        }
+        a->tokens[a->ntokens++] = xstrdup(t);
+    }
+    fclose(fp);
+    if (a->ntokens == 0) {
+        log_err("api: %s holds no token", file);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- dispatch ---- */
+
+static void
+split_path(struct api_req *r, const char *path, char *buf, size_t cap)
+{
+    size_t o = 0;
+    r->nseg = 0;
+    for (const char *p = path; *p && r->nseg < API_MAX_SEGMENTS;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, "/");
+        if (o + n + 1 > cap)
+            break;
+        memcpy(buf + o, p, n);
+        buf[o + n] = 0;
+        char *seg = evhttp_uridecode(buf + o, 0, NULL);
+        if (seg) {
+            size_t sl = strlen(seg);
+            if (sl <= n) {
+                memcpy(buf + o, seg, sl + 1);
+                n = sl;
+            }
+            free(seg);
+        }
+        r->seg[r->nseg++] = buf + o;
+        o += n + 1;
+        p += strcspn(p, "/");
+    }
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+    struct api *a = arg;
+    struct api_req r = {.ctx = a->ctx, .req = req, .method = evhttp_request_get_command(req)};
+    char segbuf[2048];
+    TAILQ_INIT(&r.query);
+
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    r.loopback = bev && getpeername(bufferevent_getfd(bev), (struct sockaddr *)&peer, &plen) == 0 &&
+                 is_loopback((struct sockaddr *)&peer);
+
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (!path || strlen(path) >= sizeof segbuf) {
+        api_error(&r, 400, "BadRequest", "The request path is too long or missing.");
+        return;
+    }
+    split_path(&r, path, segbuf, sizeof segbuf);
+    if (query && evhttp_parse_query_str(query, &r.query) != 0) {
+        api_error(&r, 400, "BadRequest", "The query string cannot be parsed.");
+        return;
+    }
+    if (authorize(a, &r) && !lab_route(&r) && !obs_route(&r) && !arm_route(&r))
+        api_error(&r, 404, "NotFound", "No route for %s.", path);
+    evhttp_clear_headers(&r.query);
+}
+
+static struct bufferevent *
+bev_cb(struct event_base *base, void *arg)
+{
+    struct api *a = arg;
+    SSL *ssl = SSL_new(a->ssl);
+    if (!ssl)
+        return NULL;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+struct api *
+api_start(struct gtm_ctx *ctx)
+{
+    const struct gtm_options *o = ctx->opt;
+    struct api *a = xcalloc(1, sizeof *a);
+    a->ctx = ctx;
+    if (o->api_token_file) {
+        a->have_token_file = true;
+        if (load_tokens(a, o->api_token_file) != 0)
+            goto fail;
+    }
+    a->ssl = api_tls_new(o->tls_cert, o->tls_key, o->state_dir_given ? o->state_dir : NULL);
+    if (!a->ssl)
+        goto fail;
+    a->http = evhttp_new(ctx->base);
+    if (!a->http)
+        goto fail;
+    evhttp_set_bevcb(a->http, bev_cb, a);
+    evhttp_set_gencb(a->http, handle, a);
+    evhttp_set_max_body_size(a->http, API_MAX_BODY);
+    evhttp_set_max_headers_size(a->http, API_MAX_HEADERS);
+    evhttp_set_timeout(a->http, API_TIMEOUT_S);
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_POST);
+    char host[INET6_ADDRSTRLEN];
+    inet_ntop(o->api.family, o->api.addr, host, sizeof host);
+    if (evhttp_bind_socket(a->http, host, o->api.port) != 0) {
+        log_err("api: cannot listen on %s port %u: %s", o->api.text, o->api.port, strerror(errno));
+        goto fail;
+    }
+    log_info("api: https://%s%s%s:%u/ (%s)", o->api.family == AF_INET6 ? "[" : "", host,
+             o->api.family == AF_INET6 ? "]" : "", o->api.port,
+             a->have_token_file ? "bearer tokens required for changes"
+                                : "read-only, loopback clients only");
+    return a;
+fail:
+    api_free(a);
+    return NULL;
+}
+
+void
+api_free(struct api *a)
+{
+    if (!a)
+        return;
+    if (a->http)
+        evhttp_free(a->http);
+    SSL_CTX_free(a->ssl);
+    for (unsigned i = 0; i < a->ntokens; i++) {
+        OPENSSL_cleanse(a->tokens[i], strlen(a->tokens[i]));
+        free(a->tokens[i]);
+    }
+    free(a);
+}
