@@ -61,11 +61,34 @@ ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap)
     }
 }
 
+/* Logs each error, then passes it on to the caller's sink. */
+struct tee {
+    struct config_errors *to;
+};
+
+static void
+tee_sink(void *arg, const char *file, unsigned line, const char *msg)
+{
+    struct tee *t = arg;
+    daemon_error_sink(NULL, file, line, msg);
+    if (t->to && t->to->sink)
+        t->to->sink(t->to->arg, file, line, msg);
+}
+
 int
 ctx_reload(struct gtm_ctx *ctx)
 {
-    struct config_errors errs = {0, daemon_error_sink, NULL};
+    return ctx_reload_errors(ctx, NULL);
+}
+
+int
+ctx_reload_errors(struct gtm_ctx *ctx, struct config_errors *out)
+{
+    struct tee t = {out};
+    struct config_errors errs = {0, tee_sink, &t};
     struct gtm_snapshot *snap = daemon_load(ctx->opt, &errs);
+    if (out)
+        out->count += errs.count;
     if (!snap) {
         ctx->reloads_failed++;
         log_err("reload: %u error(s); still serving the previous configuration", errs.count);

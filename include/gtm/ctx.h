@@ -43,6 +43,11 @@ void ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap);
  * snapshot and returns GTM_ECONFIG after logging each error. Loop thread. */
 int ctx_reload(struct gtm_ctx *ctx);
 
+struct config_errors;
+/* ctx_reload_errors: ctx_reload that also passes every error to out (when
+ * not NULL), e.g. to put them in an API response. Loop thread only. */
+int ctx_reload_errors(struct gtm_ctx *ctx, struct config_errors *out);
+
 /* ctx_init_events/ctx_cleanup_events: the control loop's own timers. */
 void ctx_init_events(struct gtm_ctx *ctx);
 void ctx_cleanup_events(struct gtm_ctx *ctx);
