@@ -11,6 +11,7 @@
 #include "dns/answer.h"
 #include "dns/query.h"
 #include "gtm/snapshot.h"
+#include "gtm/stats.h"
 #include "policy/policy.h"
 #include "zones/lookup.h"
 
@@ -70,27 +71,62 @@ early_rcode(const struct dns_query *q)
     }
 }
 
+/* Counts the response by its code (one writer per worker row). */
+static size_t
+counted(const struct dns_view *v, uint16_t rcode, size_t len)
+{
+    enum q_rcode c;
+    switch (rcode) {
+    case LDNS_RCODE_NOERROR:
+        c = QR_NOERROR;
+        break;
+    case LDNS_RCODE_FORMERR:
+        c = QR_FORMERR;
+        break;
+    case LDNS_RCODE_NXDOMAIN:
+        c = QR_NXDOMAIN;
+        break;
+    case LDNS_RCODE_NOTIMPL:
+        c = QR_NOTIMP;
+        break;
+    case LDNS_RCODE_REFUSED:
+        c = QR_REFUSED;
+        break;
+    default:
+        c = QR_BADVERS;
+        break;
+    }
+    stats_bump(v->rcodes, len ? (uint32_t)c : QR_DROPPED);
+    return len;
+}
+
 size_t
 dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
            uint8_t *resp, size_t cap)
 {
     struct dns_query q;
     if (dns_query_parse(req, len, &q) != DNS_PARSE_OK)
-        return 0;
+        return counted(v, 0, 0);
     size_t limit = response_limit(&q, proto, cap);
     uint16_t rcode = early_rcode(&q);
     if (rcode)
-        return dns_answer_build(&q, req, rcode, NULL, resp, limit);
+        return counted(v, rcode, dns_answer_build(&q, req, rcode, NULL, resp, limit));
 
     uint64_t seed = 1;
     struct policy_client client;
     client_from(&q, v->client, &client);
-    struct policy_ctx pc = {v->snap->health, v->rng ? v->rng : &seed, &client,
-                            q.qtype,         v->snap->latency,        v->snap->geo};
+    struct policy_ctx pc = {.health = v->snap->health,
+                            .rng = v->rng ? v->rng : &seed,
+                            .client = &client,
+                            .qtype = q.qtype,
+                            .latency = v->snap->latency,
+                            .geo = v->snap->geo,
+                            .stats = v->stats};
     struct lookup_result r;
     if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
-        return dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit);
+        return counted(v, LDNS_RCODE_REFUSED,
+                       dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit));
     if (q.ecs && q.ecs_source == 0)
         r.ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
-    return dns_answer_build(&q, req, 0, &r, resp, limit);
+    return counted(v, r.rcode, dns_answer_build(&q, req, 0, &r, resp, limit));
 }

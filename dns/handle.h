@@ -18,6 +18,8 @@ struct dns_view {
     const struct gtm_snapshot *snap;
     uint64_t *rng;
     const struct sockaddr *client;
+    _Atomic uint64_t *stats;  /* this worker's row of snap's counters, or NULL */
+    _Atomic uint64_t *rcodes; /* this worker's counters by enum q_rcode, or NULL */
 };
 
 #define DNS_TCP_MAX 65535

@@ -16,6 +16,8 @@
 #include "dns/handle.h"
 #include "dns/query.h"
 #include "gtm/ctx.h"
+#include "gtm/snapshot.h"
+#include "gtm/stats.h"
 
 #define UDP_BATCH  32
 #define UDP_IN_MAX 4096
@@ -39,7 +41,8 @@ struct worker {
     struct event_base *base;
     _Atomic uint64_t seen; /* epoch at the start of the current callback, 0 when idle */
     uint64_t rng;          /* this worker's PRNG state */
-    int stop_fd;           /* eventfd: the control loop asks us to stop */
+    _Atomic uint64_t rcodes[QR_RCODES]; /* queries by response code (read by the loop) */
+    int stop_fd;                        /* eventfd: the control loop asks us to stop */
     struct event stop_ev;
     struct udp_sock *udp;
     struct tcp_listener *tcp;
@@ -62,7 +65,8 @@ static inline struct dns_view
 worker_enter(struct worker *w)
 {
     atomic_store(&w->seen, atomic_load(&w->ctx->epoch));
-    return (struct dns_view){atomic_load(&w->ctx->snap), &w->rng, NULL};
+    const struct gtm_snapshot *snap = atomic_load(&w->ctx->snap);
+    return (struct dns_view){snap, &w->rng, NULL, snapshot_stats_row(snap, w->id), w->rcodes};
 }
 
 /* worker_leave: end of a callback: no snapshot is held any more. */

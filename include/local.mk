@@ -9,4 +9,5 @@ noinst_HEADERS = \
 	%reldir%/gtm/health.h \
 	%reldir%/gtm/nettable.h \
 	%reldir%/gtm/profile.h \
-	%reldir%/gtm/rand.h
+	%reldir%/gtm/rand.h \
+	%reldir%/gtm/stats.h

@@ -28,6 +28,7 @@ struct policy_ctx {
     uint16_t qtype;                  /* MultiValue: A from IPv4, AAAA from IPv6 endpoints */
     const struct net_table *latency; /* Performance (--latency-table), or NULL */
     const struct net_table *geo;     /* Geographic (--geo-table), or NULL */
+    _Atomic uint64_t *stats;         /* the worker's counters (gtm/stats.h), or NULL */
 };
 
 enum policy_rc {

@@ -11,6 +11,7 @@
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
+#include "gtm/stats.h"
 #include "src/daemon.h"
 
 /* Frees the retired snapshot once every worker has been seen idle or in a
@@ -29,6 +30,7 @@ reclaim_cb(evutil_socket_t fd, short what, void *arg)
             event_add(ctx->reclaim_ev, &again);
             return;
         }
+    stats_carry(ctx->retired, atomic_load(&ctx->snap));
     snapshot_free(ctx->retired);
     ctx->retired = NULL;
 }

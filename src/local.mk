@@ -8,7 +8,8 @@ libgtm_a_SOURCES += \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \
 	%reldir%/err.c \
-	%reldir%/log.c
+	%reldir%/log.c \
+	%reldir%/stats.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c
 
 # The --demo zone is examples/zones/example.com.zone, embedded at build time.

@@ -578,7 +578,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     }
     s->ztable = ztable;
     names_build(s);
-    tm_prepare(s);
+    tm_prepare(s, p->nworkers);
 out:
     if (errs->count != before) {
         snapshot_free(s);

@@ -7,6 +7,7 @@
 
 #include <ldns/ldns.h>
 
+#include "gtm/stats.h"
 #include "policy/policy.h"
 
 enum step { STEP_OUTSIDE, STEP_DONE, STEP_CNAME };
@@ -61,6 +62,7 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
     if (pick.scope > r->ecs_scope)
         r->ecs_scope = pick.scope;
     if (rc != POLICY_OK) {
+        stats_bump(pc->stats, p->stats_slot + (rc == POLICY_NXDOMAIN ? TM_NXDOMAIN : TM_NODATA));
         negative(r, z, rc == POLICY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
         return STEP_DONE;
     }
@@ -72,12 +74,20 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         } else if (set->type == LDNS_RR_TYPE_CNAME &&
                    (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA)) {
             add(r->an, r->nan++, name, len, set);
+            stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
+            stats_bump(pc->stats, pick.ep[i]->stats_slot);
             *next = set;
             return STEP_CNAME;
         }
     }
-    if (r->nan == before)
+    if (r->nan == before) {
+        stats_bump(pc->stats, p->stats_slot + TM_NODATA);
         negative(r, z, LDNS_RCODE_NOERROR); /* NODATA: no record of this type */
+        return STEP_DONE;
+    }
+    stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
+    for (unsigned i = 0; i < pick.n; i++)
+        stats_bump(pc->stats, pick.ep[i]->stats_slot);
     return STEP_DONE;
 }
 

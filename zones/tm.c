@@ -11,6 +11,7 @@
 #include "gtm/alloc.h"
 #include "gtm/health.h"
 #include "gtm/profile.h"
+#include "gtm/stats.h"
 
 /* The answer an endpoint gives: A, AAAA or CNAME, with the profile's TTL. */
 static const struct rrset *
@@ -117,7 +118,7 @@ key_hash(const char *k)
 }
 
 void
-tm_prepare(struct gtm_snapshot *s)
+tm_prepare(struct gtm_snapshot *s, unsigned nworkers)
 {
     uint32_t max = 0;
     for (uint32_t i = 0; i < s->nprofiles; i++)
@@ -179,6 +180,26 @@ tm_prepare(struct gtm_snapshot *s)
     }
     free(map.keys);
     free(map.idx);
+
+    /* Query counters: per profile its outcomes, then one per endpoint; one
+     * row per worker, each starting on its own cache line. */
+    uint32_t slots = 0;
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
+        struct profile *p = s->profiles[i];
+        p->stats_slot = slots;
+        slots += TM_OUTCOMES;
+        for (uint32_t k = 0; k < p->nendpoints; k++)
+            p->endpoints[k].stats_slot = slots++;
+    }
+    s->nstats = slots;
+    s->nstats_stride = (slots + 7) & ~7u;
+    s->nworkers = nworkers;
+    s->stats_base = arena_alloc(s->arena, (slots ? slots : 1) * sizeof *s->stats_base);
+    if (nworkers && slots) {
+        size_t bytes = (size_t)nworkers * s->nstats_stride * sizeof(uint64_t) + 64;
+        uintptr_t raw = (uintptr_t)arena_alloc(s->arena, bytes);
+        s->stats = (_Atomic uint64_t *)((raw + 63) & ~(uintptr_t)63);
+    }
     s->probes = probes;
     s->nprobes = n;
     s->health = arena_alloc(s->arena, (n ? n : 1) * sizeof *s->health);

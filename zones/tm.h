@@ -7,8 +7,8 @@
 #include "gtm/snapshot.h"
 
 /* tm_prepare: fills endpoint->rrset, endpoint->health_idx, s->probes,
- * s->health and s->nprobes for s->profiles. */
-void tm_prepare(struct gtm_snapshot *s);
+ * s->health and s->nprobes for s->profiles, and nworkers rows of counters. */
+void tm_prepare(struct gtm_snapshot *s, unsigned nworkers);
 
 /* tm_probe_key: the canonical text of a probe spec (equal keys: one probe). */
 const char *tm_probe_key(struct arena *a, const struct probe_spec *p);

@@ -104,6 +104,7 @@ struct endpoint {
     uint32_t health_idx;       /* slot in the health table, HEALTH_NONE when not probed */
     const struct rrset *rrset; /* the prepared answer: A, AAAA or CNAME with the profile TTL */
     const struct profile *child_profile; /* nested */
+    uint32_t stats_slot;                 /* its answers counter (gtm/stats.h) */
 };
 
 struct profile {
@@ -118,6 +119,7 @@ struct profile {
     uint32_t nendpoints;
     struct endpoint *endpoints;
     const char *json;            /* the document as read (for the API: unknown fields kept) */
+    uint32_t stats_slot;         /* first of its TM_OUTCOMES counters (gtm/stats.h) */
     const uint16_t *by_priority; /* endpoint indexes, lowest priority first (list order on
                                   * ties); filled in when the snapshot is built */
     _Atomic uint64_t rr_next;    /* RoundRobin cursor: the only field written after publish */

@@ -4,6 +4,7 @@
 #ifndef GTM_GTM_SNAPSHOT_H
 #define GTM_GTM_SNAPSHOT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,8 +53,8 @@ struct zone_node {
     const uint8_t *name; /* lowercase wire */
     uint8_t name_len;
     uint8_t flags;
-    const struct zone *zone;         /* the zone it belongs to */
-    const struct zone_node *cut;     /* the delegation at or above it, or NULL */
+    const struct zone *zone;       /* the zone it belongs to */
+    const struct zone_node *cut;   /* the delegation at or above it, or NULL */
     const struct profile *profile; /* a traffic manager name: the answer comes from it */
     const struct rrset *rrsets;    /* NULL for an empty non-terminal */
     const struct rrset *cname;     /* shortcut into rrsets */
@@ -78,9 +79,14 @@ struct gtm_snapshot {
     struct arena *arena;
     struct profile **profiles; /* sorted by name */
     uint32_t nprofiles;
-    const struct zone *domain;       /* the --domain zone, where profile names live */
-    struct probe_spec *probes;       /* one per distinct probe */
-    struct health_slot *health;      /* nprobes slots, written by the monitor only */
+    const struct zone *domain;  /* the --domain zone, where profile names live */
+    struct probe_spec *probes;  /* one per distinct probe */
+    struct health_slot *health; /* nprobes slots, written by the monitor only */
+    uint32_t nstats;            /* counters per worker row (see gtm/stats.h) */
+    uint32_t nworkers;          /* rows */
+    _Atomic uint64_t *stats;    /* nworkers rows of nstats_stride, each on its own cache lines */
+    uint32_t nstats_stride;
+    uint64_t *stats_base;            /* totals carried over from earlier snapshots (loop thread) */
     const struct net_table *latency; /* --latency-table, or NULL */
     const struct net_table *geo;     /* --geo-table, or NULL */
     uint32_t nprobes;
@@ -95,6 +101,24 @@ struct gtm_snapshot {
     time_t loaded;
     uint64_t generation;
 };
+
+/* snapshot_stats_row: worker w's row of counters (NULL when none). */
+static inline _Atomic uint64_t *
+snapshot_stats_row(const struct gtm_snapshot *s, unsigned w)
+{
+    return s->stats && w < s->nworkers ? s->stats + (size_t)w * s->nstats_stride : NULL;
+}
+
+/* stats_bump: one more in a worker's own counter: a plain load and store
+ * (one writer per row), atomic only so that the loop may read it. */
+static inline void
+stats_bump(_Atomic uint64_t *row, uint32_t slot)
+{
+    if (row)
+        atomic_store_explicit(&row[slot],
+                              atomic_load_explicit(&row[slot], memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+}
 
 /* rrset_prepare: fills s->rrs/rrs_len from s->wire (load time, arena a). */
 void rrset_prepare(struct arena *a, struct rrset *s);
@@ -152,6 +176,7 @@ struct snapshot_params {
     bool strict;               /* reject what Azure rejects */
     const char *latency_table; /* --latency-table FILE, or NULL */
     const char *geo_table;     /* --geo-table FILE, or NULL */
+    unsigned nworkers;         /* rows of query counters to prepare (0: none) */
     const char *domain;        /* parent domain of profile names (presentation form) */
     const char *demo_zone;     /* zone text embedded for --demo, or NULL */
     const char *demo_origin;   /* its origin */

@@ -31,6 +31,11 @@ uint64_t stats_endpoint(const struct gtm_ctx *ctx, const struct profile *p, uint
 uint64_t stats_profile(const struct gtm_ctx *ctx, const struct profile *p, enum tm_outcome o);
 /* stats_rcode: every query by response code, since start. Loop thread. */
 uint64_t stats_rcode(const struct gtm_ctx *ctx, enum q_rcode rc);
+struct gtm_snapshot;
+/* stats_carry: adds from's totals to to's by profile and endpoint name; call
+ * when from is retired and no worker holds it any more. Loop thread. */
+void stats_carry(const struct gtm_snapshot *from, struct gtm_snapshot *to);
+
 /* stats_rcode_name: "NOERROR", "FORMERR", ..., "dropped". */
 const char *stats_rcode_name(enum q_rcode rc);
 
