@@ -16,7 +16,7 @@ struct wbuf {
     bool full;
 };
 
-static inline void
+__attribute__((always_inline)) static inline void
 put(struct wbuf *w, const void *src, size_t n)
 {
     if (w->full || w->limit - w->pos < n) {
@@ -53,7 +53,7 @@ put_owner(struct wbuf *w, const struct dns_query *q, const uint8_t *name, size_t
     put(w, name, len);
 }
 
-static unsigned
+__attribute__((always_inline)) static inline unsigned
 put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
 {
     const struct rrset *s = ref->rrset;
@@ -75,7 +75,7 @@ put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
     return s->count;
 }
 
-static unsigned
+__attribute__((always_inline)) static inline unsigned
 put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs, unsigned n)
 {
     unsigned count = 0;
@@ -100,16 +100,18 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
     if (r && rcode == 0)
         rcode = r->rcode;
 
-    uint8_t hdr[DNS_HEADER_LEN] = {0};
-    set16(hdr, q->id);
-    hdr[2] = (uint8_t)(0x80 | (q->flags1 & 0x79));           /* QR, opcode, RD copied */
-    hdr[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F)); /* CD copied */
-    if (aa)
-        hdr[2] |= 0x04;
-    hdr[5] = q->has_question ? 1 : 0;
-    put(&w, hdr, sizeof hdr);
-    if (q->has_question)
-        put(&w, req + DNS_HEADER_LEN, q->question_len);
+    /* Header and question: written straight, they always fit (limit >= 512). */
+    size_t qlen = q->has_question ? q->question_len : 0;
+    if (limit < DNS_HEADER_LEN + qlen + OPT_LEN + 8 + 16)
+        return 0;
+    out[0] = (uint8_t)(q->id >> 8);
+    out[1] = (uint8_t)q->id;
+    out[2] = (uint8_t)(0x80 | (q->flags1 & 0x79) | (aa ? 0x04 : 0)); /* QR, opcode, RD copied */
+    out[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F));         /* CD copied */
+    out[4] = 0;
+    out[5] = q->has_question ? 1 : 0;
+    memcpy(out + DNS_HEADER_LEN, req + DNS_HEADER_LEN, qlen);
+    w.pos = DNS_HEADER_LEN + qlen;
     size_t after_question = w.pos;
 
     /* OPT goes last: 11 bytes, plus the ECS option echoed (RFC 7871 7.2.1). */
@@ -119,8 +121,10 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
     if (r) {
         w.limit = limit - opt_len;
         an = put_section(&w, q, r->an, r->nan);
-        ns = put_section(&w, q, r->ns, r->nns);
-        ar = put_section(&w, q, r->ar, r->nar);
+        if (r->nns)
+            ns = put_section(&w, q, r->ns, r->nns);
+        if (r->nar)
+            ar = put_section(&w, q, r->ar, r->nar);
         if (w.full) {
             /* RFC 2181 9: when it does not fit, say so and send nothing partial. */
             w.pos = after_question;

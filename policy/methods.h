@@ -10,9 +10,22 @@
 unsigned policy_candidates(const struct profile *p, const struct policy_ctx *c, unsigned depth,
                            uint16_t *idx, bool *best_effort);
 
-/* policy_status_at: endpoint_status at a nesting depth. */
-enum ep_status policy_status_at(const struct profile *p, const struct endpoint *e,
-                                const struct health_slot *health, unsigned depth);
+/* policy_status_slow: endpoint_status at a nesting depth, every case. */
+enum ep_status policy_status_slow(const struct profile *p, const struct endpoint *e,
+                                  const struct health_slot *health, unsigned depth);
+
+/* policy_status_at: the same, with the common case (an enabled, probed
+ * endpoint of an enabled profile) inline: one load of its health slot. */
+static inline enum ep_status
+policy_status_at(const struct profile *p, const struct endpoint *e,
+                 const struct health_slot *health, unsigned depth)
+{
+    if (e->enabled && p->enabled && e->kind != EP_NESTED && !e->always_serve &&
+        e->health_idx != HEALTH_NONE)
+        return (enum ep_status)atomic_load_explicit(&health[e->health_idx].status,
+                                                    memory_order_relaxed);
+    return policy_status_slow(p, e, health, depth);
+}
 
 /* policy_dispatch: policy_choose at a nesting depth. */
 int policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,

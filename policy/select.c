@@ -5,6 +5,8 @@
 #include "policy/methods.h"
 
 #define status_at policy_status_at
+static enum ep_status nested_status(const struct endpoint *e, const struct health_slot *health,
+                                    unsigned depth);
 
 /* A nested endpoint: its child's endpoints, counted (reference §1.4 table). */
 static enum ep_status
@@ -42,8 +44,8 @@ nested_status(const struct endpoint *e, const struct health_slot *health, unsign
 }
 
 enum ep_status
-policy_status_at(const struct profile *p, const struct endpoint *e,
-                 const struct health_slot *health, unsigned depth)
+policy_status_slow(const struct profile *p, const struct endpoint *e,
+                   const struct health_slot *health, unsigned depth)
 {
     if (!e->enabled)
         return EPS_DISABLED;
@@ -98,9 +100,10 @@ policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct poli
 {
     if (!p->enabled)
         return POLICY_NXDOMAIN;
-    bool any_enabled = false;
-    for (uint32_t i = 0; i < p->nendpoints && !any_enabled; i++)
-        any_enabled = p->endpoints[i].enabled;
+    bool any_enabled = p->has_enabled;
+    if (!p->by_priority) /* built by hand (tests), not by tm_prepare */
+        for (uint32_t i = 0; i < p->nendpoints && !any_enabled; i++)
+            any_enabled = p->endpoints[i].enabled;
     if (!any_enabled)
         return POLICY_NXDOMAIN; /* "all endpoints disabled": NXDOMAIN, as ATM */
 
