@@ -100,10 +100,9 @@ policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct poli
 {
     if (!p->enabled)
         return POLICY_NXDOMAIN;
-    bool any_enabled = p->has_enabled;
-    if (!p->by_priority) /* built by hand (tests), not by tm_prepare */
-        for (uint32_t i = 0; i < p->nendpoints && !any_enabled; i++)
-            any_enabled = p->endpoints[i].enabled;
+    bool any_enabled = false;
+    for (uint32_t i = 0; i < p->nendpoints && !any_enabled; i++)
+        any_enabled = p->endpoints[i].enabled; /* usually the first */
     if (!any_enabled)
         return POLICY_NXDOMAIN; /* "all endpoints disabled": NXDOMAIN, as ATM */
 

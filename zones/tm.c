@@ -143,9 +143,6 @@ tm_prepare(struct gtm_snapshot *s, unsigned nworkers)
             order[at] = (uint16_t)k;
         }
         p->by_priority = order;
-        p->has_enabled = false;
-        for (uint32_t k = 0; k < p->nendpoints; k++)
-            p->has_enabled |= p->endpoints[k].enabled;
         for (uint32_t k = 0; k < p->nendpoints; k++) {
             struct endpoint *e = &p->endpoints[k];
             e->rrset = endpoint_rrset(s->arena, p, e);

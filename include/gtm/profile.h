@@ -120,7 +120,6 @@ struct profile {
     struct endpoint *endpoints;
     const char *json;            /* the document as read (for the API: unknown fields kept) */
     uint32_t stats_slot;         /* first of its TM_OUTCOMES counters (gtm/stats.h) */
-    bool has_enabled;            /* some endpoint is Enabled (else: NXDOMAIN) */
     const uint16_t *by_priority; /* endpoint indexes, lowest priority first (list order on
                                   * ties); filled in when the snapshot is built */
     _Atomic uint64_t rr_next;    /* RoundRobin cursor: the only field written after publish */
