@@ -465,7 +465,8 @@ load_dir(const char *dir, struct src_list *l, struct config_errors *errs)
         names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, str_cmp);
+    if (n > 1) /* qsort(NULL, 0) is undefined */
+        qsort(names, n, sizeof *names, str_cmp);
     for (size_t i = 0; i < n; i++) {
         char path[4096], origin[1024];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);

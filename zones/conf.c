@@ -259,6 +259,12 @@ apply(const struct raw_set *s, struct gtm_options *o, struct config_errors *errs
                 o->latency_table = xstrdup(text);
             else if (id == OPT_ID_GEO_TABLE)
                 o->geo_table = xstrdup(text);
+            else if (id == OPT_ID_ON_CHANGE) {
+                if (text[strspn(text, " \t")] == 0)
+                    where_error(errs, r, "on-change: the command is empty");
+                else
+                    o->on_change = xstrdup(text);
+            }
             break;
         case OPT_BOOL:
             if (!strcmp(text, "") || !strcasecmp(text, "yes") || !strcasecmp(text, "true") ||
@@ -401,6 +407,7 @@ options_cleanup(struct gtm_options *o)
     free(o->tls_key);
     free(o->latency_table);
     free(o->geo_table);
+    free(o->on_change);
     memset(o, 0, sizeof *o);
 }
 

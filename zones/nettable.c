@@ -143,7 +143,8 @@ net_table_load(struct arena *a, const char *file, enum net_table_kind kind,
     if (ferror(fp))
         config_error(errs, file, lineno, "read error");
     fclose(fp);
-    qsort(rows, n, sizeof *rows, row_cmp);
+    if (n > 1) /* qsort(NULL, 0) is undefined */
+        qsort(rows, n, sizeof *rows, row_cmp);
     if (kind == NET_TABLE_GEO)
         for (size_t i = 1; i < n; i++)
             if (rows[i].prefix == rows[i - 1].prefix && rows[i].family == rows[i - 1].family &&

@@ -930,7 +930,8 @@ check_names(struct pctx *c, const struct endpoint *v, const struct ep_aux *x, si
     for (size_t i = 0; i < n; i++)
         if (x[i].ok_name)
             k[m++] = (struct key_item){v[i].name, (uint32_t)i, 0};
-    qsort(k, m, sizeof *k, key_cmp);
+    if (m > 1) /* qsort(NULL, 0) is undefined */
+        qsort(k, m, sizeof *k, key_cmp);
     for (size_t i = 1, first = 0; i < m; i++) {
         if (strcasecmp(k[i].key, k[first].key) != 0) {
             first = i;
@@ -953,7 +954,8 @@ check_geo(struct pctx *c, const struct endpoint *v, const struct ep_aux *x, size
     for (size_t i = 0; i < n; i++)
         for (uint16_t j = 0; j < v[i].ngeo; j++)
             k[m++] = (struct key_item){v[i].geo[j], (uint32_t)i, j};
-    qsort(k, m, sizeof *k, key_cmp);
+    if (m > 1) /* qsort(NULL, 0) is undefined */
+        qsort(k, m, sizeof *k, key_cmp);
     for (size_t i = 1, first = 0; i < m; i++) {
         if (strcmp(k[i].key, k[first].key) != 0) {
             first = i;
@@ -1000,7 +1002,8 @@ check_subnets(struct pctx *c, const struct endpoint *v, const struct ep_aux *x, 
     for (size_t i = 0; i < n; i++)
         for (uint16_t j = 0; j < v[i].nsubnets; j++)
             k[m++] = (struct net_item){&v[i].subnets[j], (uint32_t)i, j};
-    qsort(k, m, sizeof *k, net_cmp);
+    if (m > 1) /* qsort(NULL, 0) is undefined */
+        qsort(k, m, sizeof *k, net_cmp);
     const struct net_item *best = NULL, *other = NULL;
     for (size_t i = 0; i < m; i++) {
         const struct net_item *it = &k[i];

@@ -95,7 +95,8 @@ profile_load_dir(struct arena *a, const char *dir, bool must_exist, bool strict,
         names[count++] = xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, count, sizeof *names, name_cmp);
+    if (count > 1) /* qsort(NULL, 0) is undefined */
+        qsort(names, count, sizeof *names, name_cmp);
 
     struct profile **v = arena_alloc(a, (count ? count : 1) * sizeof *v);
     uint32_t got = 0;

@@ -113,7 +113,8 @@ check_relative_names(struct profile **v, uint32_t n, struct config_errors *errs)
 {
     struct profile **s = xcalloc(n ? n : 1, sizeof *s);
     memcpy(s, v, n * sizeof *s);
-    qsort(s, n, sizeof *s, rel_cmp);
+    if (n > 1) /* qsort(NULL, 0) is undefined */
+        qsort(s, n, sizeof *s, rel_cmp);
     for (uint32_t i = 1, first = 0; i < n; i++) {
         if (strcmp(s[i]->relative_name, s[first]->relative_name) != 0) {
             first = i;
@@ -288,7 +289,8 @@ profile_link(struct profile **v, uint32_t n, struct config_errors *errs)
     unsigned before = errs->count;
     if (n == 0)
         return 0;
-    qsort(v, n, sizeof *v, prof_cmp);
+    if (n > 1) /* qsort(NULL, 0) is undefined */
+        qsort(v, n, sizeof *v, prof_cmp);
     check_names(v, n, errs);
     check_relative_names(v, n, errs);
     struct graph g;

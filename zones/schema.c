@@ -28,6 +28,9 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                               "Performance routing: rows 'CIDR region latency_ms'"},
     [OPT_ID_GEO_TABLE] = {"geo-table", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
                           "Geographic routing: rows 'CIDR code' (US, US-CA, ...)"},
+    [OPT_ID_ON_CHANGE] = {"on-change", 0, OPT_STRING, true, 0, 0, NULL, "CMD",
+                          "run CMD (split on blanks, no shell) on every endpoint state "
+                          "transition"},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone"},
     [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",

@@ -245,7 +245,8 @@ parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_te
     out->apex = ldns_rdf_clone(ldns_rr_owner(soa));
 
     /* Sort by owner then type and drop exact duplicates (an RRset is a set). */
-    qsort(pairs, npairs, sizeof *pairs, pair_cmp);
+    if (npairs > 1) /* qsort(NULL, 0) is undefined */
+        qsort(pairs, npairs, sizeof *pairs, pair_cmp);
     out->lines = xmalloc((npairs ? npairs : 1) * sizeof *out->lines);
     for (size_t i = 0; i < npairs; i++) {
         size_t k = ldns_rr_list_rr_count(out->rrs);
