@@ -112,7 +112,8 @@ static void
 check_relative_names(struct profile **v, uint32_t n, struct config_errors *errs)
 {
     struct profile **s = xcalloc(n ? n : 1, sizeof *s);
-    memcpy(s, v, n * sizeof *s);
+    if (n)
+        memcpy(s, v, n * sizeof *s);
     if (n > 1) /* qsort(NULL, 0) is undefined */
         qsort(s, n, sizeof *s, rel_cmp);
     for (uint32_t i = 1, first = 0; i < n; i++) {
