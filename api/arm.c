@@ -1,10 +1,861 @@
-/* arm.c: (being written) */
+/* arm.c: Azure's ARM REST surface for traffic manager profiles (SPEC §7,
+ * reference §2.3): routes, api-version, the handlers, and the write path:
+ * a change is validated like a file (the profile alone, then the checks
+ * across profiles), stored atomically in the profiles directory, and
+ * served by a reload before the reply; when the reload refuses it, the
+ * previous file is put back, so disk and memory always agree. */
 #include "config.h"
 #include "api/http.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "api/arm_doc.h"
+#include "api/store.h"
+#include "gtm/alloc.h"
+#include "gtm/ctx.h"
+#include "gtm/err.h"
+#include "gtm/log.h"
+#include "gtm/snapshot.h"
+#include "zones/conf.h"
+#include "zones/profile_dir.h"
+
+#define API_VERSION_MIN "2017-03-01"
+#define API_VERSION_MAX "2022-04-01"
+#define MAX_ERRORS      32   /* listed in one error reply */
+#define MAX_MESSAGE     4096 /* the joined message of an error reply */
+
+enum route_kind { R_CHECK_NAME, R_LIST_SUB, R_LIST_RG, R_PROFILE, R_ENDPOINT };
+
+struct route {
+    enum route_kind kind;
+    const char *sub, *rg, *name, *ep; /* from the path, as given */
+    enum endpoint_kind ep_kind;
+};
+
+/* ---- small helpers ---- */
+
+/* safe: s made printable for a message: ASCII 0x20..0x7e kept, others '?',
+ * cut to 100 characters. */
+static const char *
+safe(const char *s, char buf[128])
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o < 100; p++)
+        buf[o++] = *p >= 0x20 && *p < 0x7f ? (char)*p : '?';
+    buf[o] = 0;
+    return buf;
+}
+
+#define SAFE(s) safe((s), (char[128]){0})
+
+static bool
+is_write(enum evhttp_cmd_type m)
+{
+    return m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_PATCH || m == EVHTTP_REQ_DELETE ||
+           m == EVHTTP_REQ_POST;
+}
+
+static const char *
+method_name(enum evhttp_cmd_type m)
+{
+    switch (m) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    default:
+        return "?";
+    }
+}
+
+/* Subscription ids and resource group names end up in ids and files: ARM's
+ * resource group alphabet (letters, digits, '-', '_', '.', '(', ')'). */
+static bool
+valid_scope_name(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > max)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("-_.()", *p)))
+            return false;
+    return true;
+}
+
+/* api-version: YYYY-MM-DD (optionally -preview) in [MIN, MAX]. */
+static bool
+version_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n != 10 && !(n == 18 && strcmp(v + 10, "-preview") == 0))
+        return false;
+    for (size_t i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? v[i] != '-' : (v[i] < '0' || v[i] > '9'))
+            return false;
+    return strncmp(v, API_VERSION_MIN, 10) >= 0 && strncmp(v, API_VERSION_MAX, 10) <= 0;
+}
+
+static struct profile *
+find_profile(const struct gtm_snapshot *s, const char *name)
+{
+    for (uint32_t i = 0; s && i < s->nprofiles; i++)
+        if (strcasecmp(s->profiles[i]->name, name) == 0)
+            return s->profiles[i];
+    return NULL;
+}
+
+/* The subscription and resource group a stored profile belongs to: those of
+ * its id; a profile without one (a file written by hand) belongs to all. */
+struct owner {
+    bool known;
+    char sub[ARM_NAME_MAX], rg[ARM_NAME_MAX];
+};
+
+/* load_doc: p's document normalised, and its owner. Returns new reference
+ * (an empty object if the stored text no longer parses, which cannot
+ * happen for a loaded profile). */
+static json_t *
+load_doc(const struct profile *p, struct owner *o)
+{
+    json_t *doc = arm_doc_load(p->json);
+    if (!doc)
+        doc = json_object();
+    o->known = arm_id_owner(json_string_value(json_object_get(doc, "id")), o->sub, o->rg);
+    return doc;
+}
+
+static bool
+belongs(const struct owner *o, const char *sub, const char *rg)
+{
+    return !o->known || (strcasecmp(o->sub, sub) == 0 && (!rg || strcasecmp(o->rg, rg) == 0));
+}
+
+static void
+view_init(struct arm_view *v, struct api_req *r, const struct gtm_snapshot *s,
+          const struct owner *o, const char *sub, const char *rg, char *dom, size_t cap)
+{
+    snprintf(dom, cap, "%s", r->ctx->opt->domain ? r->ctx->opt->domain : "trafficmanager.net");
+    size_t n = strlen(dom);
+    while (n > 1 && dom[n - 1] == '.')
+        dom[--n] = 0;
+    v->sub = o->known ? o->sub : sub;
+    v->rg = o->known ? o->rg : rg;
+    v->domain = dom;
+    v->health = s ? s->health : NULL;
+}
+
+/* ---- error replies with every validation message ---- */
+
+struct errlist {
+    struct config_errors ce;
+    json_t *items;    /* message strings */
+    const char *self; /* the file being written: its messages without the file name */
+};
+
+static void
+errlist_sink(void *arg, const char *file, unsigned line, const char *msg)
+{
+    struct errlist *l = arg;
+    if (json_array_size(l->items) >= MAX_ERRORS)
+        return;
+    json_t *m;
+    if (file && l->self && strcmp(file, l->self) == 0)
+        m = line ? json_sprintf("line %u: %s", line, msg) : json_string(msg);
+    else if (file)
+        m = line ? json_sprintf("%s:%u: %s", file, line, msg) : json_sprintf("%s: %s", file, msg);
+    else
+        m = json_string(msg);
+    if (m)
+        json_array_append_new(l->items, m);
+}
+
+static void
+errlist_init(struct errlist *l, const char *self)
+{
+    l->ce = (struct config_errors){0, errlist_sink, l};
+    l->items = json_array();
+    l->self = self;
+}
+
+/* reply_errors: {"error":{code, message: all joined, details: [{code, message}]}}. */
+static void
+reply_errors(struct api_req *r, int status, const char *code, const char *what, struct errlist *l)
+{
+    char msg[MAX_MESSAGE];
+    size_t o = (size_t)snprintf(msg, sizeof msg, "%s", what);
+    json_t *details = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(l->items, i, m)
+    {
+        const char *t = json_string_value(m);
+        if (o < sizeof msg)
+            o += (size_t)snprintf(msg + o, sizeof msg - o, "%s%s", i ? "; " : ": ", t);
+        json_array_append_new(details, json_pack("{s:s,s:s}", "code", code, "message", t));
+    }
+    if (o < sizeof msg)
+        snprintf(msg + o, sizeof msg - o, "%s", json_array_size(l->items) ? "" : ".");
+    api_reply_json(
+        r, status,
+        json_pack("{s:{s:s,s:s,s:o}}", "error", "code", code, "message", msg, "details", details));
+}
+
+/* ---- the write path ---- */
+
+/* in_dir: whether file (as the loader names it: dir "/" name) lies directly
+ * in dir; its name into base. */
+static bool
+in_dir(const char *file, const char *dir, char *base, size_t cap)
+{
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    if (strncmp(file, dir, dl) != 0 || file[dl] != '/')
+        return false;
+    const char *b = file + dl;
+    while (*b == '/')
+        b++;
+    if (!*b || strchr(b, '/') || strlen(b) >= cap)
+        return false;
+    snprintf(base, cap, "%s", b);
+    return true;
+}
+
+/* set_identity: id, name, type and location first, as ARM prints them. */
+static void
+set_identity(json_t *doc, const char *sub, const char *rg, const char *name)
+{
+    json_t *n = json_object();
+    json_object_set_new(n, "id",
+                        json_sprintf("/subscriptions/%s/resourceGroups/%s/providers/%s/%s", sub, rg,
+                                     ARM_PROFILE_TYPE, name));
+    json_object_set_new(n, "name", json_string(name));
+    json_object_set_new(n, "type", json_string(ARM_PROFILE_TYPE));
+    json_t *loc = json_object_get(doc, "location");
+    json_object_set_new(n, "location",
+                        json_is_string(loc) ? json_incref(loc) : json_string("global"));
+    json_object_update_missing(n, doc);
+    json_object_clear(doc);
+    json_object_update(doc, n);
+    json_decref(n);
+}
+
+/* link_check: profile_link over the current profiles with old replaced by
+ * np (or removed when np is NULL), on copies: the published ones stay as
+ * they are. */
+static void
+link_check(struct arena *a, const struct gtm_snapshot *s, const struct profile *old,
+           struct profile *np, struct config_errors *errs)
+{
+    uint32_t n = 0, cap = (s ? s->nprofiles : 0) + 1;
+    struct profile **v = xcalloc(cap, sizeof *v);
+    for (uint32_t i = 0; s && i < s->nprofiles; i++) {
+        const struct profile *q = s->profiles[i];
+        if (q == old)
+            continue;
+        /* Everything but the RoundRobin cursor (the last member), which
+         * workers write and profile_link does not read. */
+        struct profile *c = arena_alloc(a, sizeof *c);
+        memcpy(c, q, offsetof(struct profile, rr_next));
+        if (q->nendpoints)
+            c->endpoints = arena_memdup(a, q->endpoints, q->nendpoints * sizeof *q->endpoints);
+        v[n++] = c;
+    }
+    if (np)
+        v[n++] = np;
+    profile_link(v, n, errs);
+    free(v);
+}
+
+/* commit: makes doc (NULL: nothing) the profile called name, replacing old
+ * (NULL: none), on disk and in the published snapshot. Returns 0, or -1
+ * after replying with the reason. old and every profile of the current
+ * snapshot are invalid once it returns 0. */
+static int
+commit(struct api_req *r, const struct route *rt, const struct profile *old, json_t *doc)
+{
+    struct gtm_ctx *ctx = r->ctx;
+    const char *dir = ctx->opt->profiles;
+    const struct gtm_snapshot *s = atomic_load(&ctx->snap);
+    char base[320], *path = NULL, *text = NULL, *prev = NULL;
+    struct arena *a = arena_new();
+    struct errlist el;
+    errlist_init(&el, NULL);
+    int rc = -1;
+
+    if (old && !in_dir(old->file, dir, base, sizeof base)) {
+        api_error(r, 409, "Conflict",
+                  "Profile '%s' was loaded from %s, not from the profiles directory %s: it "
+                  "cannot be changed through the API.",
+                  old->name, SAFE(old->file), SAFE(dir));
+        goto out;
+    }
+    if (!old) {
+        if (rt->name[0] == '.') {
+            api_error(r, 400, "InvalidResourceName",
+                      "The profile name '%s' is invalid: it must not start with '.'.",
+                      SAFE(rt->name));
+            goto out;
+        }
+        snprintf(base, sizeof base, "%s.json", rt->name);
+    }
+    size_t plen = strlen(dir) + strlen(base) + 2;
+    path = xmalloc(plen);
+    snprintf(path, plen, "%s/%s", dir, base);
+    el.self = old ? old->file : path;
+
+    struct profile *np = NULL;
+    if (doc) {
+        set_identity(doc, rt->sub, rt->rg, rt->name);
+        arm_doc_prepare(doc);
+        text = json_dumps(doc, JSON_INDENT(2));
+        size_t len = text ? strlen(text) : 0;
+        if (!text || len + 1 > PROFILE_FILE_MAX) {
+            api_error(r, 400, "BadRequest", "The profile document is larger than %d bytes.",
+                      PROFILE_FILE_MAX);
+            goto out;
+        }
+        text = xrealloc(text, len + 2);
+        memcpy(text + len, "\n", 2);
+        if (profile_parse(a, el.self, text, len + 1, ctx->opt->strict, &el.ce, &np) != 0) {
+            reply_errors(r, 400, "BadRequest", "The profile is not valid", &el);
+            goto out;
+        }
+        for (uint32_t i = 0; s && i < s->nprofiles; i++) {
+            const struct profile *q = s->profiles[i];
+            if (q != old && strcasecmp(q->relative_name, np->relative_name) == 0) {
+                api_error(r, 409, "Conflict",
+                          "The DNS name %s.%s is already used by profile '%s'. Please choose a "
+                          "different DNS prefix (dnsConfig.relativeName).",
+                          np->relative_name, SAFE(ctx->opt->domain), q->name);
+                goto out;
+            }
+        }
+        if (!old && access(path, F_OK) == 0) {
+            api_error(r, 409, "Conflict",
+                      "%s exists but holds no loaded profile: remove or fix it first.", SAFE(path));
+            goto out;
+        }
+    }
+    link_check(a, s, old, np, &el.ce);
+    if (el.ce.count) {
+        if (doc)
+            reply_errors(r, 400, "BadRequest", "The profile does not fit with the others", &el);
+        else
+            reply_errors(r, 409, "Conflict", "Other profiles depend on this one", &el);
+        goto out;
+    }
+
+    if (old)
+        prev = xstrdup(old->json);
+    int w = doc ? store_write(dir, base, text, strlen(text)) : store_remove(dir, base);
+    if (w != 0) {
+        log_err("api: cannot %s %s: %s", doc ? "write" : "remove", path, strerror(-w));
+        api_error(r, 500, "InternalServerError", "Cannot %s %s: %s.", doc ? "write" : "remove",
+                  SAFE(path), strerror(-w));
+        goto out;
+    }
+    /* From here on the reload may free s and old. */
+    struct errlist rl;
+    errlist_init(&rl, path);
+    if (ctx_reload_errors(ctx, &rl.ce) != 0) {
+        /* Still serving the previous snapshot: put its file back. */
+        w = prev ? store_write(dir, base, prev, strlen(prev)) : store_remove(dir, base);
+        if (w != 0)
+            log_err("api: cannot restore %s: %s; the directory and what is served differ", path,
+                    strerror(-w));
+        reply_errors(r, 400, "BadRequest", "The configuration was not accepted", &rl);
+        json_decref(rl.items);
+        goto out;
+    }
+    json_decref(rl.items);
+    log_info("api: profile %s %s (%s)", rt->name,
+             !doc   ? "deleted"
+             : prev ? "replaced"
+                    : "created",
+             path);
+    rc = 0;
+out:
+    json_decref(el.items);
+    arena_free(a);
+    free(path);
+    free(text);
+    free(prev);
+    return rc;
+}
+
+/* ---- replies ---- */
+
+static void
+not_found(struct api_req *r, const struct route *rt)
+{
+    api_error(r, 404, "ResourceNotFound",
+              "The Resource '%s/%s' under resource group '%s' was not found.", ARM_PROFILE_TYPE,
+              SAFE(rt->name), SAFE(rt->rg));
+}
+
+static void
+parent_not_found(struct api_req *r, const struct route *rt)
+{
+    api_error(r, 404, "ParentResourceNotFound",
+              "Can not perform requested operation on nested resource. Parent resource '%s' not "
+              "found.",
+              SAFE(rt->name));
+}
+
+static void
+endpoint_not_found(struct api_req *r, const struct route *rt)
+{
+    api_error(r, 404, "NotFound", "Endpoint '%s' of type '%s' was not found in profile '%s'.",
+              SAFE(rt->ep), strrchr(arm_endpoint_type(rt->ep_kind), '/') + 1, SAFE(rt->name));
+}
+
+/* reply_profile: the profile as now served (after a commit), or endpoint
+ * ep of it when ep is not NULL. */
+static void
+reply_current(struct api_req *r, int status, const struct route *rt, const char *ep)
+{
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    const struct profile *p = find_profile(s, rt->name);
+    if (!p) {
+        api_error(r, 500, "InternalServerError", "Profile '%s' is not served after the change.",
+                  SAFE(rt->name));
+        return;
+    }
+    struct owner o;
+    json_t *doc = load_doc(p, &o);
+    struct arm_view v;
+    char dom[300];
+    view_init(&v, r, s, &o, rt->sub, rt->rg, dom, sizeof dom);
+    json_t *out = NULL;
+    if (!ep) {
+        out = arm_render_profile(p, doc, &v);
+    } else {
+        for (uint32_t i = 0; i < p->nendpoints && !out; i++)
+            if (strcasecmp(p->endpoints[i].name, ep) == 0)
+                out = arm_render_endpoint(p, doc, i, &v);
+    }
+    json_decref(doc);
+    if (out)
+        api_reply_json(r, status, out);
+    else
+        endpoint_not_found(r, rt);
+}
+
+static void
+reply_deleted(struct api_req *r)
+{
+    api_reply_json(r, 200, json_pack("{s:b}", "boolean", 1));
+}
+
+/* ---- profiles ---- */
+
+/* current: the profile the route names in this subscription and resource
+ * group, or NULL; its document in *doc (new reference) when found. */
+static const struct profile *
+current(struct api_req *r, const struct route *rt, json_t **doc)
+{
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    const struct profile *p = find_profile(s, rt->name);
+    *doc = NULL;
+    if (!p)
+        return NULL;
+    struct owner o;
+    json_t *d = load_doc(p, &o);
+    if (!belongs(&o, rt->sub, rt->rg)) {
+        json_decref(d);
+        return NULL;
+    }
+    *doc = d;
+    return p;
+}
+
+static void
+list_profiles(struct api_req *r, const struct route *rt)
+{
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    json_t *value = json_array();
+    for (uint32_t i = 0; s && i < s->nprofiles; i++) {
+        const struct profile *p = s->profiles[i];
+        struct owner o;
+        json_t *doc = load_doc(p, &o);
+        if (belongs(&o, rt->sub, rt->rg)) {
+            struct arm_view v;
+            char dom[300];
+            view_init(&v, r, s, &o, rt->sub, rt->rg ? rt->rg : "default", dom, sizeof dom);
+            json_array_append_new(value, arm_render_profile(p, doc, &v));
+        }
+        json_decref(doc);
+    }
+    api_reply_json(r, 200, json_pack("{s:o}", "value", value));
+}
+
+static void
+put_profile(struct api_req *r, const struct route *rt)
+{
+    json_t *body = api_body_json(r);
+    if (!body)
+        return;
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    const struct profile *old = find_profile(s, rt->name);
+    if (old) {
+        struct owner o;
+        json_decref(load_doc(old, &o));
+        if (!belongs(&o, rt->sub, rt->rg)) {
+            api_error(r, 409, "Conflict",
+                      "Profile '%s' already exists in resource group '%s' of subscription '%s' "
+                      "(profile names are unique across resource groups in gtmd).",
+                      old->name, o.rg, o.sub);
+            json_decref(body);
+            return;
+        }
+    }
+    json_t *doc = arm_doc_profile(body);
+    json_decref(body);
+    bool existed = old != NULL;
+    if (commit(r, rt, old, doc) == 0)
+        reply_current(r, existed ? 200 : 201, rt, NULL);
+    json_decref(doc);
+}
+
+static void
+patch_profile(struct api_req *r, const struct route *rt)
+{
+    json_t *doc;
+    const struct profile *old = current(r, rt, &doc);
+    if (!old) {
+        not_found(r, rt);
+        return;
+    }
+    json_t *body = api_body_json(r);
+    if (!body) {
+        json_decref(doc);
+        return;
+    }
+    json_t *patch = arm_doc_profile(body);
+    json_decref(body);
+    arm_doc_merge(doc, patch);
+    json_decref(patch);
+    if (commit(r, rt, old, doc) == 0)
+        reply_current(r, 200, rt, NULL);
+    json_decref(doc);
+}
+
+static void
+profile_op(struct api_req *r, const struct route *rt)
+{
+    json_t *doc;
+    const struct profile *p;
+    switch (r->method) {
+    case EVHTTP_REQ_GET:
+    case EVHTTP_REQ_HEAD:
+        p = current(r, rt, &doc);
+        if (!p) {
+            not_found(r, rt);
+            return;
+        }
+        json_decref(doc);
+        reply_current(r, 200, rt, NULL);
+        return;
+    case EVHTTP_REQ_PUT:
+        put_profile(r, rt);
+        return;
+    case EVHTTP_REQ_PATCH:
+        patch_profile(r, rt);
+        return;
+    case EVHTTP_REQ_DELETE:
+        p = current(r, rt, &doc);
+        if (!p) {
+            api_reply(r, 204, NULL, NULL, 0);
+            return;
+        }
+        json_decref(doc);
+        if (commit(r, rt, p, NULL) == 0)
+            reply_deleted(r);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ---- endpoints ---- */
+
+/* endpoint_put: PUT (create or replace) or PATCH (merge into) endpoint idx
+ * (-1: none yet) of p, whose document is doc. */
+static void
+endpoint_put(struct api_req *r, const struct route *rt, const struct profile *p, json_t *doc,
+             json_t *arr, long idx)
+{
+    bool put = r->method == EVHTTP_REQ_PUT;
+    if (!put && idx < 0) {
+        endpoint_not_found(r, rt);
+        return;
+    }
+    json_t *body = api_body_json(r);
+    if (!body)
+        return;
+    json_t *ep = arm_doc_endpoint(body);
+    json_decref(body);
+    if (!put) {
+        json_t *cur = json_array_get(arr, (size_t)idx);
+        arm_doc_merge(cur, ep);
+        json_decref(ep);
+        ep = json_incref(cur);
+    }
+    /* The path names the endpoint and its type; the body cannot change them. */
+    json_t *fresh = json_object();
+    json_object_set_new(fresh, "name", json_string(idx >= 0 ? p->endpoints[idx].name : rt->ep));
+    json_object_set_new(fresh, "type", json_string(arm_endpoint_type(rt->ep_kind)));
+    json_object_update_missing(fresh, ep);
+    json_decref(ep);
+    arm_doc_prepare_endpoint(fresh);
+    if (idx >= 0)
+        json_array_set_new(arr, (size_t)idx, fresh);
+    else
+        json_array_append_new(arr, fresh);
+    if (commit(r, rt, p, doc) == 0)
+        reply_current(r, idx >= 0 ? 200 : 201, rt, rt->ep);
+}
+
+static void
+endpoint_op(struct api_req *r, const struct route *rt)
+{
+    json_t *doc;
+    const struct profile *p = current(r, rt, &doc);
+    if (!p) {
+        parent_not_found(r, rt);
+        return;
+    }
+    json_t *arr = arm_doc_endpoints(doc);
+    long idx = arr ? arm_doc_find_endpoint(arr, rt->ep) : -1;
+    /* The document and the parsed profile list the same endpoints. */
+    bool same_kind =
+        idx >= 0 && (uint32_t)idx < p->nendpoints && p->endpoints[idx].kind == rt->ep_kind;
+
+    switch (r->method) {
+    case EVHTTP_REQ_GET:
+    case EVHTTP_REQ_HEAD:
+        if (!same_kind)
+            endpoint_not_found(r, rt);
+        else
+            reply_current(r, 200, rt, rt->ep);
+        break;
+    case EVHTTP_REQ_DELETE:
+        if (!same_kind) {
+            api_reply(r, 204, NULL, NULL, 0);
+            break;
+        }
+        json_array_remove(arr, (size_t)idx);
+        if (commit(r, rt, p, doc) == 0)
+            reply_deleted(r);
+        break;
+    case EVHTTP_REQ_PUT:
+    case EVHTTP_REQ_PATCH:
+        if (!arr)
+            api_error(r, 400, "BadRequest", "Profile '%s' has no endpoints array.", p->name);
+        else if (idx >= 0 && !same_kind)
+            api_error(r, 409, "Conflict",
+                      "Profile '%s' has an endpoint named '%s' of another type.", p->name,
+                      SAFE(rt->ep));
+        else
+            endpoint_put(r, rt, p, doc, arr, idx);
+        break;
+    default:
+        break;
+    }
+    json_decref(doc);
+}
+
+/* ---- name availability ---- */
+
+static bool
+valid_dns_prefix(const char *s)
+{
+    size_t n = strlen(s), label = 0;
+    if (n < 1 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-') {
+            label++;
+        } else {
+            return false;
+        }
+    }
+    return label > 0;
+}
+
+static void
+check_name(struct api_req *r)
+{
+    json_t *body = api_body_json(r);
+    if (!body)
+        return;
+    const char *name = json_string_value(json_object_get(body, "name"));
+    if (!name) {
+        json_decref(body);
+        api_error(r, 400, "BadRequest", "The request needs a string member 'name'.");
+        return;
+    }
+    const char *domain = r->ctx->opt->domain ? r->ctx->opt->domain : "trafficmanager.net";
+    json_t *out = json_pack("{s:s,s:s}", "name", name, "type", ARM_PROFILE_TYPE);
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    const struct profile *taken = NULL;
+    for (uint32_t i = 0; s && i < s->nprofiles && !taken; i++)
+        if (strcasecmp(s->profiles[i]->relative_name, name) == 0)
+            taken = s->profiles[i];
+    if (!valid_dns_prefix(name)) {
+        json_object_set_new(out, "nameAvailable", json_false());
+        json_object_set_new(out, "reason", json_string("Invalid"));
+        json_object_set_new(out, "message",
+                            json_sprintf("The DNS prefix '%s' is invalid: use 1 to 63 letters, "
+                                         "digits, '-' and '.'.",
+                                         SAFE(name)));
+    } else if (taken) {
+        json_object_set_new(out, "nameAvailable", json_false());
+        json_object_set_new(out, "reason", json_string("AlreadyExists"));
+        json_object_set_new(out, "message",
+                            json_sprintf("Domain name %s.%s already exists. Please choose a "
+                                         "different DNS prefix.",
+                                         SAFE(name), SAFE(domain)));
+    } else {
+        json_object_set_new(out, "nameAvailable", json_true());
+    }
+    json_decref(body);
+    api_reply_json(r, 200, out);
+}
+
+/* ---- routing ---- */
+
+/* match: the ARM route of the path, if it is one. */
+static bool
+match(const struct api_req *r, struct route *rt)
+{
+    memset(rt, 0, sizeof *rt);
+    if (r->nseg == 3 && api_seg_is(r, 0, "providers") && api_seg_is(r, 1, "Microsoft.Network") &&
+        api_seg_is(r, 2, "checkTrafficManagerNameAvailability")) {
+        rt->kind = R_CHECK_NAME;
+        return true;
+    }
+    if (r->nseg < 5 || !api_seg_is(r, 0, "subscriptions"))
+        return false;
+    rt->sub = r->seg[1];
+    if (r->nseg == 5 && api_seg_is(r, 2, "providers") && api_seg_is(r, 3, "Microsoft.Network")) {
+        if (api_seg_is(r, 4, "checkTrafficManagerNameAvailabilityV2"))
+            rt->kind = R_CHECK_NAME;
+        else if (api_seg_is(r, 4, "trafficmanagerprofiles"))
+            rt->kind = R_LIST_SUB;
+        else
+            return false;
+        return true;
+    }
+    if (r->nseg < 7 || !api_seg_is(r, 2, "resourceGroups") || !api_seg_is(r, 4, "providers") ||
+        !api_seg_is(r, 5, "Microsoft.Network") || !api_seg_is(r, 6, "trafficmanagerprofiles"))
+        return false;
+    rt->rg = r->seg[3];
+    if (r->nseg == 7) {
+        rt->kind = R_LIST_RG;
+        return true;
+    }
+    rt->name = r->seg[7];
+    if (r->nseg == 8) {
+        rt->kind = R_PROFILE;
+        return true;
+    }
+    /* The URL segment is the type without its prefix: ExternalEndpoints... */
+    if (r->nseg == 10 && !strchr(r->seg[8], '/') &&
+        arm_endpoint_kind(r->seg[8], &rt->ep_kind) == 0) {
+        rt->kind = R_ENDPOINT;
+        rt->ep = r->seg[9];
+        return true;
+    }
+    return false;
+}
 
 bool
 arm_route(struct api_req *r)
 {
-    (void)r;
-    return false;
+    struct route rt;
+    if (!match(r, &rt))
+        return false;
+
+    const char *v = api_query(r, "api-version");
+    if (!v) {
+        api_error(r, 400, "MissingApiVersionParameter",
+                  "The api-version query parameter (?api-version=) is required for all requests.");
+        return true;
+    }
+    if (!version_ok(v)) {
+        api_error(r, 400, "InvalidApiVersionParameter",
+                  "The api-version '%s' is invalid. The supported versions are %s through %s.",
+                  SAFE(v), API_VERSION_MIN, API_VERSION_MAX);
+        return true;
+    }
+    if (rt.sub && !valid_scope_name(rt.sub, 64)) {
+        api_error(r, 400, "InvalidSubscriptionId",
+                  "The provided subscription identifier '%s' is "
+                  "malformed or invalid.",
+                  SAFE(rt.sub));
+        return true;
+    }
+    if (rt.rg && !valid_scope_name(rt.rg, 90)) {
+        api_error(r, 400, "InvalidResourceGroupName", "The resource group name '%s' is invalid.",
+                  SAFE(rt.rg));
+        return true;
+    }
+
+    bool reading = r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD;
+    bool allowed = rt.kind == R_CHECK_NAME ? r->method == EVHTTP_REQ_POST
+                   : rt.kind == R_LIST_SUB || rt.kind == R_LIST_RG
+                       ? reading
+                       : reading || (is_write(r->method) && r->method != EVHTTP_REQ_POST);
+    if (!allowed) {
+        api_error(r, 405, "MethodNotAllowed",
+                  "The requested resource does not support http method '%s'.",
+                  method_name(r->method));
+        return true;
+    }
+    if (is_write(r->method) && !r->can_write) {
+        /* The listener refuses these already; never change anything without a token. */
+        api_error(r, 403, "AuthorizationFailed", "Changes need a bearer token.");
+        return true;
+    }
+
+    switch (rt.kind) {
+    case R_CHECK_NAME:
+        check_name(r);
+        break;
+    case R_LIST_SUB:
+    case R_LIST_RG:
+        list_profiles(r, &rt);
+        break;
+    case R_PROFILE:
+        profile_op(r, &rt);
+        break;
+    case R_ENDPOINT:
+        endpoint_op(r, &rt);
+        break;
+    }
+    return true;
 }

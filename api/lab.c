@@ -1,10 +1,456 @@
-/* lab.c: (being written) */
+/* lab.c: the lab extensions under /gtmd/v1/ (SPEC §7):
+ *   GET    /gtmd/v1/status                                   everything the status page shows
+ *   GET    /gtmd/v1/profiles/{p}/endpoints/{e}/history       transitions, newest first
+ *   GET    /gtmd/v1/profiles/{p}/endpoints/{e}/override      the drill override, if any
+ *   PUT    /gtmd/v1/profiles/{p}/endpoints/{e}/override      {"status":"Online"|"Degraded"}
+ *   DELETE /gtmd/v1/profiles/{p}/endpoints/{e}/override      back to what the probes say
+ *   GET    /gtmd/v1/resolve?name=N[&client=IP[/PREFIX]][&type=T]
+ *   POST   /gtmd/v1/reload                                   as SIGHUP, errors in the reply
+ * Names of profiles and endpoints match in any letter case. */
 #include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
 #include "api/http.h"
+#include "api/obs.h"
+#include "gtm/ctx.h"
+#include "gtm/dname.h"
+#include "gtm/health.h"
+#include "gtm/snapshot.h"
+#include "monitor/monitor.h"
+#include "policy/explain.h"
+#include "policy/policy.h"
+#include "zones/lookup.h"
+
+/* ---- endpoints: history and override ---- */
+
+static void
+method_not_allowed(struct api_req *r, const char *allow)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Allow", allow);
+    api_error(r, 405, "MethodNotAllowed", "Allowed here: %s.", allow);
+}
+
+/* The other endpoints that share e's probe (and so its state and override). */
+static json_t *
+shared_with(const struct gtm_snapshot *s, const struct profile *p, const struct endpoint *e)
+{
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
+        const struct profile *q = s->profiles[i];
+        for (uint32_t k = 0; k < q->nendpoints; k++) {
+            const struct endpoint *f = &q->endpoints[k];
+            if (f != e && f->health_idx == e->health_idx) {
+                char buf[600];
+                snprintf(buf, sizeof buf, "%s/%s", q->name, f->name);
+                json_array_append_new(a, json_string(buf));
+            }
+        }
+    }
+    (void)p;
+    return a;
+}
+
+static void
+override_reply(struct api_req *r, const struct gtm_snapshot *s, const struct profile *p,
+               const struct endpoint *e)
+{
+    const struct probe_info *pi = obs_probe(r->ctx, e);
+    json_t *j = json_pack(
+        "{s:s,s:s,s:o,s:s,s:s,s:o}", "profile", p->name, "endpoint", e->name, "override",
+        pi && pi->forced ? json_string(ep_status_name((enum ep_status)pi->forced_state))
+                         : json_null(),
+        "probed", pi ? ep_status_name((enum ep_status)pi->probed) : "", "endpointMonitorStatus",
+        ep_status_name(endpoint_status(p, e, s->health)), "sharedWith", shared_with(s, p, e));
+    api_reply_json(r, 200, j);
+}
+
+static void
+override_route(struct api_req *r, const struct gtm_snapshot *s, const struct profile *p,
+               const struct endpoint *e)
+{
+    if (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD) {
+        override_reply(r, s, p, e);
+        return;
+    }
+    if (r->method != EVHTTP_REQ_PUT && r->method != EVHTTP_REQ_DELETE) {
+        method_not_allowed(r, "GET, PUT, DELETE");
+        return;
+    }
+    if (!r->can_write) {
+        api_error(r, 403, "AuthorizationFailed", "Changes need a bearer token.");
+        return;
+    }
+    if (e->health_idx == HEALTH_NONE) {
+        api_error(r, 409, "Conflict",
+                  "Endpoint '%s' of profile '%s' is not probed (%s): there is no monitor status "
+                  "to override.",
+                  e->name, p->name,
+                  !p->enabled            ? "the profile is Disabled"
+                  : !e->enabled          ? "it is Disabled"
+                  : e->kind == EP_NESTED ? "a nested endpoint follows its child profile"
+                  : e->always_serve      ? "alwaysServe is Enabled"
+                                         : "it has no target");
+        return;
+    }
+    int state = MONITOR_UNFORCE;
+    if (r->method == EVHTTP_REQ_PUT) {
+        json_t *body = api_body_json(r);
+        if (!body)
+            return;
+        const char *st = json_string_value(json_object_get(body, "status"));
+        if (st && strcasecmp(st, "Online") == 0)
+            state = EPS_ONLINE;
+        else if (st && strcasecmp(st, "Degraded") == 0)
+            state = EPS_DEGRADED;
+        json_decref(body);
+        if (state == MONITOR_UNFORCE) {
+            api_error(r, 400, "BadRequest",
+                      "The body must be {\"status\":\"Online\"} or {\"status\":\"Degraded\"}.");
+            return;
+        }
+    }
+    if (monitor_force(r->ctx->monitor, e->health_idx, state) != 0) {
+        api_error(r, 500, "InternalServerError", "The monitor does not know this endpoint.");
+        return;
+    }
+    override_reply(r, s, p, e);
+}
+
+static void
+history_route(struct api_req *r, const struct profile *p, const struct endpoint *e)
+{
+    if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    json_t *a = json_array();
+    const struct history *h =
+        e->health_idx == HEALTH_NONE ? NULL : monitor_history(r->ctx->monitor, e->health_idx);
+    unsigned n = h ? history_count(h) : 0;
+    for (unsigned i = 0; i < n; i++)
+        json_array_append_new(a, obs_transition_json(history_get(h, i)));
+    (void)p;
+    api_reply_json(r, 200, a);
+}
+
+/* /gtmd/v1/profiles/{p}/endpoints/{e}/{history|override} */
+static bool
+endpoint_route(struct api_req *r)
+{
+    if (r->nseg != 7 || !api_seg_is(r, 2, "profiles") || !api_seg_is(r, 4, "endpoints"))
+        return false;
+    bool history = api_seg_is(r, 6, "history");
+    if (!history && !api_seg_is(r, 6, "override"))
+        return false;
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    const struct profile *p = obs_find_profile(s, r->seg[3]);
+    if (!p) {
+        api_error(r, 404, "NotFound", "Profile '%s' does not exist.", r->seg[3]);
+        return true;
+    }
+    const struct endpoint *e = obs_find_endpoint(p, r->seg[5]);
+    if (!e) {
+        api_error(r, 404, "NotFound", "Profile '%s' has no endpoint '%s'.", p->name, r->seg[5]);
+        return true;
+    }
+    if (history)
+        history_route(r, p, e);
+    else
+        override_route(r, s, p, e);
+    return true;
+}
+
+/* ---- resolve ---- */
+
+/* "203.0.113.7" or "203.0.113.0/24" (an ECS subnet), v4 or v6. */
+static int
+parse_client(const char *text, struct policy_client *cl)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (strlen(text) >= sizeof buf)
+        return -1;
+    strcpy(buf, text);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = 0;
+    memset(cl, 0, sizeof *cl);
+    unsigned max;
+    if (inet_pton(AF_INET, buf, cl->addr) == 1) {
+        cl->family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, buf, cl->addr) == 1) {
+        cl->family = AF_INET6;
+        max = 128;
+    } else {
+        return -1;
+    }
+    unsigned prefix = max;
+    if (slash) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(slash + 1, &end, 10);
+        if (!slash[1] || *end || errno || v > max)
+            return -1;
+        prefix = (unsigned)v;
+    }
+    cl->prefix = (uint8_t)prefix;
+    /* as a resolver sends it: the bits past the prefix are zero */
+    for (unsigned bit = prefix; bit < max; bit++)
+        cl->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+    return 0;
+}
+
+/* The records of one RRset under owner, as JSON: parsed back with ldns
+ * from the wire form an answer carries, so every type prints as dig would. */
+static void
+rrset_json(json_t *out, const struct rr_ref *ref)
+{
+    const struct rrset *set = ref->rrset;
+    size_t cap = 12 + ref->owner_len + 4 + set->wire_len + (size_t)set->count * 10;
+    uint8_t *pkt = calloc(1, cap);
+    if (!pkt)
+        return;
+    pkt[5] = 1; /* QDCOUNT */
+    pkt[6] = (uint8_t)(set->count >> 8);
+    pkt[7] = (uint8_t)set->count;
+    size_t o = 12;
+    memcpy(pkt + o, ref->owner, ref->owner_len);
+    o += ref->owner_len;
+    pkt[o++] = (uint8_t)(set->type >> 8);
+    pkt[o++] = (uint8_t)set->type;
+    pkt[o++] = 0;
+    pkt[o++] = 1;
+    const uint8_t *rd = set->wire;
+    for (uint16_t i = 0; i < set->count; i++) {
+        size_t rdlen = (size_t)(rd[0] << 8 | rd[1]);
+        const uint8_t fixed[10] = {0xC0,
+                                   12,
+                                   (uint8_t)(set->type >> 8),
+                                   (uint8_t)set->type,
+                                   0,
+                                   1,
+                                   (uint8_t)(set->ttl >> 24),
+                                   (uint8_t)(set->ttl >> 16),
+                                   (uint8_t)(set->ttl >> 8),
+                                   (uint8_t)set->ttl};
+        memcpy(pkt + o, fixed, 10);
+        memcpy(pkt + o + 10, rd, rdlen + 2);
+        o += rdlen + 12;
+        rd += rdlen + 2;
+    }
+    ldns_pkt *p = NULL;
+    if (ldns_wire2pkt(&p, pkt, o) == LDNS_STATUS_OK) {
+        ldns_rr_list *an = ldns_pkt_answer(p);
+        for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+            ldns_rr *rr = ldns_rr_list_rr(an, i);
+            char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+            char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
+            ldns_buffer *data = ldns_buffer_new(256);
+            for (size_t k = 0; data && k < ldns_rr_rd_count(rr); k++) {
+                if (k)
+                    ldns_buffer_printf(data, " ");
+                ldns_rdf2buffer_str(data, ldns_rr_rdf(rr, k));
+            }
+            char *dtext = data ? ldns_buffer_export2str(data) : NULL;
+            json_array_append_new(out,
+                                  json_pack("{s:s,s:s,s:I,s:s}", "name", owner ? owner : "", "type",
+                                            type ? type : "", "ttl", (json_int_t)ldns_rr_ttl(rr),
+                                            "data", dtext ? dtext : ""));
+            free(owner);
+            free(type);
+            free(dtext);
+            ldns_buffer_free(data);
+        }
+        ldns_pkt_free(p);
+    }
+    free(pkt);
+}
+
+static json_t *
+section_json(const struct rr_ref *refs, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < n; i++)
+        rrset_json(a, &refs[i]);
+    return a;
+}
+
+static void
+resolve(struct api_req *r)
+{
+    if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    const char *name = api_query(r, "name");
+    const char *ctext = api_query(r, "client");
+    const char *ttext = api_query(r, "type");
+    uint8_t qname[DNAME_MAXLEN];
+    int qlen = name ? dname_from_text(name, qname) : -1;
+    if (!name || qlen <= 0) {
+        api_error(r, 400, "BadRequest",
+                  "name= must be a domain name, e.g. app.trafficmanager.net.");
+        return;
+    }
+    uint16_t qtype = LDNS_RR_TYPE_A;
+    if (ttext) {
+        qtype = (uint16_t)ldns_get_rr_type_by_name(ttext);
+        if (qtype == 0) {
+            api_error(r, 400, "BadRequest", "type=%s is not a record type.", ttext);
+            return;
+        }
+    }
+    struct policy_client cl = {0};
+    if (ctext && *ctext && parse_client(ctext, &cl) != 0) {
+        api_error(r, 400, "BadRequest",
+                  "client=%s is not an IPv4 or IPv6 address (optionally /prefix).", ctext);
+        return;
+    }
+
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    uint64_t rng;
+    if (getrandom(&rng, sizeof rng, GRND_NONBLOCK) != (ssize_t)sizeof rng)
+        rng = (uint64_t)(uintptr_t)&rng ^ s->generation;
+    struct policy_ctx pc = {
+        .health = s->health,
+        .rng = &rng,
+        .client = &cl,
+        .qtype = qtype,
+        .latency = s->latency,
+        .geo = s->geo,
+    };
+    struct lookup_result res;
+    int st = zone_lookup(s, &pc, qname, (uint8_t)qlen, qtype, &res);
+
+    char qtext[DNAME_MAXLEN * 4 + 2], ctextbuf[INET6_ADDRSTRLEN + 8];
+    char *type_name = ldns_rr_type2str((ldns_rr_type)qtype);
+    const char *rcode = st == LOOKUP_REFUSED               ? "REFUSED"
+                        : res.rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN"
+                                                           : "NOERROR";
+    json_t *out = json_pack("{s:s,s:s,s:s,s:s}", "name", dname_to_text(qname, qtext, sizeof qtext),
+                            "type", type_name ? type_name : "?", "client",
+                            policy_client_text(&cl, ctextbuf, sizeof ctextbuf), "rcode", rcode);
+    free(type_name);
+    if (st == LOOKUP_REFUSED) {
+        json_object_set_new(out, "reason", json_string("the name is in none of gtmd's zones"));
+        api_reply_json(r, 200, out);
+        return;
+    }
+    json_object_set_new(out, "authoritative", json_boolean(res.aa));
+    json_object_set_new(out, "ecsScope", json_integer(res.ecs_scope));
+    json_object_set_new(out, "answer", section_json(res.an, res.nan));
+    json_object_set_new(out, "authority", section_json(res.ns, res.nns));
+    json_object_set_new(out, "additional", section_json(res.ar, res.nar));
+
+    /* Every traffic manager name on the way: the query name, then each
+     * CNAME target of the chain. */
+    const struct rrset *served[LOOKUP_MAX_AN];
+    for (unsigned i = 0; i < res.nan; i++)
+        served[i] = res.an[i].rrset;
+    json_t *why = json_array();
+    const uint8_t *at = qname;
+    size_t at_len = (size_t)qlen;
+    for (unsigned i = 0; at; i++) {
+        const struct zone_node *node = snapshot_find_name(s, at, at_len);
+        if (node && node->profile) {
+            char fq[DNAME_MAXLEN * 4 + 2];
+            json_t *x = json_pack("{s:s}", "name", dname_to_text(at, fq, sizeof fq));
+            json_t *ex = policy_explain(node->profile, &pc, served, res.nan);
+            json_object_update(x, ex);
+            json_decref(ex);
+            json_array_append_new(why, x);
+        }
+        at = NULL;
+        for (; i < res.nan; i++)
+            if (res.an[i].rrset->type == LDNS_RR_TYPE_CNAME && res.an[i].rrset->target) {
+                at = res.an[i].rrset->target;
+                at_len = res.an[i].rrset->target_len;
+                break;
+            }
+    }
+    json_object_set_new(out, "profiles", why);
+    api_reply_json(r, 200, out);
+}
+
+/* ---- reload ---- */
+
+static void
+reload_error(void *arg, const char *file, unsigned line, const char *msg)
+{
+    char text[1024];
+    if (line)
+        snprintf(text, sizeof text, "%s:%u: error: %s", file, line, msg);
+    else
+        snprintf(text, sizeof text, "%s: error: %s", file, msg);
+    json_array_append_new(arg,
+                          json_pack("{s:s,s:s}", "code", "InvalidConfiguration", "message", text));
+}
+
+static void
+reload(struct api_req *r)
+{
+    if (r->method != EVHTTP_REQ_POST) {
+        method_not_allowed(r, "POST");
+        return;
+    }
+    if (!r->can_write) {
+        api_error(r, 403, "AuthorizationFailed", "Changes need a bearer token.");
+        return;
+    }
+    json_t *details = json_array();
+    struct config_errors errs = {0, reload_error, details};
+    if (ctx_reload_errors(r->ctx, &errs) != 0) {
+        char msg[128];
+        size_t n = json_array_size(details);
+        snprintf(msg, sizeof msg, "%zu error%s; still serving the previous configuration", n,
+                 n == 1 ? "" : "s");
+        api_reply_json(r, 400,
+                       json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "InvalidConfiguration",
+                                 "message", msg, "details", details));
+        return;
+    }
+    json_decref(details);
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    api_reply_json(r, 200,
+                   json_pack("{s:s,s:I,s:i,s:i,s:i}", "result", "reloaded", "generation",
+                             (json_int_t)s->generation, "profiles", (json_int_t)s->nprofiles,
+                             "zones", (json_int_t)s->nzones, "probes", (json_int_t)s->nprobes));
+}
 
 bool
 lab_route(struct api_req *r)
 {
-    (void)r;
-    return false;
+    if (!api_seg_is(r, 0, "gtmd") || !api_seg_is(r, 1, "v1"))
+        return false;
+    if (r->nseg == 3 && api_seg_is(r, 2, "status")) {
+        if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD)
+            method_not_allowed(r, "GET");
+        else
+            api_reply_json(r, 200, obs_status(r->ctx));
+        return true;
+    }
+    if (r->nseg == 3 && api_seg_is(r, 2, "resolve")) {
+        resolve(r);
+        return true;
+    }
+    if (r->nseg == 3 && api_seg_is(r, 2, "reload")) {
+        reload(r);
+        return true;
+    }
+    if (endpoint_route(r))
+        return true;
+    api_error(r, 404, "NotFound",
+              "Unknown lab route: see /gtmd/v1/status, /gtmd/v1/resolve and "
+              "/gtmd/v1/profiles/{profile}/endpoints/{endpoint}/history|override.");
+    return true;
 }

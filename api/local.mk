@@ -1,8 +1,13 @@
 libgtm_a_SOURCES += \
 	%reldir%/api.h \
 	%reldir%/arm.c \
+	%reldir%/arm_doc.c %reldir%/arm_doc.h \
+	%reldir%/arm_render.c \
 	%reldir%/http.h \
 	%reldir%/lab.c \
-	%reldir%/obs.c \
+	%reldir%/obs.c %reldir%/obs.h \
 	%reldir%/server.c \
+	%reldir%/status.c \
+	%reldir%/store.c %reldir%/store.h \
+	%reldir%/text.c %reldir%/text.h \
 	%reldir%/tls.c %reldir%/tls.h

@@ -27,6 +27,7 @@
 #include <event2/event_struct.h>
 
 #include "gtm/alloc.h"
+#include "gtm/err.h"
 #include "gtm/health.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
@@ -50,6 +51,7 @@ struct mprobe {
     int64_t started_ms;
     struct health_fsm fsm;
     struct probe_info info;
+    struct history history;
     char setup_err[96];
     struct event tick;
     struct probe_xfer x;
@@ -62,6 +64,11 @@ struct monitor {
     uint32_t nprobes;
     struct health_slot *health; /* that snapshot's slots */
     uint64_t rng;
+    struct {
+        monitor_listener_fn fn;
+        void *arg;
+    } listeners[MONITOR_MAX_LISTENERS];
+    unsigned nlisteners;
 };
 
 /* The loop's clock (wall time, cached per loop turn), in milliseconds. */
@@ -90,22 +97,60 @@ ms_to_tv(uint32_t ms)
     return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 }
 
-/* One result: the state machine, the info, the slot and the log. */
+/* The state answers see. */
+static uint8_t
+effective(const struct mprobe *p)
+{
+    return p->info.forced ? p->info.forced_state : p->fsm.state;
+}
+
+/* A change of the published state: the slot, the counters, the history,
+ * the log line and the listeners. probed: the probes made it (not a drill). */
 static void
-record(struct mprobe *p, bool ok, const char *text, uint32_t rtt_us)
+transition(struct mprobe *p, uint8_t from, uint8_t to, const char *reason, bool probed)
+{
+    struct monitor *m = p->m;
+    struct transition t = {.at_ms = now_ms(m), .from = from, .to = to, .fails = p->fsm.fails};
+    snprintf(t.reason, sizeof t.reason, "%s", reason);
+    p->info.state = to;
+    p->info.last_change_ms = t.at_ms;
+    if (from < PROBE_STATES && to < PROBE_STATES)
+        p->info.transitions[from][to]++;
+    history_push(&p->history, &t);
+    atomic_store_explicit(&m->health[p->idx].status, to, memory_order_release);
+    if (probed && to == EPS_DEGRADED)
+        log_info("monitor: endpoint %s %s -> %s after %u failures: %s", p->label,
+                 ep_status_name((enum ep_status)from), ep_status_name((enum ep_status)to),
+                 (unsigned)t.fails, reason);
+    else
+        log_info("monitor: endpoint %s %s -> %s: %s", p->label,
+                 ep_status_name((enum ep_status)from), ep_status_name((enum ep_status)to), reason);
+    struct monitor_event ev = {.idx = p->idx, .label = p->label, .tr = &t};
+    for (unsigned i = 0; i < m->nlisteners; i++)
+        m->listeners[i].fn(m->listeners[i].arg, &ev);
+}
+
+/* One result: the state machine, the info, the slot and the log. ran: the
+ * probe ran for duration_us (not a setup failure). */
+static void
+record(struct mprobe *p, bool ok, const char *text, uint32_t duration_us, bool ran)
 {
     struct monitor *m = p->m;
     uint8_t old = p->fsm.state;
     bool changed = health_step(&p->fsm, p->fall, ok);
-    int64_t now = now_ms(m);
 
-    p->info.state = p->fsm.state;
+    p->info.probed = p->fsm.state;
     p->info.fails = p->fsm.fails;
-    p->info.last_probe_ms = now;
+    p->info.last_probe_ms = now_ms(m);
+    p->info.last_ok = ok;
+    if (ran) {
+        p->info.last_duration_us = duration_us;
+        latency_observe(&p->info.latency, duration_us);
+    }
     if (ok) {
         p->info.probes_ok++;
-        p->info.last_rtt_us = rtt_us;
-        atomic_store_explicit(&m->health[p->idx].rtt_us, rtt_us, memory_order_relaxed);
+        p->info.last_rtt_us = duration_us;
+        atomic_store_explicit(&m->health[p->idx].rtt_us, duration_us, memory_order_relaxed);
     } else {
         p->info.probes_failed++;
     }
@@ -113,15 +158,13 @@ record(struct mprobe *p, bool ok, const char *text, uint32_t rtt_us)
     log_debug("monitor: %s: %s: %s", p->label, ok ? "up" : "down", text);
     if (!changed)
         return;
-    p->info.last_change_ms = now;
-    atomic_store_explicit(&m->health[p->idx].status, p->fsm.state, memory_order_release);
-    if (ok)
-        log_info("monitor: endpoint %s %s -> %s: %s", p->label, ep_status_name((enum ep_status)old),
-                 ep_status_name((enum ep_status)p->fsm.state), text);
-    else
-        log_info("monitor: endpoint %s %s -> %s after %u failures: %s", p->label,
+    if (p->info.forced) {
+        log_info("monitor: endpoint %s probed %s -> %s: %s (drill override holds it %s)", p->label,
                  ep_status_name((enum ep_status)old), ep_status_name((enum ep_status)p->fsm.state),
-                 (unsigned)p->fsm.fails, text);
+                 text, ep_status_name((enum ep_status)p->info.forced_state));
+        return;
+    }
+    transition(p, old, p->fsm.state, text, true);
 }
 
 /* curlev_done_fn: a run finished (its handle is out of the multi). */
@@ -135,14 +178,14 @@ on_done(CURL *easy, CURLcode result, void *arg)
     char text[sizeof p->info.last_result];
     uint32_t rtt_us = 0;
     bool ok = probe_verdict(&p->x, result, text, sizeof text, &rtt_us);
-    record(p, ok, text, rtt_us);
+    record(p, ok, text, rtt_us, true);
 }
 
 static void
 start_run(struct mprobe *p)
 {
     if (!p->ready) {
-        record(p, false, p->setup_err, 0);
+        record(p, false, p->setup_err, 0, false);
         return;
     }
     const char *why = NULL;
@@ -150,7 +193,7 @@ start_run(struct mprobe *p)
     if (curlev_add(p->m->cev, p->x.easy, &why) != 0) {
         char text[sizeof p->info.last_result];
         snprintf(text, sizeof text, "cannot start: %s", why);
-        record(p, false, text, 0);
+        record(p, false, text, 0, false);
         return;
     }
     p->in_flight = true;
@@ -182,7 +225,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
         p->in_flight = false;
         char text[sizeof p->info.last_result];
         snprintf(text, sizeof text, "timeout after %u ms", (unsigned)p->x.timeout_ms);
-        record(p, false, text, 0);
+        uint64_t us = (uint64_t)(elapsed > 0 ? elapsed : 0) * 1000;
+        record(p, false, text, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us, true);
     }
     start_run(p);
 }
@@ -199,6 +243,7 @@ probe_new(struct monitor *m, const struct probe_spec *spec, uint32_t idx)
     p->fall = spec->fall;
     p->fsm.state = EPS_CHECKING;
     p->info.state = EPS_CHECKING;
+    p->info.probed = EPS_CHECKING;
     if (probe_xfer_init(&p->x, spec, p, p->setup_err, sizeof p->setup_err) == 0) {
         p->ready = true;
     } else {
@@ -300,7 +345,7 @@ monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
             added++;
         }
         next[k] = p;
-        atomic_store_explicit(&snap->health[k].status, p->fsm.state, memory_order_release);
+        atomic_store_explicit(&snap->health[k].status, effective(p), memory_order_release);
         atomic_store_explicit(&snap->health[k].rtt_us, p->info.last_rtt_us, memory_order_relaxed);
     }
     free(table);
@@ -326,6 +371,63 @@ monitor_info(const struct monitor *m, uint32_t idx)
     if (!m || idx >= m->nprobes)
         return NULL;
     return &m->probes[idx]->info;
+}
+
+const struct history *
+monitor_history(const struct monitor *m, uint32_t idx)
+{
+    if (!m || idx >= m->nprobes)
+        return NULL;
+    return &m->probes[idx]->history;
+}
+
+int
+monitor_listen(struct monitor *m, monitor_listener_fn fn, void *arg)
+{
+    if (m->nlisteners == MONITOR_MAX_LISTENERS)
+        return GTM_EINVAL;
+    m->listeners[m->nlisteners].fn = fn;
+    m->listeners[m->nlisteners].arg = arg;
+    m->nlisteners++;
+    return 0;
+}
+
+void
+monitor_unlisten(struct monitor *m, monitor_listener_fn fn, void *arg)
+{
+    for (unsigned i = 0; i < m->nlisteners; i++)
+        if (m->listeners[i].fn == fn && m->listeners[i].arg == arg) {
+            m->listeners[i] = m->listeners[--m->nlisteners];
+            return;
+        }
+}
+
+int
+monitor_force(struct monitor *m, uint32_t idx, int state)
+{
+    if (!m || idx >= m->nprobes ||
+        (state != EPS_ONLINE && state != EPS_DEGRADED && state != MONITOR_UNFORCE))
+        return GTM_EINVAL;
+    struct mprobe *p = m->probes[idx];
+    uint8_t before = effective(p);
+    if (state == MONITOR_UNFORCE) {
+        if (!p->info.forced)
+            return 0;
+        p->info.forced = false;
+    } else {
+        p->info.forced = true;
+        p->info.forced_state = (uint8_t)state;
+    }
+    uint8_t after = effective(p);
+    if (after != before)
+        transition(p, before, after,
+                   state == MONITOR_UNFORCE ? "drill override cleared" : "drill override", false);
+    else if (state == MONITOR_UNFORCE)
+        log_info("monitor: endpoint %s: drill override cleared (state unchanged)", p->label);
+    else
+        log_info("monitor: endpoint %s: drill override holds it %s (state unchanged)", p->label,
+                 ep_status_name((enum ep_status)after));
+    return 0;
 }
 
 void

@@ -3,22 +3,50 @@
 #ifndef GTM_MONITOR_MONITOR_H
 #define GTM_MONITOR_MONITOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "monitor/history.h"
 
 struct event_base;
 struct gtm_snapshot;
 struct monitor;
 
+/* The states a probe's slot can hold (EPS_CHECKING, EPS_ONLINE, EPS_DEGRADED):
+ * transitions are counted by [from][to] over these. */
+#define PROBE_STATES 3
+
 /* What the monitor knows about one probe, for logs, the API and metrics. */
 struct probe_info {
-    uint8_t state;          /* enum ep_status */
-    uint8_t fails;          /* consecutive failures */
-    int64_t last_probe_ms;  /* wall clock of the last result, 0: none yet */
-    int64_t last_change_ms; /* wall clock of the last transition */
-    uint32_t last_rtt_us;   /* duration of the last successful probe */
+    uint8_t state;             /* enum ep_status: what answers see (the override, else probed) */
+    uint8_t probed;            /* enum ep_status: what the probes alone say */
+    bool forced;               /* a drill override holds: state is forced_state */
+    uint8_t forced_state;      /* EPS_ONLINE or EPS_DEGRADED */
+    uint8_t fails;             /* consecutive failures */
+    bool last_ok;              /* the verdict of the last probe */
+    int64_t last_probe_ms;     /* wall clock of the last result, 0: none yet */
+    int64_t last_change_ms;    /* wall clock of the last transition */
+    uint32_t last_rtt_us;      /* duration of the last successful probe */
+    uint32_t last_duration_us; /* duration of the last probe, successful or not */
     uint64_t probes_ok, probes_failed;
+    uint64_t transitions[PROBE_STATES][PROBE_STATES]; /* by [from][to] */
+    struct latency_hist latency;                      /* durations of every probe that ran */
     char last_result[128]; /* "HTTP 200", "HTTP 503", "timeout after 10 s", "connection refused" */
 };
+
+/* One transition, as listeners get it. */
+struct monitor_event {
+    uint32_t idx;                /* the probe, in the snapshot last reconciled */
+    const char *label;           /* "profile/endpoint" of the first endpoint probing it */
+    const struct transition *tr; /* what changed; valid during the call only */
+};
+
+/* A listener: called on the loop thread for every transition of every probe,
+ * after the new state is published (so a query sees it). */
+typedef void (*monitor_listener_fn)(void *arg, const struct monitor_event *ev);
+
+#define MONITOR_MAX_LISTENERS 4
+#define MONITOR_UNFORCE       (-1) /* monitor_force: clear the override */
 
 /* monitor_new: a monitor on base; probes nothing until monitor_reconcile. */
 struct monitor *monitor_new(struct event_base *base);
@@ -33,6 +61,25 @@ void monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap);
 
 /* monitor_info: the state of probe idx of the snapshot last reconciled. */
 const struct probe_info *monitor_info(const struct monitor *m, uint32_t idx);
+
+/* monitor_history: the transitions of probe idx, or NULL when there is none. */
+const struct history *monitor_history(const struct monitor *m, uint32_t idx);
+
+/* monitor_listen: fn(arg, event) on every transition from now on. Returns 0,
+ * or GTM_EINVAL when MONITOR_MAX_LISTENERS are registered already. */
+int monitor_listen(struct monitor *m, monitor_listener_fn fn, void *arg);
+
+/* monitor_unlisten: stops calling fn(arg, ...). */
+void monitor_unlisten(struct monitor *m, monitor_listener_fn fn, void *arg);
+
+/* monitor_force: a drill override of probe idx: state EPS_ONLINE or
+ * EPS_DEGRADED is published at once and held whatever the probes say (they
+ * go on, and their results are kept), or MONITOR_UNFORCE returns the probe
+ * to what its probes say. A change of the published state is a transition
+ * (reason "drill override" or "drill override cleared"). The override
+ * stays across reloads that keep the probe's key. Returns 0, or GTM_EINVAL
+ * for an unknown idx or state. */
+int monitor_force(struct monitor *m, uint32_t idx, int state);
 
 /* monitor_free: stops every probe and frees. NULL is a no-op. */
 void monitor_free(struct monitor *m);

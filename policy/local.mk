@@ -1,5 +1,6 @@
 libgtm_a_SOURCES += \
 	%reldir%/client.c \
+	%reldir%/explain.c %reldir%/explain.h \
 	%reldir%/geo.c \
 	%reldir%/methods.h \
 	%reldir%/policy.h \

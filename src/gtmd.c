@@ -19,6 +19,7 @@
 #include "monitor/monitor.h"
 #include "src/daemon.h"
 #include "src/demo.h"
+#include "src/hook.h"
 #include "zones/conf.h"
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
@@ -136,84 +137,81 @@ main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "gtmd: cannot initialise libcurl\n");
-        return EXIT_RUNTIME;
-    }
+    signal(SIGHUP, SIG_IGN); /* until the loop's handler is in place just below */
+    int code = EXIT_RUNTIME;
+    struct hooks *hooks = NULL;
     struct gtm_ctx ctx = {0};
     ctx.opt = &opt;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "gtmd: cannot initialise libcurl\n");
+        snapshot_free(snap);
+        options_cleanup(&opt);
+        return EXIT_RUNTIME;
+    }
     ctx.base = event_base_new();
     if (!ctx.base) {
         fprintf(stderr, "gtmd: cannot create the event loop\n");
-        return EXIT_RUNTIME;
+        snapshot_free(snap);
+        goto out;
     }
-    if (opt.demo && !(ctx.demo = demo_start(ctx.base))) {
-        fprintf(stderr, "gtmd: cannot start the demo endpoints; see the error above\n");
-        return EXIT_RUNTIME;
-    }
-    ctx.monitor = monitor_new(ctx.base);
-    ctx_publish(&ctx, snap);
-    struct worker_socks *socks;
-    if (server_bind(&ctx, &socks) != 0) {
-        fprintf(stderr, "gtmd: cannot listen; see the error above\n");
-        monitor_free(ctx.monitor);
-        demo_free(ctx.demo);
-        snapshot_free(atomic_exchange(&ctx.snap, NULL));
-        event_base_free(ctx.base);
-        options_cleanup(&opt);
-        return EXIT_RUNTIME;
-    }
-    rc = server_start(&ctx, socks);
-    if (rc != 0) {
-        server_stop(&ctx);
-        monitor_free(ctx.monitor);
-        demo_free(ctx.demo);
-        snapshot_free(atomic_exchange(&ctx.snap, NULL));
-        event_base_free(ctx.base);
-        options_cleanup(&opt);
-        return EXIT_RUNTIME;
-    }
-    ctx_init_events(&ctx);
-    if (!opt.api_off && !(ctx.api = api_start(&ctx))) {
-        if (opt.api_given) {
-            fprintf(stderr, "gtmd: cannot start the API; see the error above\n");
-            server_stop(&ctx);
-            monitor_free(ctx.monitor);
-            demo_free(ctx.demo);
-            ctx_cleanup_events(&ctx);
-            snapshot_free(atomic_exchange(&ctx.snap, NULL));
-            event_base_free(ctx.base);
-            options_cleanup(&opt);
-            return EXIT_RUNTIME;
-        }
-        log_warn("api: not started (the default address is taken?); DNS goes on without it");
-    }
+    /* Signals are caught from here on and handled once the loop runs, so a
+     * HUP or TERM that comes while we start up is neither fatal nor lost. */
     ctx.sig_hup = evsignal_new(ctx.base, SIGHUP, signal_cb, &ctx);
     ctx.sig_term = evsignal_new(ctx.base, SIGTERM, signal_cb, &ctx);
     ctx.sig_int = evsignal_new(ctx.base, SIGINT, signal_cb, &ctx);
     event_add(ctx.sig_hup, NULL);
     event_add(ctx.sig_term, NULL);
     event_add(ctx.sig_int, NULL);
+    ctx_init_events(&ctx);
+    ctx.monitor = monitor_new(ctx.base);
+    ctx_publish(&ctx, snap);
+    if (opt.demo && !(ctx.demo = demo_start(ctx.base))) {
+        fprintf(stderr, "gtmd: cannot start the demo endpoints; see the error above\n");
+        goto out;
+    }
+    struct worker_socks *socks;
+    if (server_bind(&ctx, &socks) != 0) {
+        fprintf(stderr, "gtmd: cannot listen; see the error above\n");
+        goto out;
+    }
+    if (server_start(&ctx, socks) != 0)
+        goto out;
+    if (!opt.api_off && !(ctx.api = api_start(&ctx))) {
+        if (opt.api_given) {
+            fprintf(stderr, "gtmd: cannot start the API; see the error above\n");
+            goto out;
+        }
+        log_warn("api: not started (the default address is taken?); DNS goes on without it");
+    }
+    /* --on-change: a failure here is logged; DNS goes on without the hook */
+    hooks = opt.on_change ? hooks_new(&ctx, opt.on_change) : NULL;
 
     if (opt.demo)
         demo_banner(&opt);
     log_info("gtmd: ready: %u zone(s), %u profile(s), %u probe(s), %u worker(s)", snap->nzones,
              snap->nprofiles, snap->nprobes, opt.workers);
     event_base_dispatch(ctx.base);
+    code = EXIT_OK;
 
+out:
+    hooks_free(hooks);
     api_free(ctx.api);
     server_stop(&ctx);
     monitor_free(ctx.monitor);
     demo_free(ctx.demo);
     ctx_cleanup_events(&ctx);
-    event_free(ctx.sig_hup);
-    event_free(ctx.sig_term);
-    event_free(ctx.sig_int);
+    if (ctx.sig_hup) {
+        event_free(ctx.sig_hup);
+        event_free(ctx.sig_term);
+        event_free(ctx.sig_int);
+    }
     snapshot_free(ctx.retired);
     snapshot_free(atomic_exchange(&ctx.snap, NULL));
-    event_base_free(ctx.base);
+    if (ctx.base)
+        event_base_free(ctx.base);
     curl_global_cleanup();
     options_cleanup(&opt);
-    log_info("gtmd: stopped");
-    return EXIT_OK;
+    if (code == EXIT_OK)
+        log_info("gtmd: stopped");
+    return code;
 }

@@ -8,6 +8,7 @@ libgtm_a_SOURCES += \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \
 	%reldir%/err.c \
+	%reldir%/hook.c %reldir%/hook.h \
 	%reldir%/log.c \
 	%reldir%/stats.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c

@@ -64,12 +64,17 @@ def next_hosts(count):
 
 
 class Request:
-    """One connection a backend accepted (and the request, if it read one)."""
+    """One connection a backend accepted (and the request, if it read one).
+    Recorded at accept time, in accept order (seq); ready is set once the
+    request line and headers were read (or the connection ended)."""
 
-    def __init__(self, t, answer, peer):
+    def __init__(self, t, answer, peer, seq=0):
         self.time = t  # time.monotonic() at accept
         self.answer = answer  # "200", "503", "hang", "close", "301", "endless", ...
         self.peer = peer
+        self.seq = seq  # index in the backend's list
+        self.mode = None
+        self.ready = threading.Event()
         self.method = None
         self.path = None
         self.version = None
@@ -166,16 +171,26 @@ class _Backend:
             conn.settimeout(5)
             with self._lock:
                 self._conns.add(conn)
+                # what to do is decided here, in accept order, atomically
+                # with set(): every connection after a switch sees it
+                r = self._on_accept(t, peer)
+                r.seq = len(self._requests)
+                self._requests.append(r)
             threading.Thread(
-                target=self._conn_main, args=(conn, peer, t), daemon=True
+                target=self._conn_main, args=(conn, r), daemon=True
             ).start()
 
-    def _conn_main(self, conn, peer, t):
+    def _on_accept(self, t, peer):
+        """Called with the lock held: a new Request for this connection."""
+        return Request(t, "connect", peer)
+
+    def _conn_main(self, conn, r):
         try:
-            self._serve(conn, peer, t)
+            self._serve(conn, r)
         except (OSError, ssl.SSLError, ValueError):
             pass
         finally:
+            r.ready.set()
             with self._lock:
                 self._conns.discard(conn)
             try:
@@ -183,28 +198,35 @@ class _Backend:
             except OSError:
                 pass
 
-    def _record(self, r):
-        with self._lock:
-            self._requests.append(r)
-        return r
-
     # -- what was received -------------------------------------------------
     @property
     def requests(self):
+        """Every connection so far, in accept order (some may not be ready)."""
         with self._lock:
             return list(self._requests)
+
+    def mark(self):
+        """A position in the request list: requests_from(mark) are the later ones."""
+        with self._lock:
+            return len(self._requests)
 
     def requests_since(self, t):
         return [r for r in self.requests if r.time >= t]
 
-    def wait_requests(self, n, timeout=5, since=None, pred=None):
-        """Wait until n requests (since t, matching pred) arrived; returns them."""
+    def requests_from(self, mark):
+        return self.requests[mark:]
+
+    def wait_requests(self, n, timeout=5, since=None, pred=None, after=None):
+        """Wait until n ready requests (accepted at or after time since, or
+        from mark after on, matching pred) arrived; returns them."""
         deadline = time.monotonic() + timeout
         while True:
             got = [
                 r
-                for r in self.requests
-                if (since is None or r.time >= since) and (pred is None or pred(r))
+                for r in self.requests[after or 0:]
+                if r.ready.is_set()
+                and (since is None or r.time >= since)
+                and (pred is None or pred(r))
             ]
             if len(got) >= n:
                 return got
@@ -248,20 +270,24 @@ class HttpBackend(_Backend):
     # -- behaviour ---------------------------------------------------------
     def set(self, mode):
         """mode: an HTTP status (int), or "hang", "close", "redirect",
-        "endless", "garbage". Also clears what fail_next queued."""
+        "endless", "garbage". Also clears what fail_next queued. Returns a
+        mark: requests_from(mark) are exactly those served in this mode."""
         self._check(mode)
         with self._lock:
             self._mode = mode
             self._queue = []
+            return len(self._requests)
 
     def ok(self):
-        self.set(200)
+        return self.set(200)
 
     def fail_next(self, n, mode=503):
-        """The next n connections get mode, then the current behaviour."""
+        """The next n connections get mode, then the current behaviour.
+        Returns a mark (see set)."""
         self._check(mode)
         with self._lock:
             self._queue = [mode] * n
+            return len(self._requests)
 
     @property
     def mode(self):
@@ -278,19 +304,16 @@ class HttpBackend(_Backend):
             "garbage",
         ), mode
 
-    def _take_mode(self):
-        with self._lock:
-            if self._queue:
-                return self._queue.pop(0)
-            return self._mode
+    def _on_accept(self, t, peer):
+        mode = self._queue.pop(0) if self._queue else self._mode
+        r = Request(t, {"redirect": "301"}.get(mode, str(mode)), peer)
+        r.mode = mode
+        return r
 
     # -- serving -----------------------------------------------------------
-    def _serve(self, conn, peer, t):
-        mode = self._take_mode()
-        label = {"redirect": "301"}.get(mode, str(mode))
-        r = Request(t, label, peer)
+    def _serve(self, conn, r):
+        mode = r.mode
         if mode == "close":
-            self._record(r)
             return  # closed by _conn_main, request unread
         if self.tls is not None:
             tconn = self.tls.wrap_socket(conn, server_side=True)  # detaches conn
@@ -308,7 +331,7 @@ class HttpBackend(_Backend):
 
     def _answer(self, conn, r, mode):
         self._read_request(conn, r)
-        self._record(r)
+        r.ready.set()
         if mode == "hang":
             self._wait_idle(conn)
         elif mode == "redirect":
@@ -370,8 +393,8 @@ class TcpBackend(_Backend):
 
     kind = "tcp"
 
-    def _serve(self, conn, peer, t):
-        self._record(Request(t, "connect", peer))
+    def _serve(self, conn, r):
+        r.ready.set()
         self._wait_idle(conn)
 
     def close(self):

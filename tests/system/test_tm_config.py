@@ -9,6 +9,8 @@ import re
 import signal
 import time
 
+import pytest
+
 from backends import (
     Watcher,
     addresses,
@@ -20,7 +22,7 @@ from backends import (
     transition_rx,
     wait_transition,
 )
-from conftest import LOOPBACK4, free_port, scaled, write_profile
+from conftest import LOOPBACK4, free_port, make_query, scaled, write_profile
 
 # reference/features.md §2.2, verbatim: `az network traffic-manager profile
 # show` output (the flattened shape).
@@ -100,8 +102,11 @@ REFERENCE_EXAMPLE = r"""{
 RELOAD_RX = r"reload: (?:serving|\d+ error)"
 
 
-def reload(g, timeout=5):
-    """SIGHUP, then wait for the reload's outcome; returns its log line."""
+def reload(g, timeout=5, wait_ready=True):
+    """SIGHUP, then wait for the reload's outcome; returns its log line.
+    Waits for the "gtmd: ready" line first (see test_sighup_as_soon_as_dns_answers)."""
+    if wait_ready:
+        g.wait_log(r"gtmd: ready")
     before = len(re.findall(RELOAD_RX, g.log))
     g.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + scaled(timeout)
@@ -109,8 +114,12 @@ def reload(g, timeout=5):
         lines = re.findall(RELOAD_RX + r".*", g.log)
         if len(lines) > before:
             return lines[before]
+        if not g.alive():
+            break
         time.sleep(0.02)
-    raise AssertionError("no reload outcome logged; log:\n" + g.log)
+    raise AssertionError(
+        "no reload outcome logged (gtmd exit code %r); log:\n%s" % (g.proc.poll(), g.log)
+    )
 
 
 def check_config(gtmd_factory, pdir, *extra):
@@ -254,6 +263,28 @@ def test_strict_rejects_lab_interval(gtmd_factory, tmp_path):
 # --------------------------------------------------------------------------
 # SIGHUP
 # --------------------------------------------------------------------------
+
+
+def test_sighup_as_soon_as_dns_answers(gtmd_factory):
+    """Once gtmd answers queries, a SIGHUP must reload, never kill it. Ten
+    starts, each signalled right after the first answer."""
+    doc = profile("early", "Priority", [endpoint("e", "127.0.0.35", alwaysServe="Enabled")])
+    for attempt in range(10):
+        g = gtmd_factory.start(profiles={"early": doc}, wait=False)
+        g.expected_exit = None  # checked here, not by the fixture
+        wire = make_query("tm.test", "SOA").to_wire()
+        deadline = time.monotonic() + scaled(10)
+        while True:
+            try:
+                if g.udp_raw(wire, timeout=0.005) is not None:
+                    break
+            except OSError:  # not bound yet: ICMP port unreachable
+                pass
+            assert g.alive() and time.monotonic() < deadline, g.log
+        line = reload(g, wait_ready=False)
+        assert line.startswith("reload: serving"), line
+        assert addresses(g, fqdn(g, "early")) == ["127.0.0.35"]
+        assert g.stop() == 0, g.log
 
 
 def test_sighup_new_endpoint_is_served(gtmd_factory, backends):

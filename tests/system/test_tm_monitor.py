@@ -80,14 +80,14 @@ def test_priority_failover_and_recovery(gtmd_factory, backends):
 
     with Watcher(g, [name]) as w:
         # -- failover: 503 from now on
+        m = prim.set(503)
         t_switch = time.monotonic()
-        prim.set(503)
         t_out = w.wait(name, lambda a: prim.host not in a, since=t_switch, timeout=10)
         assert t_out is not None, "never failed over"
         failover = t_out - t_switch
         print("\nMEASURED failover (503, tolerated absent, interval 1 s, timeout 1 s): "
               "%.2f s" % failover)
-        fails = [r for r in prim.requests_since(t_switch) if r.time < t_out]
+        fails = [r for r in prim.requests_from(m) if r.time < t_out]
         assert [r.answer for r in fails] == ["503"] * 3, fails
         assert FAILOVER_MIN <= failover <= FAILOVER_MAX, failover
         assert w.first(name, lambda a: a == (sec.host,), since=t_out) is not None
@@ -100,20 +100,20 @@ def test_priority_failover_and_recovery(gtmd_factory, backends):
         assert count_log(g, transition_rx("prio/primary", r"\w+", r"\w+")) == 2, g.log
 
         # -- recovery: one success is enough
+        m = prim.ok()
         t_fix = time.monotonic()
-        prim.ok()
         t_back = w.wait(name, lambda a: a == (prim.host,), since=t_fix, timeout=8)
         assert t_back is not None, "never came back"
         recovery = t_back - t_fix
         print("MEASURED recovery (one 200): %.2f s" % recovery)
-        oks = [r for r in prim.requests_since(t_fix) if r.time < t_back]
+        oks = [r for r in prim.requests_from(m) if r.time < t_back]
         assert [r.answer for r in oks] == ["200"], oks
         assert recovery <= RECOVERY_MAX, recovery
         g.wait_log(transition_rx("prio/primary", "Degraded", "Online") + ": HTTP 200")
 
         # -- a second failure: a second line
-        t2 = time.monotonic()
         prim.set(503)
+        t2 = time.monotonic()
         t_out2 = w.wait(name, lambda a: prim.host not in a, since=t2, timeout=10)
         assert t_out2 is not None
         assert FAILOVER_MIN <= t_out2 - t2 <= FAILOVER_MAX, t_out2 - t2
@@ -145,12 +145,11 @@ def test_failure_counting_bursts_and_tolerated(gtmd_factory, backends):
     names = {n: fqdn(g, n) for n in cases}
 
     with Watcher(g, names.values()) as w:
+        marks = {n: prim.fail_next(cases[n][1]) for n, (prim, _) in pairs.items()}
         t0 = time.monotonic()
-        for n, (prim, _) in pairs.items():
-            prim.fail_next(cases[n][1])
         # each primary answers its burst, then at least two 200s
         for n, (prim, _) in pairs.items():
-            got = prim.wait_requests(cases[n][1] + 2, timeout=6, since=t0)
+            got = prim.wait_requests(cases[n][1] + 2, timeout=6, after=marks[n])
             assert [r.answer for r in got[: cases[n][1] + 2]] == (
                 ["503"] * cases[n][1] + ["200", "200"]
             ), (n, got)
@@ -170,11 +169,11 @@ def test_failure_counting_bursts_and_tolerated(gtmd_factory, backends):
 
         # tolerated 2: failing for good -> Degraded on failure 3
         prim, sec = pairs["tol2"]
+        m = prim.set(503)
         t2 = time.monotonic()
-        prim.set(503)
         t_out = w.wait(names["tol2"], lambda a: prim.host not in a, since=t2, timeout=10)
         assert t_out is not None
-        fails = [r for r in prim.requests_since(t2) if r.time < t_out]
+        fails = [r for r in prim.requests_from(m) if r.time < t_out]
         assert [r.answer for r in fails] == ["503"] * 3, fails
         assert t_out - t2 <= FAILOVER_MAX
         g.wait_log(
@@ -208,7 +207,9 @@ def failure_modes(tmp_path_factory):
     _require_binary()
     bf = BackendFactory(tmp_path_factory)
     gf = GtmdFactory(tmp_path_factory)
-    res = SimpleNamespace(failover={}, g=None, w=None, pairs={}, names={}, t0=None)
+    res = SimpleNamespace(
+        failover={}, g=None, w=None, pairs={}, names={}, t0=None, t_set={}, marks={}
+    )
     try:
         modes = list(FAILURE_MODES) + [ACCEPTED_301]
         profiles = {}
@@ -237,28 +238,33 @@ def failure_modes(tmp_path_factory):
                 action = FAILURE_MODES[m][0] if m in FAILURE_MODES else "redirect"
                 if action == "stop":
                     prim.stop()
+                    res.marks[m] = prim.mark()
                 else:
-                    prim.set(action)
+                    res.marks[m] = prim.set(action)
+                res.t_set[m] = time.monotonic()
             for m in FAILURE_MODES:
                 prim, _ = res.pairs[m]
                 t = w.wait(
                     res.names[m],
                     lambda a, h=prim.host: h not in a,
-                    since=res.t0,
+                    since=res.t_set[m],
                     timeout=max(0.1, res.t0 + 10 - time.monotonic()),
                 )
-                res.failover[m] = None if t is None else t - res.t0
+                res.failover[m] = None if t is None else t - res.t_set[m]
             # the accepted redirect: keep watching over 4 probes at least
             # (3 failures would have been enough to fail over)
-            prim, _ = res.pairs[ACCEPTED_301]
-            prim.wait_requests(4, timeout=6, since=res.t0)
-            res.failover[ACCEPTED_301] = None
-            t = w.first(res.names[ACCEPTED_301], lambda a, h=prim.host: h not in a, res.t0)
+            m = ACCEPTED_301
+            prim, _ = res.pairs[m]
+            prim.wait_requests(4, timeout=6, after=res.marks[m])
+            res.failover[m] = None
+            t = w.first(res.names[m], lambda a, h=prim.host: h not in a, res.t_set[m])
             if t is not None:
-                res.failover[ACCEPTED_301] = t - res.t0
+                res.failover[m] = t - res.t_set[m]
             # and at least 1 s past the last failover
-            last = max([t for t in res.failover.values() if t is not None] + [0])
-            time.sleep(max(0, res.t0 + last + 1.0 - time.monotonic()))
+            last = max(
+                [res.t_set[m] + t for m, t in res.failover.items() if t is not None] + [0]
+            )
+            time.sleep(max(0, last + 1.0 - time.monotonic()))
             res.t_end = time.monotonic()
         print(
             "\nMEASURED failover per mode: "
@@ -284,7 +290,7 @@ def test_failure_mode_fails_over(failure_modes, mode):
     assert t is not None, "%s: never failed over; log:\n%s" % (mode, log)
     assert FAILOVER_MIN <= t <= FAILOVER_MAX, (mode, t)
     # from then on the secondary only
-    after = r.w.get(name, r.t0 + t + 0.01)
+    after = r.w.get(name, r.t_set[mode] + t + 0.01)
     assert after and all(s[1] == "NOERROR" and s[2] == (sec.host,) for s in after), after
     # answering never stalled while the probe did
     assert not r.w.timeouts(name)
@@ -294,7 +300,9 @@ def test_failure_mode_fails_over(failure_modes, mode):
     assert len(lines) == 1, (lines, log)
     assert re.search(FAILURE_MODES[mode][1], lines[0]), lines
     if mode != "refused":
-        assert prim.requests_since(r.t0), "the primary saw no probe"
+        got = prim.requests_from(r.marks[mode])
+        label = {"redirect": "301"}.get(FAILURE_MODES[mode][0], str(FAILURE_MODES[mode][0]))
+        assert got and all(q.answer == label for q in got), got
     if mode == "redirect":
         # a redirect is not followed
         assert not [q for q in prim.requests if q.path == "/redirected"]
@@ -304,10 +312,10 @@ def test_redirect_accepted_when_in_expected_ranges(failure_modes):
     r = failure_modes
     prim, _ = r.pairs[ACCEPTED_301]
     name = r.names[ACCEPTED_301]
-    got = [q for q in prim.requests_since(r.t0) if q.time < r.t_end]
+    got = [q for q in prim.requests_from(r.marks[ACCEPTED_301]) if q.time < r.t_end]
     assert len(got) >= 4 and all(q.answer == "301" for q in got), got
     assert r.failover[ACCEPTED_301] is None
-    samples = r.w.get(name, r.t0, r.t_end)
+    samples = r.w.get(name, r.t_set[ACCEPTED_301], r.t_end)
     assert samples and all(s[2] == (prim.host,) for s in samples), samples
     assert not re.search(transition_rx("fm-%s/primary" % ACCEPTED_301, r"\w+", "Degraded"), r.g.log)
     assert not [q for q in prim.requests if q.path == "/redirected"]
@@ -353,27 +361,26 @@ def test_probe_request_path_headers_and_user_agent(gtmd_factory, backends):
         monitor={"customHeaders": [{"name": "Host", "value": "site.example"}]},
     )
     g = gtmd_factory.start(profiles={"hdr": p1, "hosthdr": p2})
+    got = {be: be.wait_requests(2, timeout=4) for be in (a, b, c, d)}
     for be in (a, b, c, d):
-        be.wait_requests(2, timeout=4)
-    for be in (a, b, c, d):
-        for req in be.requests:
+        for req in got[be]:
             assert req.method == "GET", req
             assert req.version == "HTTP/1.1", req
             assert req.header_all("User-Agent") == [UA], req
     for be in (a, b, c):
-        for req in be.requests:
+        for req in got[be]:
             assert req.path == path, req
             assert req.header_all("X-Probe") == ["atm"], req
-    for req in a.requests:
+    for req in got[a]:
         assert req.header_all("X-Common") == ["endpoint"], req
         assert _host_is(req, a.host, a.port), req
-    for req in b.requests:
+    for req in got[b]:
         assert req.header_all("X-Common") == ["profile"], req
         assert _host_is(req, b.host, b.port), req
-    for req in c.requests:
+    for req in got[c]:
         assert req.header_all("X-Common") == ["profile"], req
         assert req.header_all("Host") == ["app.contoso.com"], req
-    for req in d.requests:
+    for req in got[d]:
         assert req.path == "/", req
         assert req.header_all("Host") == ["site.example"], req
     for label in ("hdr/a", "hdr/b", "hdr/c", "hosthdr/d"):
@@ -393,8 +400,8 @@ def test_https_probe_self_signed(gtmd_factory, backends):
     assert req.path == "/tls-health" and req.header_all("User-Agent") == [UA], req
     assert _host_is(req, prim.host, prim.port), req
     assert addresses(g, name) == [prim.host]
-    t0 = time.monotonic()
     prim.set(503)
+    t0 = time.monotonic()
     with Watcher(g, [name]) as w:
         t = w.wait(name, lambda a: a == (sec.host,), since=t0, timeout=10)
     assert t is not None and t - t0 <= FAILOVER_MAX
@@ -410,8 +417,8 @@ def test_tcp_probe(gtmd_factory, backends):
     assert prim.wait_requests(1) and sec.wait_requests(1)
     assert addresses(g, name) == [prim.host]
     with Watcher(g, [name]) as w:
-        t0 = time.monotonic()
         prim.close()
+        t0 = time.monotonic()
         t = w.wait(name, lambda a: a == (sec.host,), since=t0, timeout=10)
         assert t is not None, "never failed over"
         assert FAILOVER_MIN <= t - t0 <= FAILOVER_MAX, t - t0
@@ -419,8 +426,8 @@ def test_tcp_probe(gtmd_factory, backends):
             transition_rx("tcp/primary", "Online", "Degraded")
             + " after 3 failures: connection refused"
         )
-        t1 = time.monotonic()
         prim.reopen()
+        t1 = time.monotonic()
         t = w.wait(name, lambda a: a == (prim.host,), since=t1, timeout=8)
         assert t is not None and t - t1 <= RECOVERY_MAX, t
         g.wait_log(transition_rx("tcp/primary", "Degraded", "Online") + ": TCP connected")

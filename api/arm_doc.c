@@ -1,0 +1,413 @@
+/* arm_doc.c: profile and endpoint documents brought to ARM shape with
+ * Azure's key spellings, merged, stripped; resource ids and endpoint types. */
+#include "config.h"
+#include "api/arm_doc.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gtm/compiler.h"
+
+/* ---- the shapes: known keys, in the order Azure prints them ---- */
+
+struct obj_spec;
+
+struct key_spec {
+    const char *name;
+    const struct obj_spec *obj;   /* the value is an object of this shape */
+    const struct obj_spec *items; /* the value is an array of objects of this shape */
+    bool endpoints;               /* the value is an array of endpoints */
+    bool drop;                    /* never kept (added by az, not part of the resource) */
+};
+
+struct obj_spec {
+    const struct key_spec *keys;
+    size_t n;
+};
+
+#define SPEC(a)                                                                                    \
+    {                                                                                              \
+        a, GTM_ARRAY_LEN(a)                                                                        \
+    }
+
+#define K(n)                                                                                       \
+    {                                                                                              \
+        .name = (n)                                                                                \
+    }
+#define K_OBJ(n, o)                                                                                \
+    {                                                                                              \
+        .name = (n), .obj = (o)                                                                    \
+    }
+#define K_LIST(n, o)                                                                               \
+    {                                                                                              \
+        .name = (n), .items = (o)                                                                  \
+    }
+#define K_DROP(n)                                                                                  \
+    {                                                                                              \
+        .name = (n), .drop = true                                                                  \
+    }
+
+static const struct key_spec header_keys[] = {K("name"), K("value")};
+static const struct obj_spec header_spec = SPEC(header_keys);
+static const struct key_spec range_keys[] = {K("min"), K("max")};
+static const struct obj_spec range_spec = SPEC(range_keys);
+static const struct key_spec subnet_keys[] = {K("first"), K("last"), K("scope")};
+static const struct obj_spec subnet_spec = SPEC(subnet_keys);
+
+static const struct key_spec dns_keys[] = {K("relativeName"), K("fqdn"), K("ttl")};
+static const struct obj_spec dns_spec = SPEC(dns_keys);
+
+static const struct key_spec monitor_keys[] = {
+    K("profileMonitorStatus"),
+    K("protocol"),
+    K("port"),
+    K("path"),
+    K("intervalInSeconds"),
+    K("timeoutInSeconds"),
+    K("toleratedNumberOfFailures"),
+    K_LIST("customHeaders", &header_spec),
+    K_LIST("expectedStatusCodeRanges", &range_spec),
+};
+static const struct obj_spec monitor_spec = SPEC(monitor_keys);
+
+static const struct key_spec profile_prop_keys[] = {
+    K("profileStatus"),
+    K("trafficRoutingMethod"),
+    K_OBJ("dnsConfig", &dns_spec),
+    K_OBJ("monitorConfig", &monitor_spec),
+    {.name = "endpoints", .endpoints = true},
+    K("trafficViewEnrollmentStatus"),
+    K("allowedEndpointRecordTypes"),
+    K("maxReturn"),
+    K("recordType"),
+};
+static const struct obj_spec profile_prop_spec = SPEC(profile_prop_keys);
+
+static const struct key_spec profile_keys[] = {
+    K("id"),
+    K("name"),
+    K("type"),
+    K("location"),
+    K("tags"),
+    K("etag"),
+    K_OBJ("properties", &profile_prop_spec),
+    K_DROP("resourceGroup"),
+};
+static const struct obj_spec profile_spec = SPEC(profile_keys);
+
+static const struct key_spec endpoint_prop_keys[] = {
+    K("endpointStatus"),
+    K("endpointMonitorStatus"),
+    K("targetResourceId"),
+    K("target"),
+    K("weight"),
+    K("priority"),
+    K("endpointLocation"),
+    K("alwaysServe"),
+    K("minChildEndpoints"),
+    K("minChildEndpointsIPv4"),
+    K("minChildEndpointsIPv6"),
+    K("geoMapping"),
+    K_LIST("subnets", &subnet_spec),
+    K_LIST("customHeaders", &header_spec),
+};
+static const struct obj_spec endpoint_prop_spec = SPEC(endpoint_prop_keys);
+
+static const struct key_spec endpoint_keys[] = {
+    K("id"),
+    K("name"),
+    K("type"),
+    K_OBJ("properties", &endpoint_prop_spec),
+    K_DROP("resourceGroup"),
+};
+static const struct obj_spec endpoint_spec = SPEC(endpoint_keys);
+
+/* ---- normalising ---- */
+
+/* member: key's value in o: the exact spelling, else the first member of
+ * any case (what profile_parse reads). */
+static json_t *
+member(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (v)
+        return v;
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)o, k, x)
+    {
+        if (strcasecmp(k, key) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+static bool
+spec_has(const struct obj_spec *spec, const char *key)
+{
+    for (size_t i = 0; i < spec->n; i++)
+        if (strcasecmp(spec->keys[i].name, key) == 0)
+            return true;
+    return false;
+}
+
+static json_t *norm_obj(const json_t *src, const struct obj_spec *spec);
+static json_t *lift(const json_t *src, const struct obj_spec *top);
+
+static json_t *
+norm_value(const json_t *v, const struct key_spec *k)
+{
+    if (k->obj && json_is_object(v))
+        return norm_obj(v, k->obj);
+    if ((k->items || k->endpoints) && json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            if (!json_is_object(item))
+                json_array_append_new(out, json_deep_copy(item));
+            else if (k->endpoints)
+                json_array_append_new(out, lift(item, &endpoint_spec));
+            else
+                json_array_append_new(out, norm_obj(item, k->items));
+        }
+        return out;
+    }
+    return json_deep_copy(v);
+}
+
+/* norm_obj: known keys first, in spec order and spelling (nulls dropped),
+ * then the unknown ones as they were. */
+static json_t *
+norm_obj(const json_t *src, const struct obj_spec *spec)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; i < spec->n; i++) {
+        const struct key_spec *k = &spec->keys[i];
+        json_t *v = member(src, k->name);
+        if (!v || json_is_null(v) || k->drop)
+            continue;
+        json_object_set_new(out, k->name, norm_value(v, k));
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)src, key, v)
+    {
+        if (!spec_has(spec, key))
+            json_object_set_new(out, key, json_deep_copy(v));
+    }
+    return out;
+}
+
+/* lift: a resource in ARM shape (it has properties) or flattened (every
+ * member that is not a top-level one belongs in properties), normalised. */
+static json_t *
+lift(const json_t *src, const struct obj_spec *top)
+{
+    if (!json_is_object(src))
+        return json_deep_copy(src);
+    json_t *props = member(src, "properties");
+    if (props && !json_is_null(props))
+        return norm_obj(src, top);
+    json_t *shaped = json_object(), *pp = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)src, key, v)
+    {
+        if (spec_has(top, key))
+            json_object_set(shaped, key, v);
+        else
+            json_object_set(pp, key, v);
+    }
+    json_object_set_new(shaped, "properties", pp);
+    json_t *out = norm_obj(shaped, top);
+    json_decref(shaped);
+    return out;
+}
+
+json_t *
+arm_doc_profile(const json_t *doc)
+{
+    return lift(doc, &profile_spec);
+}
+
+json_t *
+arm_doc_endpoint(const json_t *doc)
+{
+    return lift(doc, &endpoint_spec);
+}
+
+json_t *
+arm_doc_load(const char *text)
+{
+    json_t *raw = json_loads(text, 0, NULL);
+    if (!raw)
+        return NULL;
+    json_t *doc = arm_doc_profile(raw);
+    json_decref(raw);
+    return doc;
+}
+
+/* ---- merge and strip ---- */
+
+/* without_nulls: a copy of v with the null members of its objects removed
+ * (RFC 7396: what a patch member becomes where the target has no object). */
+static json_t *
+without_nulls(const json_t *v)
+{
+    if (!json_is_object(v))
+        return json_deep_copy(v);
+    json_t *out = json_object();
+    const char *key;
+    json_t *x;
+    json_object_foreach((json_t *)v, key, x)
+    {
+        if (!json_is_null(x))
+            json_object_set_new(out, key, without_nulls(x));
+    }
+    return out;
+}
+
+void
+arm_doc_merge(json_t *target, const json_t *patch)
+{
+    if (!json_is_object(target) || !json_is_object(patch))
+        return;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)patch, key, v)
+    {
+        json_t *t = json_object_get(target, key);
+        if (json_is_null(v))
+            json_object_del(target, key);
+        else if (json_is_object(v) && json_is_object(t))
+            arm_doc_merge(t, v);
+        else
+            json_object_set_new(target, key, without_nulls(v));
+    }
+}
+
+void
+arm_doc_prepare_endpoint(json_t *ep)
+{
+    if (!json_is_object(ep))
+        return;
+    json_object_del(ep, "id");
+    json_object_del(json_object_get(ep, "properties"), "endpointMonitorStatus");
+    enum endpoint_kind k;
+    const char *type = json_string_value(json_object_get(ep, "type"));
+    if (type && arm_endpoint_kind(type, &k) == 0)
+        json_object_set_new(ep, "type", json_string(arm_endpoint_type(k)));
+}
+
+void
+arm_doc_prepare(json_t *doc)
+{
+    json_t *props = json_object_get(doc, "properties");
+    if (!json_is_object(props))
+        return;
+    json_t *dns = json_object_get(props, "dnsConfig");
+    if (json_is_object(dns))
+        json_object_del(dns, "fqdn");
+    json_t *mon = json_object_get(props, "monitorConfig");
+    if (json_is_object(mon))
+        json_object_del(mon, "profileMonitorStatus");
+    json_t *eps = json_object_get(props, "endpoints");
+    size_t i;
+    json_t *ep;
+    json_array_foreach(eps, i, ep)
+    {
+        arm_doc_prepare_endpoint(ep);
+    }
+}
+
+json_t *
+arm_doc_endpoints(json_t *doc)
+{
+    json_t *props = json_object_get(doc, "properties");
+    if (!props) {
+        props = json_object();
+        json_object_set_new(doc, "properties", props);
+    }
+    if (!json_is_object(props))
+        return NULL;
+    json_t *eps = json_object_get(props, "endpoints");
+    if (!eps) {
+        eps = json_array();
+        json_object_set_new(props, "endpoints", eps);
+    }
+    return json_is_array(eps) ? eps : NULL;
+}
+
+long
+arm_doc_find_endpoint(const json_t *arr, const char *name)
+{
+    size_t i;
+    json_t *ep;
+    json_array_foreach(arr, i, ep)
+    {
+        const char *n = json_string_value(json_object_get(ep, "name"));
+        if (n && strcasecmp(n, name) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* ---- ids and types ---- */
+
+/* seg: copies the segment of s starting at *p into out; false when it is
+ * empty or longer than cap - 1. Leaves *p after it (and its slash). */
+static bool
+seg(const char **p, char *out, size_t cap)
+{
+    size_t n = strcspn(*p, "/");
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(out, *p, n);
+    out[n] = 0;
+    *p += n;
+    if (**p == '/')
+        (*p)++;
+    return true;
+}
+
+bool
+arm_id_owner(const char *id, char sub[ARM_NAME_MAX], char rg[ARM_NAME_MAX])
+{
+    char word[32];
+    if (!id || *id != '/')
+        return false;
+    const char *p = id + 1;
+    return seg(&p, word, sizeof word) && strcasecmp(word, "subscriptions") == 0 &&
+           seg(&p, sub, ARM_NAME_MAX) && seg(&p, word, sizeof word) &&
+           strcasecmp(word, "resourceGroups") == 0 && seg(&p, rg, ARM_NAME_MAX);
+}
+
+static const char *const kind_types[] = {
+    [EP_AZURE] = ARM_PROFILE_TYPE "/azureEndpoints",
+    [EP_EXTERNAL] = ARM_PROFILE_TYPE "/externalEndpoints",
+    [EP_NESTED] = ARM_PROFILE_TYPE "/nestedEndpoints",
+};
+
+int
+arm_endpoint_kind(const char *s, enum endpoint_kind *out)
+{
+    static const char prefix[] = ARM_PROFILE_TYPE "/";
+    if (strncasecmp(s, prefix, sizeof prefix - 1) == 0)
+        s += sizeof prefix - 1;
+    for (size_t i = 0; i < GTM_ARRAY_LEN(kind_types); i++) {
+        if (strcasecmp(s, kind_types[i] + sizeof prefix - 1) == 0) {
+            *out = (enum endpoint_kind)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *
+arm_endpoint_type(enum endpoint_kind k)
+{
+    return (unsigned)k < GTM_ARRAY_LEN(kind_types) ? kind_types[k] : kind_types[EP_EXTERNAL];
+}

@@ -1,0 +1,123 @@
+/* store.c: atomic replacement of files in the profiles directory: temporary
+ * file, write, fsync, rename, fsync of the directory. */
+#include "config.h"
+#include "api/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int
+sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Temporary files of name left by a process killed while writing: any one
+ * that exists now is stale, as only one thread ever writes. */
+static void
+remove_stale(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t n = strlen(name);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const char *f = e->d_name;
+        if (f[0] == '.' && strncmp(f + 1, name, n) == 0 && f[n + 1] == '.' &&
+            strlen(f + n + 2) == 6)
+            unlinkat(dirfd(d), f, 0);
+    }
+    closedir(d);
+}
+
+int
+store_write(const char *dir, const char *name, const char *text, size_t len)
+{
+    if (!*name || strchr(name, '/'))
+        return -EINVAL;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -errno;
+
+    size_t plen = strlen(dir) + strlen(name) + 16;
+    char *path = malloc(plen), *tmp = malloc(plen);
+    if (!path || !tmp) {
+        free(path);
+        free(tmp);
+        return -ENOMEM;
+    }
+    snprintf(path, plen, "%s/%s", dir, name);
+    snprintf(tmp, plen, "%s/.%s.XXXXXX", dir, name);
+    remove_stale(dir, name);
+
+    int rc = 0;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    if (fchmod(fd, mode) != 0 || (rc = write_all(fd, text, len)) != 0 || fsync(fd) != 0) {
+        if (rc == 0)
+            rc = -errno;
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    if (close(fd) != 0) {
+        rc = -errno;
+        unlink(tmp);
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = -errno;
+        unlink(tmp);
+        goto out;
+    }
+    rc = sync_dir(dir);
+out:
+    free(path);
+    free(tmp);
+    return rc;
+}
+
+int
+store_remove(const char *dir, const char *name)
+{
+    if (!*name || strchr(name, '/'))
+        return -EINVAL;
+    size_t plen = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(plen);
+    if (!path)
+        return -ENOMEM;
+    snprintf(path, plen, "%s/%s", dir, name);
+    int rc = unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
+    free(path);
+    return rc == 0 ? sync_dir(dir) : rc;
+}

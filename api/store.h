@@ -1,0 +1,24 @@
+/* store.h: crash-safe writes of the profiles directory (SPEC §7, §10): a
+ * file is replaced whole or not at all, and survives kill -9 and power loss
+ * once the call returns. Private to api/. */
+#ifndef GTM_API_STORE_H
+#define GTM_API_STORE_H
+
+#include <stddef.h>
+
+/* store_write: replaces dir/name with text[0..len) atomically: a hidden
+ * temporary file in dir (".name.XXXXXX": the profile loader skips hidden
+ * files), written in full, fsync'd, renamed over dir/name, then dir fsync'd.
+ * dir is created (one level) when missing. A file replaced keeps its mode;
+ * a new one gets 0644. Temporary files of name left by an earlier process
+ * killed mid-write are removed. Not for concurrent writers of one name.
+ * [in] dir: the directory; name: a plain file name (no '/')
+ * Returns 0, or a negative errno (the old file, if any, is then untouched
+ * and the temporary file removed). */
+int store_write(const char *dir, const char *name, const char *text, size_t len);
+
+/* store_remove: unlinks dir/name and fsyncs dir. A missing file is success.
+ * Returns 0 or a negative errno. */
+int store_remove(const char *dir, const char *name);
+
+#endif

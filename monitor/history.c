@@ -1,0 +1,58 @@
+/* history.c: a probe's transition ring and duration histogram. */
+#include "config.h"
+#include "monitor/history.h"
+
+#include <stdio.h>
+
+/* From half a millisecond (a probe on the loopback) to 30 s (the longest
+ * timeout Azure allows is 10 s; a lab may set more). */
+const uint32_t latency_bounds_us[LATENCY_BUCKETS] = {
+    500,    1000,   2500,    5000,    10000,   25000,    50000,    100000,
+    250000, 500000, 1000000, 2500000, 5000000, 10000000, 30000000,
+};
+
+void
+history_push(struct history *h, const struct transition *t)
+{
+    struct transition *slot = &h->ring[h->total % HISTORY_LEN];
+    slot->at_ms = t->at_ms;
+    slot->from = t->from;
+    slot->to = t->to;
+    slot->fails = t->fails;
+    snprintf(slot->reason, sizeof slot->reason, "%s", t->reason);
+    h->total++;
+}
+
+unsigned
+history_count(const struct history *h)
+{
+    return h->total < HISTORY_LEN ? (unsigned)h->total : HISTORY_LEN;
+}
+
+const struct transition *
+history_get(const struct history *h, unsigned i)
+{
+    if (i >= history_count(h))
+        return NULL;
+    return &h->ring[(h->total - 1 - i) % HISTORY_LEN];
+}
+
+void
+latency_observe(struct latency_hist *h, uint32_t us)
+{
+    unsigned i = 0;
+    while (i < LATENCY_BUCKETS && us > latency_bounds_us[i])
+        i++;
+    h->bucket[i]++;
+    h->count++;
+    h->sum_us += us;
+}
+
+uint64_t
+latency_cumulative(const struct latency_hist *h, unsigned i)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k <= i && k <= LATENCY_BUCKETS; k++)
+        n += h->bucket[k];
+    return n;
+}

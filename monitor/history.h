@@ -1,0 +1,55 @@
+/* history.h: what the monitor remembers about one probe beyond its state:
+ * the last transitions (a bounded ring) and a histogram of probe durations.
+ * Pure: no clock, no I/O, no allocation. Loop thread only. */
+#ifndef GTM_MONITOR_HISTORY_H
+#define GTM_MONITOR_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HISTORY_LEN        64  /* transitions kept per probe */
+#define HISTORY_REASON_LEN 128 /* "HTTP 503", "drill override", ... */
+
+/* One change of the state that answers see. */
+struct transition {
+    int64_t at_ms;    /* wall clock, milliseconds since the epoch */
+    uint8_t from, to; /* enum ep_status */
+    uint8_t fails;    /* consecutive failures at the time */
+    char reason[HISTORY_REASON_LEN];
+};
+
+/* The last HISTORY_LEN transitions; older ones are overwritten. */
+struct history {
+    struct transition ring[HISTORY_LEN];
+    uint64_t total; /* transitions ever pushed */
+};
+
+/* history_push: records t [in] (copied; the reason is truncated to fit). */
+void history_push(struct history *h, const struct transition *t);
+
+/* history_count: how many transitions h holds (at most HISTORY_LEN). */
+unsigned history_count(const struct history *h);
+
+/* history_get: the i-th newest transition (0: the latest), or NULL when
+ * i >= history_count(h). */
+const struct transition *history_get(const struct history *h, unsigned i);
+
+/* Probe durations, Prometheus style: upper bounds in microseconds, the last
+ * bucket (+Inf) implicit. */
+#define LATENCY_BUCKETS 15
+extern const uint32_t latency_bounds_us[LATENCY_BUCKETS];
+
+struct latency_hist {
+    uint64_t bucket[LATENCY_BUCKETS + 1]; /* not cumulative; [LATENCY_BUCKETS]: above all */
+    uint64_t count;
+    uint64_t sum_us;
+};
+
+/* latency_observe: one probe that took us microseconds. */
+void latency_observe(struct latency_hist *h, uint32_t us);
+
+/* latency_cumulative: observations <= latency_bounds_us[i] (i ==
+ * LATENCY_BUCKETS: all of them), as the le="..." buckets count. */
+uint64_t latency_cumulative(const struct latency_hist *h, unsigned i);
+
+#endif

@@ -1,0 +1,17 @@
+# The management API's JSON handling (api/arm_doc.c, api/arm_render.c):
+# fuzz target fuzz_api_arm, libFuzzer with --enable-fuzzing, else a corpus
+# replay (tests/fuzz/main.c) under make check, as tests/local.mk wires the
+# others. Inputs: a profile document, optionally NUL and a PATCH body.
+EXTRA_DIST += tests/fuzz/fuzz_api_arm.in
+
+tests_fuzz_fuzz_api_arm_SOURCES = tests/fuzz/fuzz_api_arm.c
+tests_fuzz_fuzz_api_arm_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_api_arm_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_api_arm_LDADD = $(GTM_LIBS)
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_api_arm
+else
+check_PROGRAMS += tests/fuzz/fuzz_api_arm
+TESTS += tests/fuzz/fuzz_api_arm
+tests_fuzz_fuzz_api_arm_SOURCES += tests/fuzz/main.c
+endif
