@@ -222,11 +222,16 @@ static const char *
 reason(int code)
 {
     switch (code) {
-    case 200: return "OK";
-    case 503: return "Service Unavailable";
-    case 500: return "Internal Server Error";
-    case 404: return "Not Found";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 503:
+        return "Service Unavailable";
+    case 500:
+        return "Internal Server Error";
+    case 404:
+        return "Not Found";
+    default:
+        return "Status";
     }
 }
 
@@ -358,12 +363,17 @@ main(int argc, char **argv)
     int ctlport = 0, opt;
     while ((opt = getopt(argc, argv, "l:c:r:")) != -1) {
         switch (opt) {
-        case 'l': logpath = optarg; break;
-        case 'c': ctlport = atoi(optarg); break;
-        case 'r': ready = optarg; break;
+        case 'l':
+            logpath = optarg;
+            break;
+        case 'c':
+            ctlport = atoi(optarg);
+            break;
+        case 'r':
+            ready = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: %s [-l LOG] [-c CTLPORT] [-r READYFILE] LISTEN...\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s [-l LOG] [-c CTLPORT] [-r READYFILE] LISTEN...\n", argv[0]);
             return 2;
         }
     }

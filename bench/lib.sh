@@ -4,6 +4,7 @@
 # and memory readings from /proc, free ports, and building the helpers
 # (echo.c, backend.c) into the temporary directory.
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables set here are read by the scripts
 
 prog=${0##*/}
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -176,6 +177,14 @@ rss_kib() {
 }
 
 # ---- CPUs --------------------------------------------------------------------------
+# cpus_stat: "busy steal" clock ticks of the benchmark CPUs ($server_cpu and
+# $client_cpu) from /proc/stat: busy is user+nice+system, steal what the
+# hypervisor took.
+cpus_stat() {
+    awk -v a="cpu$server_cpu" -v b="cpu$client_cpu" '$1 == a || ($1 == b && a != b) {
+        busy += $2 + $3 + $4; steal += $9 } END { print busy + 0, steal + 0 }' /proc/stat
+}
+
 # The CPUs this process may use (e.g. "0-3,6" expanded), one a line.
 allowed_cpus() {
     local list part i
@@ -195,18 +204,19 @@ allowed_cpus() {
 # allowed CPUs, ncpu to 2 (or 1 when they are the same), cpu_note.
 pick_cpus() {
     local c
-    mapfile -t cpus < <(allowed_cpus)
-    [[ -n ${server_cpu:-} ]] || server_cpu=${cpus[0]}
+    local -a allowed
+    mapfile -t allowed < <(allowed_cpus)
+    [[ -n ${server_cpu:-} ]] || server_cpu=${allowed[0]}
     if [[ -z ${client_cpu:-} ]]; then
-        if (( ${#cpus[@]} >= 2 )); then
-            client_cpu=${cpus[1]}
-            [[ $client_cpu != "$server_cpu" ]] || client_cpu=${cpus[0]}
+        if (( ${#allowed[@]} >= 2 )); then
+            client_cpu=${allowed[1]}
+            [[ $client_cpu != "$server_cpu" ]] || client_cpu=${allowed[0]}
         else
-            client_cpu=${cpus[0]}
+            client_cpu=${allowed[0]}
         fi
     fi
     for c in "$server_cpu" "$client_cpu"; do
-        [[ " ${cpus[*]} " == *" $c "* ]] || die "CPU $c is not one this process may use (allowed: ${cpus[*]})"
+        [[ " ${allowed[*]} " == *" $c "* ]] || die "CPU $c is not one this process may use (allowed: ${allowed[*]})"
     done
     ncpu=2 cpu_note=
     if [[ $client_cpu == "$server_cpu" ]]; then
@@ -217,18 +227,28 @@ pick_cpus() {
 
 # ---- ports, helpers --------------------------------------------------------------------
 # free_ports N [ADDR...]: N port numbers free for UDP and TCP on 127.0.0.1
-# and for TCP on every ADDR (all loopback), one line, space separated.
+# and for TCP on every ADDR (all loopback), one line, space separated. They
+# are taken below the kernel's ephemeral range (ip_local_port_range), so
+# that no outgoing connection of another program grabs one meanwhile.
 free_ports() {
     python3 - "$@" <<'EOF'
-import socket, sys
+import random, socket, sys
 n, addrs = int(sys.argv[1]), sys.argv[2:]
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+candidates = list(range(10000, low)) if low > 11000 else []
+random.shuffle(candidates)
 held, ports = [], []
-for _ in range(500):
+for port in candidates[:2000] + [0] * 200:
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    port = u.getsockname()[1]
     group = [u]
     try:
+        u.bind(("127.0.0.1", port))
+        port = u.getsockname()[1]
+        if port in ports:
+            raise OSError
         for a in ["127.0.0.1"] + addrs:
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             group.append(t)
@@ -241,7 +261,9 @@ for _ in range(500):
     ports.append(port)
     if len(ports) == n:
         break
-print(*ports)
+for s in held:   # released before the caller reads the numbers
+    s.close()
+print(*ports, flush=True)
 EOF
 }
 
@@ -312,7 +334,7 @@ median() {  # median of the numbers on stdin
 profile_json() {
     local file=$1 name=$2 method=$3 port=$4 path=$5 interval=$6 timeout=$7 tolerated=$8 always=$9
     shift 9
-    local ep i=0 addr prio weight sep= tol=
+    local ep i=0 addr prio weight sep='' tol=''
     [[ -z $tolerated ]] || tol=", \"toleratedNumberOfFailures\": $tolerated"
     {
         printf '{\n  "name": "%s",\n  "type": "Microsoft.Network/trafficManagerProfiles",\n' "$name"

@@ -1,1 +1,13 @@
-EXTRA_DIST += %reldir%/run %reldir%/README.md
+# bench/: performance measurements, run by hand (never by make check; see
+# bench/README.md). The helpers echo.c and backend.c are compiled by the
+# scripts themselves into their temporary directory.
+EXTRA_DIST += \
+	%reldir%/README.md \
+	%reldir%/run \
+	%reldir%/instructions \
+	%reldir%/monitor-scale \
+	%reldir%/failover \
+	%reldir%/lib.sh \
+	%reldir%/dnsclient.py \
+	%reldir%/echo.c \
+	%reldir%/backend.c

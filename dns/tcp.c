@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -186,6 +188,10 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
             close(cfd);
             continue;
         }
+        /* Answers go out whole, one send each: never hold one back for Nagle
+         * (a pipelining client would wait for its delayed ACK). */
+        int one = 1;
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct tcp_conn *c = xmalloc(sizeof *c);
         c->fd = cfd;
         c->w = w;
