@@ -328,6 +328,7 @@ resolve(struct api_req *r)
         .qtype = qtype,
         .latency = s->latency,
         .geo = s->geo,
+        .geoip = s->geoip,
     };
     struct lookup_result res;
     int st = zone_lookup(s, &pc, qname, (uint8_t)qlen, qtype, &res);

@@ -19,6 +19,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
@@ -33,11 +34,14 @@
 #define API_MAX_HEADERS   (16 * 1024)
 #define API_TIMEOUT_S     30
 #define API_MAX_TOKENS    64
+#define API_MAX_CONNS     128
 #define API_TOKEN_MAX_LEN 512
 
 struct api {
     struct gtm_ctx *ctx;
     struct evhttp *http;
+    struct evconnlistener *listener;
+    unsigned conns; /* open connections; over API_MAX_CONNS the listener pauses */
     SSL_CTX *ssl;
     char *tokens[API_MAX_TOKENS];
     unsigned ntokens;
@@ -300,6 +304,27 @@ handle(struct evhttp_request *req, void *arg)
     evhttp_clear_headers(&r.query);
 }
 
+/* Connections are counted through their SSL object: OpenSSL calls the
+ * ex_data free function when evhttp frees the connection's bufferevent. At
+ * API_MAX_CONNS the listener stops accepting (clients wait in the kernel's
+ * backlog) until one closes. */
+static int conn_index = -1;
+
+static void
+conn_closed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    struct api *a = ptr;
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    if (!a)
+        return;
+    if (a->conns-- == API_MAX_CONNS && a->listener)
+        evconnlistener_enable(a->listener);
+}
+
 static struct bufferevent *
 bev_cb(struct event_base *base, void *arg)
 {
@@ -307,6 +332,11 @@ bev_cb(struct event_base *base, void *arg)
     SSL *ssl = SSL_new(a->ssl);
     if (!ssl)
         return NULL;
+    SSL_set_ex_data(ssl, conn_index, a);
+    if (++a->conns == API_MAX_CONNS && a->listener) {
+        log_rl_warn("api: %d connections open; not accepting more until one closes", API_MAX_CONNS);
+        evconnlistener_disable(a->listener);
+    }
     return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                           BEV_OPT_CLOSE_ON_FREE);
 }
@@ -337,7 +367,12 @@ api_start(struct gtm_ctx *ctx)
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_POST);
     char host[INET6_ADDRSTRLEN];
     inet_ntop(o->api.family, o->api.addr, host, sizeof host);
-    if (evhttp_bind_socket(a->http, host, o->api.port) != 0) {
+    if (conn_index < 0)
+        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_closed);
+    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(a->http, host, o->api.port);
+    if (bound)
+        a->listener = evhttp_bound_socket_get_listener(bound);
+    if (!bound) {
         log_err("api: cannot listen on %s port %u: %s", o->api.text, o->api.port, strerror(errno));
         goto fail;
     }
@@ -356,6 +391,7 @@ api_free(struct api *a)
 {
     if (!a)
         return;
+    a->listener = NULL; /* freed with the evhttp; closing connections must not touch it */
     if (a->http)
         evhttp_free(a->http);
     SSL_CTX_free(a->ssl);

@@ -121,6 +121,7 @@ dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_pr
                             .qtype = q.qtype,
                             .latency = v->snap->latency,
                             .geo = v->snap->geo,
+                            .geoip = v->snap->geoip,
                             .stats = v->stats};
     struct lookup_result r;
     if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)

@@ -7,6 +7,7 @@ noinst_HEADERS = \
 	%reldir%/gtm/snapshot.h \
 	%reldir%/gtm/ctx.h \
 	%reldir%/gtm/health.h \
+	%reldir%/gtm/geoip.h \
 	%reldir%/gtm/nettable.h \
 	%reldir%/gtm/profile.h \
 	%reldir%/gtm/rand.h \

@@ -5,9 +5,11 @@
  * offset within the interval (so probes spread), later runs at the previous
  * scheduled time + interval (libevent reschedules persistent timers from
  * when they were due, not from when they ran), so probes never bunch up.
- * A run still in flight at its next tick has used its whole timeout
- * (timeout <= interval) and counts as a timeout, unless the loop fell behind
- * and it has not: then the tick is skipped. Loop thread only. */
+ * A run still in flight at its next tick counts as a timeout when its
+ * timeout is as long as the interval (its window is over, even if a stall
+ * of ours started it late) or when it has used its whole timeout; only a
+ * shorter timeout that a late start has not used up skips the tick.
+ * Loop thread only. */
 #include "config.h"
 #include "monitor/monitor.h"
 
@@ -215,7 +217,11 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     }
     if (p->in_flight) {
         int64_t elapsed = now_ms(p->m) - p->started_ms;
-        if (elapsed + TICK_SLACK_MS < (int64_t)p->x.timeout_ms) {
+        /* A timeout as long as the interval ends at this tick whenever the
+         * run started (a late start must not cost the endpoint a round);
+         * a shorter one only ends once it has really run that long. */
+        bool window_over = (int64_t)p->x.timeout_ms + TICK_SLACK_MS >= (int64_t)p->interval_ms;
+        if (!window_over && elapsed + TICK_SLACK_MS < (int64_t)p->x.timeout_ms) {
             log_debug("monitor: %s: previous probe still running after %lld ms, round skipped",
                       p->label, (long long)elapsed);
             return;

@@ -95,9 +95,10 @@ geo_match(const struct profile *p, const char *code)
     return NULL;
 }
 
-/* Geographic: state -> country -> GEO-xx group -> WORLD; the mapped endpoint
- * is returned whatever its health (a region maps to one endpoint only);
- * Stopped, or nothing mapped: NODATA. */
+/* Geographic: state -> country -> GEO-xx group -> WORLD, from the geo
+ * table's row for the client or, when no row covers it, the --geoip
+ * database; the mapped endpoint is returned whatever its health (a region
+ * maps to one endpoint only); Stopped, or nothing mapped: NODATA. */
 int
 method_geographic(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
                   unsigned depth, const struct endpoint **e)
@@ -106,14 +107,18 @@ method_geographic(const struct profile *p, const struct policy_ctx *c, struct po
     uint32_t rows = 0;
     const struct net_row *row =
         cl->family ? net_table_find(c->geo, cl->family, cl->addr, &rows) : NULL;
+    const char *code = row ? row->name : NULL;
+    struct geoip_match gm = {.prefix = 0};
+    if (!row && c->geoip && cl->family && geoip_lookup(c->geoip, cl->family, cl->addr, &gm))
+        code = gm.code;
     const struct endpoint *ep = NULL;
-    if (row) {
+    if (code) {
         char country[8] = {0};
-        size_t clen = strcspn(row->name, "-");
+        size_t clen = strcspn(code, "-");
         if (clen < sizeof country)
-            memcpy(country, row->name, clen);
-        if (row->name[clen] == '-')
-            ep = geo_match(p, row->name); /* a state: US-CA */
+            memcpy(country, code, clen);
+        if (code[clen] == '-')
+            ep = geo_match(p, code); /* a state: US-CA */
         if (!ep && country[0])
             ep = geo_match(p, country);
         const char *group = country[0] ? geo_group(country) : NULL;
@@ -121,6 +126,8 @@ method_geographic(const struct profile *p, const struct policy_ctx *c, struct po
             ep = geo_match(p, group);
     }
     out->scope = cl->family ? net_table_scope(c->geo, cl->family, cl->addr, row) : 0;
+    if (!row && gm.prefix > out->scope)
+        out->scope = gm.prefix; /* the database's network for the client */
     if (!ep)
         ep = geo_match(p, "WORLD");
     if (!ep)

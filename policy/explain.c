@@ -139,20 +139,26 @@ explain_geographic(const struct profile *p, const struct policy_ctx *c, json_t *
     uint32_t rows = 0;
     const struct net_row *row =
         cl && cl->family ? net_table_find(c->geo, cl->family, cl->addr, &rows) : NULL;
+    struct geoip_match gm = {.prefix = 0};
+    const char *code = row ? row->name : NULL;
+    if (!row && c->geoip && cl && cl->family && geoip_lookup(c->geoip, cl->family, cl->addr, &gm))
+        code = gm.code;
     json_t *geo = json_object();
     json_object_set_new(out, "geo", geo);
     json_object_set_new(geo, "table", json_boolean(c->geo != NULL));
+    json_object_set_new(geo, "database", json_boolean(c->geoip != NULL));
+    json_object_set_new(geo, "source", json_string(row ? "table" : code ? "database" : "none"));
     json_object_set_new(geo, "network", row ? row_network(row) : json_null());
-    json_object_set_new(geo, "code", row ? json_string(row->name) : json_null());
+    json_object_set_new(geo, "code", code ? json_string(code) : json_null());
     const char *tried[4];
     unsigned nt = 0;
     char country[8] = {0};
-    if (row) {
-        size_t clen = strcspn(row->name, "-");
+    if (code) {
+        size_t clen = strcspn(code, "-");
         if (clen < sizeof country)
-            memcpy(country, row->name, clen);
-        if (row->name[clen] == '-')
-            tried[nt++] = row->name;
+            memcpy(country, code, clen);
+        if (code[clen] == '-')
+            tried[nt++] = code;
         if (country[0])
             tried[nt++] = country;
         const char *group = country[0] ? geo_group(country) : NULL;
@@ -171,11 +177,14 @@ explain_geographic(const struct profile *p, const struct policy_ctx *c, json_t *
     json_object_set_new(geo, "tried", jt);
     json_object_set_new(geo, "matched", matched ? json_string(matched) : json_null());
     json_object_set_new(geo, "endpoint", ep ? json_string(ep->name) : json_null());
-    char who[64];
+    char who[80];
     if (row)
         snprintf(who, sizeof who, "the client's code %s", row->name);
+    else if (code)
+        snprintf(who, sizeof who, "the client's code %s (GeoIP database)", code);
     else
-        snprintf(who, sizeof who, "a client outside the geo table");
+        snprintf(who, sizeof who, "a client outside the geo table%s",
+                 c->geoip ? " and the GeoIP database" : "");
     if (ep)
         snprintf(why, cap,
                  "Geographic: %s maps to endpoint %s through geoMapping %s; the mapped endpoint "

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gtm/geoip.h"
 #include "gtm/health.h"
 #include "gtm/nettable.h"
 #include "gtm/profile.h"
@@ -28,6 +29,7 @@ struct policy_ctx {
     uint16_t qtype;                  /* MultiValue: A from IPv4, AAAA from IPv6 endpoints */
     const struct net_table *latency; /* Performance (--latency-table), or NULL */
     const struct net_table *geo;     /* Geographic (--geo-table), or NULL */
+    const struct geoip *geoip;       /* Geographic (--geoip), after geo; or NULL */
     _Atomic uint64_t *stats;         /* the worker's counters (gtm/stats.h), or NULL */
 };
 

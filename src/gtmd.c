@@ -50,6 +50,7 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .strict = o->strict,
         .latency_table = o->latency_table,
         .geo_table = o->geo_table,
+        .geoip = o->geoip,
         .nworkers = o->check_config ? 0 : o->workers,
         .domain = o->domain,
         .demo_zone = o->demo ? demo_zone_text : NULL,

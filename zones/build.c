@@ -13,6 +13,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "gtm/geoip.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
 #include "gtm/nettable.h"
@@ -516,6 +517,8 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         s->latency = net_table_load(s->arena, p->latency_table, NET_TABLE_LATENCY, errs);
     if (p->geo_table)
         s->geo = net_table_load(s->arena, p->geo_table, NET_TABLE_GEO, errs);
+    if (p->geoip)
+        s->geoip = geoip_open(p->geoip, errs);
 
     if (p->demo_zone) {
         FILE *fp = fmemopen((void *)p->demo_zone, strlen(p->demo_zone), "r");
@@ -596,6 +599,7 @@ snapshot_free(struct gtm_snapshot *s)
 {
     if (!s)
         return;
+    geoip_close(s->geoip);
     arena_free(s->arena);
     free(s);
 }

@@ -17,6 +17,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "gtm/geoip.h"
 #include "gtm/log.h"
 
 #define CONF_LINE_MAX 4096
@@ -259,7 +260,12 @@ apply(const struct raw_set *s, struct gtm_options *o, struct config_errors *errs
                 o->latency_table = xstrdup(text);
             else if (id == OPT_ID_GEO_TABLE)
                 o->geo_table = xstrdup(text);
-            else if (id == OPT_ID_ON_CHANGE) {
+            else if (id == OPT_ID_GEOIP) {
+                if (!geoip_available())
+                    where_error(errs, r, "geoip: gtmd was built without libmaxminddb");
+                else
+                    o->geoip = xstrdup(text);
+            } else if (id == OPT_ID_ON_CHANGE) {
                 if (text[strspn(text, " \t")] == 0)
                     where_error(errs, r, "on-change: the command is empty");
                 else
@@ -407,6 +413,7 @@ options_cleanup(struct gtm_options *o)
     free(o->tls_key);
     free(o->latency_table);
     free(o->geo_table);
+    free(o->geoip);
     free(o->on_change);
     memset(o, 0, sizeof *o);
 }

@@ -43,6 +43,7 @@ enum opt_id {
     OPT_ID_TLS_KEY,
     OPT_ID_LATENCY_TABLE,
     OPT_ID_GEO_TABLE,
+    OPT_ID_GEOIP,
     OPT_ID_ON_CHANGE,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
@@ -81,6 +82,7 @@ struct gtm_options {
     bool strict;
     char *latency_table;
     char *geo_table;
+    char *geoip;            /* --geoip FILE.mmdb */
     char *on_change;        /* command run on every endpoint transition, or NULL */
     struct listen_addr api; /* the management API's address */
     bool api_off;           /* --api off */

@@ -2,6 +2,7 @@ libgtm_a_SOURCES += \
 	%reldir%/build.c \
 	%reldir%/conf.c %reldir%/conf.h \
 	%reldir%/dname.c \
+	%reldir%/geoip.c \
 	%reldir%/lookup.c %reldir%/lookup.h \
 	%reldir%/nettable.c \
 	%reldir%/schema.c \

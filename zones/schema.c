@@ -28,6 +28,15 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                               "Performance routing: rows 'CIDR region latency_ms'"},
     [OPT_ID_GEO_TABLE] = {"geo-table", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
                           "Geographic routing: rows 'CIDR code' (US, US-CA, ...)"},
+#ifdef HAVE_MAXMINDDB
+    [OPT_ID_GEOIP] = {"geoip", 0, OPT_STRING, true, 0, 0, NULL, "FILE.mmdb",
+                      "Geographic routing: a MaxMind DB (country, subdivision) for clients "
+                      "the geo table does not cover"},
+#else
+    [OPT_ID_GEOIP] = {"geoip", 0, OPT_STRING, true, 0, 0, NULL, "FILE.mmdb",
+                      "Geographic routing from a MaxMind DB (not available: gtmd was built "
+                      "without libmaxminddb)"},
+#endif
     [OPT_ID_ON_CHANGE] = {"on-change", 0, OPT_STRING, true, 0, 0, NULL, "CMD",
                           "run CMD (split on blanks, no shell) on every endpoint state "
                           "transition"},

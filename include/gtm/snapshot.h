@@ -19,6 +19,7 @@ struct profile;
 struct probe_spec;
 struct health_slot;
 struct net_table;
+struct geoip;
 
 /* Glue for a delegation: an in-zone address RRset of one name server. */
 struct glue {
@@ -89,6 +90,7 @@ struct gtm_snapshot {
     uint64_t *stats_base;            /* totals carried over from earlier snapshots (loop thread) */
     const struct net_table *latency; /* --latency-table, or NULL */
     const struct net_table *geo;     /* --geo-table, or NULL */
+    struct geoip *geoip;             /* --geoip database (mapped), or NULL */
     uint32_t nprobes;
     uint32_t nzones;
     uint32_t zmask; /* zone table has zmask + 1 slots */
@@ -176,6 +178,7 @@ struct snapshot_params {
     bool strict;               /* reject what Azure rejects */
     const char *latency_table; /* --latency-table FILE, or NULL */
     const char *geo_table;     /* --geo-table FILE, or NULL */
+    const char *geoip;         /* --geoip FILE.mmdb, or NULL */
     unsigned nworkers;         /* rows of query counters to prepare (0: none) */
     const char *domain;        /* parent domain of profile names (presentation form) */
     const char *demo_zone;     /* zone text embedded for --demo, or NULL */

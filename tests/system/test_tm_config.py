@@ -9,7 +9,6 @@ import re
 import signal
 import time
 
-import pytest
 
 from backends import (
     Watcher,

@@ -8,6 +8,7 @@ warning outside --strict) so that a failover takes seconds. Backends run on
 127.0.0.21-127.0.0.99, one port per profile (backends.py)."""
 
 import re
+import signal
 import time
 from types import SimpleNamespace
 
@@ -436,27 +437,62 @@ def test_tcp_probe(gtmd_factory, backends):
 
 def test_probe_spacing_and_independence(gtmd_factory, backends):
     """Interval 1 s: consecutive probes of an endpoint arrive ~1 s apart,
-    also while another endpoint's probes hang for their whole timeout."""
-    a, b = backends.http(2)
+    for a healthy one and a failing one, also while a third endpoint's
+    probes hang for their whole timeout."""
+    a, b, c = backends.http(3)
     b.set("hang")
+    c.set(503)
     g = gtmd_factory.start(
         profiles={
             "spacing": profile(
                 "spacing",
                 "Weighted",
-                [endpoint("a", a.host), endpoint("b", b.host)],
+                [endpoint("a", a.host), endpoint("b", b.host), endpoint("c", c.host)],
                 port=a.port,
             )
         }
     )
     n = 6
     ra = a.wait_requests(n, timeout=n + 2)
-    rb = b.wait_requests(n, timeout=n + 3)
-    for be, reqs in (("a", ra[:n]), ("b", rb[:n])):
+    rc = c.wait_requests(n, timeout=n + 2)
+    for be, reqs in (("a", ra[:n]), ("c", rc[:n])):
         gaps = [y.time - x.time for x, y in zip(reqs, reqs[1:])]
         print("\nprobe gaps %s: %s" % (be, " ".join("%.3f" % x for x in gaps)))
         assert all(0.7 <= x <= 1.3 for x in gaps), (be, gaps)
+    # not in lock step: each endpoint has its own schedule
+    assert len(b.requests) >= 3
     wait_online(g, "spacing/a")
     g.wait_log(transition_rx("spacing/b", "CheckingEndpoint", "Degraded") + " after 3 failures: timeout")
+    g.wait_log(transition_rx("spacing/c", "CheckingEndpoint", "Degraded") + " after 3 failures: HTTP 503")
     # the healthy one is the only answer
     assert {tuple(addresses(g, fqdn(g, "spacing"))) for _ in range(20)} == {(a.host,)}
+
+
+def test_hanging_probe_keeps_its_schedule_after_a_stall(gtmd_factory, backends):
+    """SPEC §6: probes every interval, kept on their schedule. A hanging
+    endpoint (each probe uses the whole 1 s timeout) must still be probed
+    every interval after the daemon was held up for 0.2 s (as under load:
+    the full suite shows it without any stall now and then)."""
+    (b,) = backends.http(1)
+    b.set("hang")
+    g = gtmd_factory.start(
+        profiles={"stall": profile("stall", "Priority", [endpoint("b", b.host)], port=b.port)}
+    )
+    r = b.wait_requests(2, timeout=4)
+    # hold gtmd from 0.15 s before the next probe is due to 0.2 s after
+    due = r[1].time + INTERVAL
+    time.sleep(max(0, due - 0.15 - time.monotonic()))
+    mark = b.mark()
+    g.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(0.35)
+    finally:
+        g.send_signal(signal.SIGCONT)
+    got = b.wait_requests(3, timeout=5, after=mark)
+    times = [r[1].time] + [q.time for q in got]
+    gaps = [y - x for x, y in zip(times, times[1:])]
+    print("\nhanging probe gaps around a 0.35 s stall: %s" % " ".join("%.3f" % x for x in gaps))
+    # the late one, then back on the schedule: due + 1, due + 2
+    assert 1.1 <= gaps[0] <= 1.4, gaps
+    assert abs(times[2] - (due + INTERVAL)) <= 0.15, (gaps, g.log)
+    assert abs(times[3] - (due + 2 * INTERVAL)) <= 0.15, (gaps, g.log)

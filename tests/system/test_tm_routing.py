@@ -8,7 +8,6 @@ Health comes from real probes of local backends (backends.py, addresses
 
 import collections
 import re
-import time
 
 import dns.flags
 import dns.rcode
