@@ -105,6 +105,9 @@ demo_banner(const struct gtm_options *o)
 int
 main(int argc, char **argv)
 {
+    /* A HUP before the loop's handler is in place (below) is ignored rather
+     * than fatal: the configuration is read after this point anyway. */
+    signal(SIGHUP, SIG_IGN);
     struct gtm_options opt;
     struct config_errors errs = {0, daemon_error_sink, (void *)1};
     int rc = options_load(argc, argv, &opt, &errs);
@@ -138,7 +141,6 @@ main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN); /* until the loop's handler is in place just below */
     int code = EXIT_RUNTIME;
     struct hooks *hooks = NULL;
     struct gtm_ctx ctx = {0};

@@ -365,6 +365,10 @@ class Gtmd:
                     data = s.recv(65535)
                 except socket.timeout:
                     return None
+                if data == wire and s.getsockname() == s.getpeername():
+                    # The kernel gave this socket the server's (free) port as
+                    # its own: a self-connection that hears its own query.
+                    return None
                 if (
                     not match_id
                     or len(wire) < 2
