@@ -177,9 +177,10 @@ static int
 parse_client(const char *text, struct policy_client *cl)
 {
     char buf[INET6_ADDRSTRLEN + 8];
-    if (strlen(text) >= sizeof buf)
+    size_t len = strlen(text);
+    if (len >= sizeof buf)
         return -1;
-    strcpy(buf, text);
+    memcpy(buf, text, len + 1);
     char *slash = strchr(buf, '/');
     if (slash)
         *slash = 0;

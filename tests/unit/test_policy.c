@@ -158,6 +158,15 @@ choose(struct fx *f, uint64_t *rng, struct policy_pick *out)
     return choose_h(&f->p, f->h, rng, out);
 }
 
+/* append: seq += s, bounded (a test failure rather than an overflow). */
+static void
+append(char *seq, size_t cap, const char *s)
+{
+    size_t n = strlen(seq), m = strlen(s);
+    assert_true(n + m < cap);
+    memcpy(seq + n, s, m + 1);
+}
+
 /* pick_name: the single endpoint policy_choose returns ("-" when not POLICY_OK). */
 static const char *
 pick_name(struct fx *f, uint64_t *rng, bool *best_effort)
@@ -551,7 +560,7 @@ test_roundrobin_order(void **state)
     fx_init(&f, "rr", ROUTE_ROUNDROBIN, 3);
     set_all(&f, 3, EPS_ONLINE);
     for (int i = 0; i < 9; i++)
-        strcat(seq, pick_name(&f, &rng, NULL));
+        append(seq, sizeof seq, pick_name(&f, &rng, NULL));
     assert_string_equal(seq, "ABCABCABC");
     assert_int_equal(atomic_load(&f.p.rr_next), 9);
     assert_int_equal(rng, 5); /* no PRNG */
@@ -569,7 +578,7 @@ test_roundrobin_degraded_skipped(void **state)
     set_all(&f, 3, EPS_ONLINE);
     set_health(&f, 1, EPS_DEGRADED);
     for (int i = 0; i < 6; i++)
-        strcat(seq, pick_name(&f, &rng, NULL));
+        append(seq, sizeof seq, pick_name(&f, &rng, NULL));
     assert_string_equal(seq, "ACACAC");
     /* Disabled: the same. Then best effort rotates over every enabled one. */
     set_health(&f, 1, EPS_ONLINE);
@@ -577,7 +586,7 @@ test_roundrobin_degraded_skipped(void **state)
     atomic_store(&f.p.rr_next, 0);
     seq[0] = 0;
     for (int i = 0; i < 4; i++)
-        strcat(seq, pick_name(&f, &rng, NULL));
+        append(seq, sizeof seq, pick_name(&f, &rng, NULL));
     assert_string_equal(seq, "ACAC");
     f.ep[1].enabled = true;
     set_all(&f, 3, EPS_DEGRADED);
@@ -585,7 +594,7 @@ test_roundrobin_degraded_skipped(void **state)
     seq[0] = 0;
     for (int i = 0; i < 6; i++) {
         bool be;
-        strcat(seq, pick_name(&f, &rng, &be));
+        append(seq, sizeof seq, pick_name(&f, &rng, &be));
         assert_true(be);
     }
     assert_string_equal(seq, "ABCABC");
@@ -618,9 +627,9 @@ test_roundrobin_cursor_per_profile(void **state)
     set_all(&f1, 3, EPS_ONLINE);
     set_all(&f2, 2, EPS_ONLINE);
     for (int i = 0; i < 6; i++) {
-        strcat(seq, pick_name(&f1, &rng, NULL));
-        strcat(seq, pick_name(&f2, &rng, NULL));
-        strcat(seq, " ");
+        append(seq, sizeof seq, pick_name(&f1, &rng, NULL));
+        append(seq, sizeof seq, pick_name(&f2, &rng, NULL));
+        append(seq, sizeof seq, " ");
     }
     assert_string_equal(seq, "AA BB CA AB BA CB ");
     assert_int_equal(atomic_load(&f1.p.rr_next), 6);
@@ -642,17 +651,17 @@ test_roundrobin_next_in_turn_after_change(void **state)
     fx_init(&f, "rr", ROUTE_ROUNDROBIN, 3);
     set_all(&f, 3, EPS_ONLINE);
     for (int i = 0; i < 3; i++)
-        strcat(seq, pick_name(&f, &rng, NULL));
+        append(seq, sizeof seq, pick_name(&f, &rng, NULL));
     set_health(&f, 1, EPS_DEGRADED);
     for (int i = 0; i < 4; i++)
-        strcat(seq, pick_name(&f, &rng, NULL));
+        append(seq, sizeof seq, pick_name(&f, &rng, NULL));
     assert_string_equal(seq, "ABCACAC");
     /* Past 2^32 turns the rotation goes on (the cursor is 64 bits). */
     atomic_store(&f.p.rr_next, UINT32_MAX);
     set_health(&f, 1, EPS_ONLINE);
     seq[0] = 0;
     for (int i = 0; i < 4; i++)
-        strcat(seq, pick_name(&f, &rng, NULL));
+        append(seq, sizeof seq, pick_name(&f, &rng, NULL));
     assert_string_equal(seq, "ABCA");
 }
 
