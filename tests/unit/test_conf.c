@@ -386,10 +386,10 @@ test_file_long_line(void **state)
     (void)state;
     char *text = malloc(10000);
     assert_non_null(text);
-    strcpy(text, "workers = 2\ndomain = ");
-    size_t at = strlen(text);
+    int at = snprintf(text, 10000, "workers = 2\ndomain = ");
+    assert_true(at > 0 && at < 4000);
     memset(text + at, 'a', 5000);
-    strcpy(text + at + 5000, "\nworkers = 3\n");
+    snprintf(text + at + 5000, 10000 - (size_t)at - 5000, "\nworkers = 3\n");
     expect_file_errors(text, "2: error: line longer than 4094 bytes\n"
                              "3: error: option 'workers' given twice (first on line 1)\n");
     free(text);
