@@ -61,13 +61,16 @@ put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
         put(w, s->rrs, s->rrs_len); /* prepared at load time, owner = the question */
         return s->count;
     }
-    /* Another owner: each prepared record after its 2-byte owner pointer. */
-    const uint8_t *rr = s->rrs;
+    const uint8_t *rd = s->wire;
+    uint8_t fixed[8] = {(uint8_t)(s->type >> 8), (uint8_t)s->type,        0,
+                        LDNS_RR_CLASS_IN,        (uint8_t)(s->ttl >> 24), (uint8_t)(s->ttl >> 16),
+                        (uint8_t)(s->ttl >> 8),  (uint8_t)s->ttl};
     for (uint16_t i = 0; i < s->count; i++) {
-        size_t rdlen = (size_t)(rr[10] << 8 | rr[11]);
+        size_t rdlen = (size_t)(rd[0] << 8 | rd[1]);
         put_owner(w, q, ref->owner, ref->owner_len);
-        put(w, rr + 2, rdlen + 10);
-        rr += rdlen + 12;
+        put(w, fixed, sizeof fixed);
+        put(w, rd, rdlen + 2);
+        rd += rdlen + 2;
     }
     return s->count;
 }

@@ -29,7 +29,6 @@
 #include <event2/event_struct.h>
 
 #include "gtm/alloc.h"
-#include "gtm/dname.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
 #include "gtm/log.h"
@@ -277,10 +276,13 @@ probe_free(struct mprobe *p)
     free(p);
 }
 
-static uint32_t
+static uint64_t
 key_hash(const char *s)
 {
-    return dname_hash((const uint8_t *)s, strlen(s)); /* the project's one hash */
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
 }
 
 struct monitor *
