@@ -12,6 +12,7 @@
 #include <time.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -168,89 +169,164 @@ worker_main(void *arg)
     return NULL;
 }
 
+unsigned
+server_threads(const struct gtm_options *o)
+{
+    return o->workers * (1 + (unsigned)o->nlisten);
+}
+
+static void
+seat_init(struct seat *s, struct gtm_ctx *ctx, unsigned row)
+{
+    s->ctx = ctx;
+    s->row = row;
+    if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
+        s->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ row;
+}
+
+/* Builds worker i (not started) on its sockets; takes them even on failure. */
+static struct worker *
+worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
+{
+    struct worker *w = xcalloc(1, sizeof *w);
+    unsigned row = i * (1 + (unsigned)ctx->opt->nlisten);
+    w->id = i;
+    seat_init(&w->seat, ctx, row);
+    w->tcp_idle = (struct timeval){(time_t)ctx->opt->tcp_timeout, 0};
+    LIST_INIT(&w->conns);
+    w->nsocks = ws->n;
+    w->udp = xcalloc(w->nsocks, sizeof *w->udp);
+    w->tcp = xcalloc(w->nsocks, sizeof *w->tcp);
+    for (unsigned k = 0; k < w->nsocks; k++) {
+        w->tcp[k].fd = ws->tcp[k];
+        w->tcp[k].w = w;
+        struct udp_thread *u = xcalloc(1, sizeof *u);
+        seat_init(&u->seat, ctx, row + 1 + k);
+        u->fd = ws->udp[k];
+        /* Blocking: the thread sleeps in recvmmsg. */
+        if (u->fd >= 0)
+            fcntl(u->fd, F_SETFL, fcntl(u->fd, F_GETFL) & ~O_NONBLOCK);
+        udp_init(u);
+        w->udp[k] = u;
+    }
+    w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+    w->base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (!w->base || w->stop_fd < 0) {
+        if (w->base)
+            event_base_free(w->base);
+        w->base = NULL; /* worker_run fails; server_stop frees what there is */
+        return w;
+    }
+    event_assign(&w->stop_ev, w->base, w->stop_fd, EV_READ | EV_PERSIST, stop_cb, w);
+    event_add(&w->stop_ev, NULL);
+    for (unsigned k = 0; k < w->nsocks; k++)
+        if (w->tcp[k].fd >= 0) {
+            event_assign(&w->tcp[k].ev, w->base, w->tcp[k].fd, EV_READ | EV_PERSIST, tcp_accept_cb,
+                         &w->tcp[k]);
+            event_add(&w->tcp[k].ev, NULL);
+        }
+    return w;
+}
+
+static int
+worker_run(struct worker *w)
+{
+    if (!w->base || w->stop_fd < 0 || pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return GTM_EIO;
+    w->started = 1;
+    for (unsigned k = 0; k < w->nsocks; k++) {
+        struct udp_thread *u = w->udp[k];
+        if (u->fd < 0)
+            continue;
+        if (pthread_create(&u->thread, NULL, udp_main, u) != 0)
+            return GTM_EIO;
+        u->started = 1;
+    }
+    return 0;
+}
+
 int
 server_start(struct gtm_ctx *ctx, struct worker_socks *ws)
 {
     unsigned nw = ctx->opt->workers;
+    int rc = 0;
     ctx->workers = xcalloc(nw, sizeof *ctx->workers);
-    for (unsigned i = 0; i < nw; i++) {
-        struct worker *w = xcalloc(1, sizeof *w);
-        w->id = i;
-        w->ctx = ctx;
-        if (getrandom(&w->rng, sizeof w->rng, 0) != sizeof w->rng)
-            w->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ i;
-        w->tcp_idle = (struct timeval){(time_t)ctx->opt->tcp_timeout, 0};
-        LIST_INIT(&w->conns);
-        udp_init(w);
-        struct event_config *cfg = event_config_new();
-        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-        w->base = event_base_new_with_config(cfg);
-        event_config_free(cfg);
-        w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (!w->base || w->stop_fd < 0) {
-            log_err("dns: cannot create worker %u", i);
-            free(w);
-            return GTM_EIO;
-        }
-        event_assign(&w->stop_ev, w->base, w->stop_fd, EV_READ | EV_PERSIST, stop_cb, w);
-        event_add(&w->stop_ev, NULL);
-        w->nsocks = ws[i].n;
-        w->udp = xcalloc(w->nsocks, sizeof *w->udp);
-        w->tcp = xcalloc(w->nsocks, sizeof *w->tcp);
-        for (unsigned k = 0; k < w->nsocks; k++) {
-            w->udp[k].fd = ws[i].udp[k];
-            w->tcp[k].fd = ws[i].tcp[k];
-            w->udp[k].w = w->tcp[k].w = w;
-            if (w->udp[k].fd >= 0) {
-                event_assign(&w->udp[k].ev, w->base, w->udp[k].fd, EV_READ | EV_PERSIST,
-                             udp_read_cb, &w->udp[k]);
-                event_add(&w->udp[k].ev, NULL);
-            }
-            if (w->tcp[k].fd >= 0) {
-                event_assign(&w->tcp[k].ev, w->base, w->tcp[k].fd, EV_READ | EV_PERSIST,
-                             tcp_accept_cb, &w->tcp[k]);
-                event_add(&w->tcp[k].ev, NULL);
-            }
-        }
-        ctx->workers[i] = w;
+    /* Answering threads take no signals: the control loop handles them, and
+     * a blocked recvmmsg is never interrupted. */
+    sigset_t all, old;
+    sigfillset(&all);
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT};
+    for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++)
+        sigdelset(&all, faults[f]); /* reported, not deferred */
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 0; i < nw && rc == 0; i++) {
+        ctx->workers[i] = worker_new(ctx, i, &ws[i]);
         ctx->nworkers = i + 1;
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            log_err("dns: cannot start worker thread %u", i);
-            return GTM_EIO;
-        }
+        rc = worker_run(ctx->workers[i]);
+        if (rc)
+            log_err("dns: cannot start the threads of worker %u", i);
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* Sockets of workers never built are ours to close. */
+    for (unsigned i = ctx->nworkers; i < nw; i++)
+        for (unsigned k = 0; k < ws[i].n; k++) {
+            if (ws[i].udp[k] >= 0)
+                close(ws[i].udp[k]);
+            if (ws[i].tcp[k] >= 0)
+                close(ws[i].tcp[k]);
+        }
     for (unsigned i = 0; i < nw; i++) {
         free(ws[i].udp);
         free(ws[i].tcp);
     }
     free(ws);
-    return 0;
+    return rc;
 }
 
 void
 server_stop(struct gtm_ctx *ctx)
 {
     for (unsigned i = 0; i < ctx->nworkers; i++) {
+        struct worker *w = ctx->workers[i];
         uint64_t one = 1;
-        if (write(ctx->workers[i]->stop_fd, &one, sizeof one) < 0)
+        if (w->started && write(w->stop_fd, &one, sizeof one) < 0)
             log_warn("dns: cannot signal worker %u: %s", i, strerror(errno));
+        for (unsigned k = 0; k < w->nsocks; k++) {
+            struct udp_thread *u = w->udp[k];
+            atomic_store_explicit(&u->stop, 1, memory_order_release);
+            /* Wakes a recvmmsg blocked on it (Linux; the call returns at
+             * once from then on). ENOTCONN is expected. */
+            if (u->started)
+                shutdown(u->fd, SHUT_RDWR);
+        }
     }
     for (unsigned i = 0; i < ctx->nworkers; i++) {
         struct worker *w = ctx->workers[i];
-        pthread_join(w->thread, NULL);
+        if (w->started)
+            pthread_join(w->thread, NULL);
         for (unsigned k = 0; k < w->nsocks; k++) {
-            if (w->udp[k].fd >= 0) {
-                event_del(&w->udp[k].ev);
-                close(w->udp[k].fd);
-            }
+            struct udp_thread *u = w->udp[k];
+            if (u->started)
+                pthread_join(u->thread, NULL);
+            if (u->fd >= 0)
+                close(u->fd);
+            free(u);
             if (w->tcp[k].fd >= 0) {
-                event_del(&w->tcp[k].ev);
+                if (w->base)
+                    event_del(&w->tcp[k].ev);
                 close(w->tcp[k].fd);
             }
         }
-        event_del(&w->stop_ev);
-        close(w->stop_fd);
-        event_base_free(w->base);
+        if (w->stop_fd >= 0) {
+            if (w->base)
+                event_del(&w->stop_ev);
+            close(w->stop_fd);
+        }
+        if (w->base)
+            event_base_free(w->base);
         free(w->udp);
         free(w->tcp);
         free(w);
@@ -260,9 +336,36 @@ server_stop(struct gtm_ctx *ctx)
     ctx->nworkers = 0;
 }
 
-int
-worker_quiescent(const struct worker *w, uint64_t epoch)
+static int
+seat_quiescent(const struct seat *s, uint64_t epoch)
 {
-    uint64_t seen = atomic_load((_Atomic uint64_t *)&w->seen);
+    uint64_t seen = atomic_load((_Atomic uint64_t *)&s->seen);
     return seen == 0 || seen >= epoch;
+}
+
+int
+server_quiescent(const struct gtm_ctx *ctx, uint64_t epoch)
+{
+    for (unsigned i = 0; i < ctx->nworkers; i++) {
+        const struct worker *w = ctx->workers[i];
+        if (!seat_quiescent(&w->seat, epoch))
+            return 0;
+        for (unsigned k = 0; k < w->nsocks; k++)
+            if (!seat_quiescent(&w->udp[k]->seat, epoch))
+                return 0;
+    }
+    return 1;
+}
+
+uint64_t
+server_rcodes(const struct gtm_ctx *ctx, enum q_rcode rc)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < ctx->nworkers; i++) {
+        const struct worker *w = ctx->workers[i];
+        n += atomic_load_explicit(&w->seat.rcodes[rc], memory_order_relaxed);
+        for (unsigned k = 0; k < w->nsocks; k++)
+            n += atomic_load_explicit(&w->udp[k]->seat.rcodes[rc], memory_order_relaxed);
+    }
+    return n;
 }

@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #include "gtm/ctx.h"
+#include "gtm/stats.h"
+
+struct gtm_options;
 
 /* Bound sockets of one worker (one UDP and one TCP per listen address). */
 struct worker_socks {
@@ -18,13 +21,22 @@ struct worker_socks {
  * (e.g. the port is in use). Returns 0 or a negative GTM_E*. */
 int server_bind(struct gtm_ctx *ctx, struct worker_socks **out);
 
-/* server_start: starts one thread per worker on its sockets (takes them). */
+/* server_start: starts each worker's threads on its sockets (takes them):
+ * one event loop for TCP, one blocking thread per UDP socket. */
 int server_start(struct gtm_ctx *ctx, struct worker_socks *socks);
 
-/* server_stop: asks every worker to finish, joins and frees them. */
+/* server_stop: asks every thread to finish, joins and frees them. */
 void server_stop(struct gtm_ctx *ctx);
 
-/* worker_quiescent: true when worker i cannot hold a snapshot older than epoch. */
-int worker_quiescent(const struct worker *w, uint64_t epoch);
+/* server_threads: how many threads answer queries (each has its own row of
+ * a snapshot's counters): per worker, one for TCP and one per UDP socket. */
+unsigned server_threads(const struct gtm_options *o);
+
+/* server_quiescent: true when no answering thread can hold a snapshot
+ * published before epoch. */
+int server_quiescent(const struct gtm_ctx *ctx, uint64_t epoch);
+
+/* server_rcodes: responses sent with code rc, over every answering thread. */
+uint64_t server_rcodes(const struct gtm_ctx *ctx, enum q_rcode rc);
 
 #endif

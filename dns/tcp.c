@@ -140,7 +140,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
         conn_close(c); /* idle, half-open, or not reading its answers */
         return;
     }
-    struct dns_view view = worker_enter(c->w);
+    struct dns_view view = seat_enter(&c->w->seat);
     view.client = (const struct sockaddr *)&c->peer;
     int rc = 1;
     if (what & EV_WRITE) {
@@ -162,7 +162,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
                 conn_wait(c, EV_WRITE);
         }
     }
-    worker_leave(c->w);
+    seat_leave(&c->w->seat);
     if (rc < 0)
         conn_close(c);
 }
@@ -182,7 +182,7 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
                 log_rl_warn("dns: tcp accept failed: %s", strerror(errno));
             return;
         }
-        if (w->tcp_conns >= w->ctx->opt->tcp_clients) {
+        if (w->tcp_conns >= w->seat.ctx->opt->tcp_clients) {
             log_rl_warn("dns: worker %u has %u TCP connections (tcp-clients); refusing more", w->id,
                         w->tcp_conns);
             close(cfd);

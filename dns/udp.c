@@ -1,4 +1,5 @@
-/* udp.c: UDP I/O only: recvmmsg a batch, answer each, sendmmsg the answers. */
+/* udp.c: UDP I/O only: a thread per socket blocks in recvmmsg for a batch,
+ * answers each query, and sends the answers with sendmmsg. */
 #include "config.h"
 
 #include <errno.h>
@@ -7,68 +8,79 @@
 #include "dns/worker.h"
 #include "gtm/log.h"
 
-#define UDP_ROUNDS 8 /* batches per wakeup before letting other sockets run */
-
-void
-udp_read_cb(evutil_socket_t fd, short what, void *arg)
+/* Answers the n queries of the batch just received; returns how many
+ * answers are ready in out_msgs. */
+static int
+answer_batch(struct udp_thread *u, int n)
 {
-    struct udp_sock *u = arg;
-    struct worker *w = u->w;
-    (void)what;
-    struct dns_view view = worker_enter(w);
-
-    for (int round = 0; round < UDP_ROUNDS; round++) {
-        int n = recvmmsg(fd, w->in_msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n <= 0) {
-            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_rl_warn("dns: udp receive failed: %s", strerror(errno));
-            break;
+    struct dns_view view = seat_enter(&u->seat);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        struct msghdr *in = &u->in_msgs[i].msg_hdr;
+        view.client = (const struct sockaddr *)&u->addrs[i];
+        size_t len = dns_handle(&view, u->in_buf[i], u->in_msgs[i].msg_len, DNS_PROTO_UDP,
+                                u->out_buf[k], sizeof u->out_buf[k]);
+        if (len) {
+            struct msghdr *out = &u->out_msgs[k].msg_hdr;
+            u->out_iov[k].iov_len = len;
+            out->msg_name = &u->addrs[i];
+            out->msg_namelen = in->msg_namelen;
+            k++;
         }
-        int k = 0;
-        for (int i = 0; i < n; i++) {
-            struct msghdr *in = &w->in_msgs[i].msg_hdr;
-            view.client = (const struct sockaddr *)&w->addrs[i];
-            size_t len = dns_handle(&view, w->in_buf[i], w->in_msgs[i].msg_len, DNS_PROTO_UDP,
-                                    w->out_buf[k], sizeof w->out_buf[k]);
-            if (len) {
-                struct msghdr *out = &w->out_msgs[k].msg_hdr;
-                w->out_iov[k].iov_len = len;
-                out->msg_name = &w->addrs[i];
-                out->msg_namelen = in->msg_namelen;
-                k++;
-            }
-            in->msg_namelen = sizeof w->addrs[i]; /* recvmmsg overwrote it */
-        }
-        for (int sent = 0; sent < k;) {
-            int m = sendmmsg(fd, w->out_msgs + sent, (unsigned)(k - sent), MSG_DONTWAIT);
-            if (m <= 0) {
-                if (m < 0 && errno == EINTR)
-                    continue;
-                /* A full socket buffer or an unreachable client: UDP may drop. */
-                if (m < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-                    log_rl_warn("dns: udp send failed: %s", strerror(errno));
-                /* Skip the message that failed and go on with the rest. */
-                sent++;
-                continue;
-            }
-            sent += m;
-        }
-        if (n < UDP_BATCH)
-            break;
+        in->msg_namelen = sizeof u->addrs[i]; /* recvmmsg overwrote it */
     }
-    worker_leave(w);
+    seat_leave(&u->seat);
+    return k;
+}
+
+static void
+send_batch(struct udp_thread *u, int k)
+{
+    for (int sent = 0; sent < k;) {
+        int m = sendmmsg(u->fd, u->out_msgs + sent, (unsigned)(k - sent), 0);
+        if (m > 0) {
+            sent += m;
+            continue;
+        }
+        if (m < 0 && errno == EINTR)
+            continue;
+        /* An unreachable client or no buffer space: UDP may drop. Skip the
+         * message that failed and go on with the rest. */
+        if (m < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            log_rl_warn("dns: udp send failed: %s", strerror(errno));
+        sent++;
+    }
+}
+
+void *
+udp_main(void *arg)
+{
+    struct udp_thread *u = arg;
+    for (;;) {
+        /* Blocks for the first datagram, then takes what else is queued. */
+        int n = recvmmsg(u->fd, u->in_msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
+        if (atomic_load_explicit(&u->stop, memory_order_acquire))
+            break;
+        if (n <= 0) {
+            if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+                log_rl_warn("dns: udp receive failed: %s", strerror(errno));
+            continue;
+        }
+        send_batch(u, answer_batch(u, n));
+    }
+    return NULL;
 }
 
 void
-udp_init(struct worker *w)
+udp_init(struct udp_thread *u)
 {
     for (int i = 0; i < UDP_BATCH; i++) {
-        w->in_iov[i] = (struct iovec){w->in_buf[i], UDP_IN_MAX};
-        w->in_msgs[i].msg_hdr = (struct msghdr){.msg_name = &w->addrs[i],
-                                                .msg_namelen = sizeof w->addrs[i],
-                                                .msg_iov = &w->in_iov[i],
+        u->in_iov[i] = (struct iovec){u->in_buf[i], UDP_IN_MAX};
+        u->in_msgs[i].msg_hdr = (struct msghdr){.msg_name = &u->addrs[i],
+                                                .msg_namelen = sizeof u->addrs[i],
+                                                .msg_iov = &u->in_iov[i],
                                                 .msg_iovlen = 1};
-        w->out_iov[i] = (struct iovec){w->out_buf[i], 0};
-        w->out_msgs[i].msg_hdr = (struct msghdr){.msg_iov = &w->out_iov[i], .msg_iovlen = 1};
+        u->out_iov[i] = (struct iovec){u->out_buf[i], 0};
+        u->out_msgs[i].msg_hdr = (struct msghdr){.msg_iov = &u->out_iov[i], .msg_iovlen = 1};
     }
 }

@@ -1,6 +1,6 @@
-/* worker.h: one answering thread: its event base, sockets and buffers.
+/* worker.h: the answering threads: their sockets, buffers and seats.
  * Private to dns/. Everything here is touched by its own thread only, but
- * for `seen`, which the control loop reads to know when to free snapshots. */
+ * for a seat's `seen` and `rcodes`, which the control loop reads. */
 #ifndef GTM_DNS_WORKER_H
 #define GTM_DNS_WORKER_H
 
@@ -22,10 +22,31 @@
 #define UDP_BATCH  32
 #define UDP_IN_MAX 4096
 
-struct udp_sock {
-    struct event ev;
+/* seat: what every answering thread has of its own: the epoch it runs
+ * under (`seen`, read by the control loop to know when to free snapshots),
+ * its PRNG, its row of the snapshot's counters and its rcode counters. */
+struct seat {
+    struct gtm_ctx *ctx;
+    unsigned row;
+    _Atomic uint64_t seen; /* epoch at the start of the current batch, 0 when idle */
+    uint64_t rng;
+    _Atomic uint64_t rcodes[QR_RCODES]; /* queries by response code (read by the loop) */
+};
+
+/* udp_thread: one thread per UDP socket, blocked in recvmmsg: a wake-up
+ * costs the kernel's work and nothing else (no event loop in between). */
+struct udp_thread {
+    struct seat seat;
+    pthread_t thread;
     int fd;
-    struct worker *w;
+    int started;
+    _Atomic int stop;
+    /* Batch buffers, pointed at by the headers once (udp_init). */
+    struct mmsghdr in_msgs[UDP_BATCH], out_msgs[UDP_BATCH];
+    struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
+    struct sockaddr_storage addrs[UDP_BATCH];
+    uint8_t in_buf[UDP_BATCH][UDP_IN_MAX];
+    uint8_t out_buf[UDP_BATCH][DNS_EDNS_UDP_MAX];
 };
 
 struct tcp_listener {
@@ -34,51 +55,47 @@ struct tcp_listener {
     struct worker *w;
 };
 
+/* worker: one event-loop thread for the TCP sockets of a worker, plus its
+ * UDP threads (one per listen address). */
 struct worker {
     unsigned id;
+    struct seat seat;
     pthread_t thread;
-    struct gtm_ctx *ctx;
+    int started;
     struct event_base *base;
-    _Atomic uint64_t seen; /* epoch at the start of the current callback, 0 when idle */
-    uint64_t rng;          /* this worker's PRNG state */
-    _Atomic uint64_t rcodes[QR_RCODES]; /* queries by response code (read by the loop) */
-    int stop_fd;                        /* eventfd: the control loop asks us to stop */
+    int stop_fd; /* eventfd: the control loop asks us to stop */
     struct event stop_ev;
-    struct udp_sock *udp;
+    struct udp_thread **udp;
     struct tcp_listener *tcp;
     unsigned nsocks;
     unsigned tcp_conns;
     LIST_HEAD(, tcp_conn) conns;
     struct timeval tcp_idle;
-    /* UDP batch buffers, sized once. */
-    struct mmsghdr in_msgs[UDP_BATCH], out_msgs[UDP_BATCH];
-    struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
-    struct sockaddr_storage addrs[UDP_BATCH];
-    uint8_t in_buf[UDP_BATCH][UDP_IN_MAX];
-    uint8_t out_buf[UDP_BATCH][DNS_EDNS_UDP_MAX];
     /* One TCP response at a time: 2 bytes of length, then the message. */
     uint8_t tcp_out[2 + DNS_TCP_MAX];
 };
 
-/* worker_enter: start of a callback: announce the epoch, then take the view. */
+/* seat_enter: start of a batch: announce the epoch, then take the view. */
 static inline struct dns_view
-worker_enter(struct worker *w)
+seat_enter(struct seat *s)
 {
-    atomic_store(&w->seen, atomic_load(&w->ctx->epoch));
-    const struct gtm_snapshot *snap = atomic_load(&w->ctx->snap);
-    return (struct dns_view){snap, &w->rng, NULL, snapshot_stats_row(snap, w->id), w->rcodes};
+    atomic_store(&s->seen, atomic_load(&s->ctx->epoch));
+    const struct gtm_snapshot *snap = atomic_load(&s->ctx->snap);
+    return (struct dns_view){snap, &s->rng, NULL, snapshot_stats_row(snap, s->row), s->rcodes};
 }
 
-/* worker_leave: end of a callback: no snapshot is held any more. */
+/* seat_leave: end of a batch: no snapshot is held any more. */
 static inline void
-worker_leave(struct worker *w)
+seat_leave(struct seat *s)
 {
-    atomic_store_explicit(&w->seen, 0, memory_order_release);
+    atomic_store_explicit(&s->seen, 0, memory_order_release);
 }
 
-void udp_read_cb(evutil_socket_t fd, short what, void *arg);
-/* udp_init: points the batch headers at the worker's buffers, once. */
-void udp_init(struct worker *w);
+/* udp_main: the body of a UDP thread: answers until u->stop is set and the
+ * socket is shut down. */
+void *udp_main(void *arg);
+/* udp_init: points the batch headers at the thread's buffers, once. */
+void udp_init(struct udp_thread *u);
 void tcp_accept_cb(evutil_socket_t fd, short what, void *arg);
 /* tcp_close_all: closes every connection of the worker (at shutdown). */
 void tcp_close_all(struct worker *w);

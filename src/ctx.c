@@ -24,12 +24,11 @@ reclaim_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (!ctx->retired)
         return;
-    for (unsigned i = 0; i < ctx->nworkers; i++)
-        if (!worker_quiescent(ctx->workers[i], ctx->retired_epoch)) {
-            static const struct timeval again = {0, 2000};
-            event_add(ctx->reclaim_ev, &again);
-            return;
-        }
+    if (!server_quiescent(ctx, ctx->retired_epoch)) {
+        static const struct timeval again = {0, 2000};
+        event_add(ctx->reclaim_ev, &again);
+        return;
+    }
     stats_carry(ctx->retired, atomic_load(&ctx->snap));
     snapshot_free(ctx->retired);
     ctx->retired = NULL;

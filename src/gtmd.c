@@ -51,7 +51,7 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .latency_table = o->latency_table,
         .geo_table = o->geo_table,
         .geoip = o->geoip,
-        .nworkers = o->check_config ? 0 : o->workers,
+        .nworkers = o->check_config ? 0 : server_threads(o),
         .domain = o->domain,
         .demo_zone = o->demo ? demo_zone_text : NULL,
         .demo_origin = demo_zone_origin,

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dns/worker.h"
+#include "dns/server.h"
 #include "gtm/ctx.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
@@ -40,10 +40,7 @@ stats_profile(const struct gtm_ctx *ctx, const struct profile *p, enum tm_outcom
 uint64_t
 stats_rcode(const struct gtm_ctx *ctx, enum q_rcode rc)
 {
-    uint64_t n = 0;
-    for (unsigned i = 0; i < ctx->nworkers; i++)
-        n += atomic_load_explicit(&ctx->workers[i]->rcodes[rc], memory_order_relaxed);
-    return n;
+    return server_rcodes(ctx, rc);
 }
 
 const char *
