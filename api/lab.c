@@ -332,7 +332,7 @@ resolve(struct api_req *r)
         .geoip = s->geoip,
     };
     struct lookup_result res;
-    int st = zone_lookup(s, &pc, qname, (uint8_t)qlen, qtype, &res);
+    int st = zone_lookup(s, &pc, qname, (uint8_t)qlen, dname_hash(qname, qlen), qtype, &res);
 
     char qtext[DNAME_MAXLEN * 4 + 2], ctextbuf[INET6_ADDRSTRLEN + 8];
     char *type_name = ldns_rr_type2str((ldns_rr_type)qtype);
@@ -363,7 +363,7 @@ resolve(struct api_req *r)
     const uint8_t *at = qname;
     size_t at_len = (size_t)qlen;
     for (unsigned i = 0; at; i++) {
-        const struct zone_node *node = snapshot_find_name(s, at, at_len);
+        const struct zone_node *node = snapshot_find_name(s, at, at_len, dname_hash(at, at_len));
         if (node && node->profile) {
             char fq[DNAME_MAXLEN * 4 + 2];
             json_t *x = json_pack("{s:s}", "name", dname_to_text(at, fq, sizeof fq));

@@ -34,12 +34,15 @@ put16(struct wbuf *w, uint16_t v)
     put(w, b, 2);
 }
 
-/* An owner name: a pointer into the question when it is a suffix of it. */
+/* An owner name: a pointer into the question when it is a suffix of it.
+ * The lookup hands out owners that point into q->lname where it can (the
+ * question itself, the zone apex of a negative answer): no search then. */
 static void
 put_owner(struct wbuf *w, const struct dns_query *q, const uint8_t *name, size_t len)
 {
-    if (name == q->lname && len == q->qname_len) {
-        put16(w, 0xC000 | DNS_HEADER_LEN);
+    if (name >= q->lname && name < q->lname + q->qname_len &&
+        name + len == q->lname + q->qname_len) {
+        put16(w, (uint16_t)(0xC000 | (DNS_HEADER_LEN + (size_t)(name - q->lname))));
         return;
     }
     for (size_t i = 0; i < q->qname_len; i += (size_t)q->lname[i] + 1) {
@@ -61,16 +64,13 @@ put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
         put(w, s->rrs, s->rrs_len); /* prepared at load time, owner = the question */
         return s->count;
     }
-    const uint8_t *rd = s->wire;
-    uint8_t fixed[8] = {(uint8_t)(s->type >> 8), (uint8_t)s->type,        0,
-                        LDNS_RR_CLASS_IN,        (uint8_t)(s->ttl >> 24), (uint8_t)(s->ttl >> 16),
-                        (uint8_t)(s->ttl >> 8),  (uint8_t)s->ttl};
+    /* Another owner: each prepared record after its 2-byte owner pointer. */
+    const uint8_t *rr = s->rrs;
     for (uint16_t i = 0; i < s->count; i++) {
-        size_t rdlen = (size_t)(rd[0] << 8 | rd[1]);
+        size_t rdlen = (size_t)(rr[10] << 8 | rr[11]);
         put_owner(w, q, ref->owner, ref->owner_len);
-        put(w, fixed, sizeof fixed);
-        put(w, rd, rdlen + 2);
-        rd += rdlen + 2;
+        put(w, rr + 2, rdlen + 10);
+        rr += rdlen + 12;
     }
     return s->count;
 }

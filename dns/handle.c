@@ -124,7 +124,7 @@ dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_pr
                             .geoip = v->snap->geoip,
                             .stats = v->stats};
     struct lookup_result r;
-    if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.qtype, &r) == LOOKUP_REFUSED)
+    if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.lhash, q.qtype, &r) == LOOKUP_REFUSED)
         return counted(v, LDNS_RCODE_REFUSED,
                        dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit));
     if (q.ecs && q.ecs_source == 0)

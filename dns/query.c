@@ -13,9 +13,10 @@ rd16(const uint8_t *p)
 }
 
 /* A name without compression (RFC 1035 4.1.4 allows none in a question:
- * there is nothing before it to point at). Returns bytes used, 0 on error. */
+ * there is nothing before it to point at), copied lowercase into lname and
+ * hashed for the lookup. Returns bytes used, 0 on error. */
 static size_t
-parse_qname(const uint8_t *p, size_t avail, uint8_t *lname)
+parse_qname(const uint8_t *p, size_t avail, uint8_t *lname, uint32_t *hash)
 {
     size_t i = 0;
     for (;;) {
@@ -30,8 +31,7 @@ parse_qname(const uint8_t *p, size_t avail, uint8_t *lname)
         if (ll == 0)
             break;
     }
-    memcpy(lname, p, i);
-    dname_lower_bytes(lname, i);
+    *hash = dname_copy_lower_hash(lname, p, i);
     return i;
 }
 
@@ -132,7 +132,7 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
 
     size_t off = DNS_HEADER_LEN;
     if (qd == 1) {
-        size_t n = parse_qname(buf + off, len - off, q->lname);
+        size_t n = parse_qname(buf + off, len - off, q->lname, &q->lhash);
         if (n && len - off - n >= 4) {
             q->qname_len = (uint8_t)n;
             q->qtype = rd16(buf + off + n);

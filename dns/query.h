@@ -28,6 +28,7 @@ struct dns_query {
     uint8_t qname_len;           /* wire length of the name */
     uint16_t question_len;       /* bytes of the question section in the request */
     uint8_t lname[DNAME_MAXLEN]; /* the name, lowercase wire */
+    uint32_t lhash;              /* dname_hash(lname, qname_len) */
     bool edns;                   /* a valid OPT record was present */
     bool edns_do;                /* its DO bit */
     uint8_t edns_version;

@@ -316,6 +316,8 @@ zone_build(struct arena *a, const struct zone_src *src, struct profile **profile
         if (!node)
             continue;
         node->zone = z;
+        if (node->name[0] == 1 && node->name[1] == '*')
+            z->has_wildcards = true;
         const uint8_t *name = node->name;
         size_t len = node->name_len;
         while (z->has_cuts && len > z->apex_len) {

@@ -31,11 +31,14 @@ add(struct rr_ref *sec, unsigned idx, const uint8_t *owner, size_t len, const st
     sec[idx] = (struct rr_ref){owner, (uint8_t)len, rrset};
 }
 
+/* A negative answer: the SOA, owned by the apex, which is the tail of the
+ * name asked (in zone z): the owner points there, so that the answer
+ * compresses it into the question when name is the question. */
 static void
-negative(struct lookup_result *r, const struct zone *z, uint8_t rcode)
+negative(struct lookup_result *r, const struct zone *z, const uint8_t *apex, uint8_t rcode)
 {
     r->rcode = rcode;
-    add(r->ns, 0, z->apex, z->apex_len, z->neg_soa);
+    add(r->ns, 0, apex, z->apex_len, z->neg_soa);
     r->nns = 1;
 }
 
@@ -63,7 +66,8 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         r->ecs_scope = pick.scope;
     if (rc != POLICY_OK) {
         stats_bump(pc->stats, p->stats_slot + (rc == POLICY_NXDOMAIN ? TM_NXDOMAIN : TM_NODATA));
-        negative(r, z, rc == POLICY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
+        negative(r, z, name + len - z->apex_len,
+                 rc == POLICY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
         return STEP_DONE;
     }
     unsigned before = r->nan;
@@ -82,7 +86,7 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
     }
     if (r->nan == before) {
         stats_bump(pc->stats, p->stats_slot + TM_NODATA);
-        negative(r, z, LDNS_RCODE_NOERROR); /* NODATA: no record of this type */
+        negative(r, z, name + len - z->apex_len, LDNS_RCODE_NOERROR); /* NODATA */
         return STEP_DONE;
     }
     stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
@@ -98,10 +102,10 @@ static enum step answer_node(const struct zone *z, const struct zone_node *node,
 /* One name of the chain. On STEP_CNAME, *next is the target to follow. */
 static enum step
 step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
-     uint16_t qtype, bool first, struct lookup_result *r, const struct rrset **next)
+     uint32_t hash, uint16_t qtype, bool first, struct lookup_result *r, const struct rrset **next)
 {
     const struct zone *z = NULL;
-    const struct zone_node *node = snapshot_find_name(s, name, len);
+    const struct zone_node *node = snapshot_find_name(s, name, len, hash);
     if (node) {
         /* The common case: a name that exists, in the zone authoritative for it. */
         z = node->zone;
@@ -115,6 +119,7 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
         return answer_node(z, node, pc, name, len, qtype, r, next);
     }
 
+    /* Not a name of the most specific zone holding it: find that zone. */
     uint8_t offs[DNAME_MAXLABELS + 1];
     unsigned nl = label_offsets(name, offs);
     unsigned zi = nl > s->max_apex_labels ? nl - s->max_apex_labels : 0;
@@ -123,52 +128,41 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
             break;
     if (!z)
         return STEP_OUTSIDE;
+    if (!z->has_cuts && !z->has_wildcards) {
+        negative(r, z, name + offs[zi], LDNS_RCODE_NXDOMAIN); /* nothing below can match */
+        return STEP_DONE;
+    }
 
-    /* Walk down from the apex: delegations first, then the closest encloser. */
+    /* Walk down from the apex: delegations first, then the closest encloser.
+     * The name itself (offset 0) is known to be absent. */
     node = z->apex_node;
-    bool exact = zi == 0;
-    if (!exact && !z->has_cuts) {
-        const struct zone_node *n = zone_find_node(z, name, len);
-        if (n) {
-            node = n;
-            exact = true;
-        }
-    }
-    if (!exact) {
-        unsigned i = zi;
-        while (i-- > 0) {
-            const struct zone_node *n = zone_find_node(z, name + offs[i], len - offs[i]);
-            if (!n)
-                break;
-            node = n;
-            if (n->flags & NODE_CUT) {
-                if (first)
-                    referral(r, n);
-                else
-                    r->aa = true; /* the chain so far is ours; the rest is theirs */
-                return STEP_DONE;
-            }
-            if (i == 0)
-                exact = true;
-        }
-    }
-    if (!exact) {
-        /* RFC 4592: the source of synthesis is "*." + the closest encloser. */
-        uint8_t wild[DNAME_MAXLEN];
-        const struct zone_node *w = NULL;
-        if (node->name_len + 2 <= DNAME_MAXLEN) {
-            wild[0] = 1;
-            wild[1] = '*';
-            memcpy(wild + 2, node->name, node->name_len);
-            w = zone_find_node(z, wild, node->name_len + 2u);
-        }
-        if (!w) {
-            negative(r, z, LDNS_RCODE_NXDOMAIN);
+    for (unsigned i = zi; i-- > 1;) {
+        const struct zone_node *n = zone_find_node(z, name + offs[i], len - offs[i]);
+        if (!n)
+            break;
+        node = n;
+        if (n->flags & NODE_CUT) {
+            if (first)
+                referral(r, n);
+            else
+                r->aa = true; /* the chain so far is ours; the rest is theirs */
             return STEP_DONE;
         }
-        node = w;
     }
-    return answer_node(z, node, pc, name, len, qtype, r, next);
+    /* RFC 4592: the source of synthesis is "*." + the closest encloser. */
+    uint8_t wild[DNAME_MAXLEN];
+    const struct zone_node *w = NULL;
+    if (z->has_wildcards && node->name_len + 2 <= DNAME_MAXLEN) {
+        wild[0] = 1;
+        wild[1] = '*';
+        memcpy(wild + 2, node->name, node->name_len);
+        w = zone_find_node(z, wild, node->name_len + 2u);
+    }
+    if (!w) {
+        negative(r, z, name + offs[zi], LDNS_RCODE_NXDOMAIN);
+        return STEP_DONE;
+    }
+    return answer_node(z, w, pc, name, len, qtype, r, next);
 }
 
 /* The data of a node (exact, or the wildcard standing in for the name). */
@@ -192,13 +186,13 @@ answer_node(const struct zone *z, const struct zone_node *node, const struct pol
     if (set)
         add(r->an, r->nan++, name, len, set);
     else
-        negative(r, z, LDNS_RCODE_NOERROR);
+        negative(r, z, name + len - z->apex_len, LDNS_RCODE_NOERROR);
     return STEP_DONE;
 }
 
 int
 zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
-            uint8_t qlen, uint16_t qtype, struct lookup_result *r)
+            uint8_t qlen, uint32_t qhash, uint16_t qtype, struct lookup_result *r)
 {
     r->rcode = LDNS_RCODE_NOERROR;
     r->aa = true;
@@ -208,9 +202,10 @@ zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uin
 
     const uint8_t *name = qname;
     uint8_t len = qlen;
+    uint32_t hash = qhash;
     for (unsigned hops = 0;; hops++) {
         const struct rrset *cname = NULL;
-        enum step st = step(s, pc, name, len, qtype, hops == 0, r, &cname);
+        enum step st = step(s, pc, name, len, hash, qtype, hops == 0, r, &cname);
         if (st == STEP_OUTSIDE)
             return hops == 0 ? LOOKUP_REFUSED : LOOKUP_ANSWER;
         if (hops == 0 && st == STEP_DONE && r->nns && r->ns[0].rrset->type == LDNS_RR_TYPE_NS)
@@ -219,5 +214,6 @@ zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uin
             return LOOKUP_ANSWER;
         name = cname->target;
         len = cname->target_len;
+        hash = dname_hash(name, len);
     }
 }

@@ -37,11 +37,12 @@ struct lookup_result {
 };
 
 /* zone_lookup: what to answer for (qname, qtype). qname is lowercase wire of
- * qlen bytes, valid for as long as r is used (answers may point into it).
+ * qlen bytes, valid for as long as r is used (answers may point into it);
+ * qhash is dname_hash(qname, qlen).
  * Follows CNAMEs inside our zones, synthesises wildcards, stops at zone cuts,
  * and runs the profile of a traffic manager name through pc (its health
  * table, PRNG and client). Fills r; returns enum lookup_status. Any thread. */
 int zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
-                uint8_t qlen, uint16_t qtype, struct lookup_result *r);
+                uint8_t qlen, uint32_t qhash, uint16_t qtype, struct lookup_result *r);
 
 #endif

@@ -67,7 +67,8 @@ struct zone {
     uint8_t apex_len;
     uint8_t apex_labels;
     bool has_cuts;
-    const char *file; /* where it came from, for messages */
+    bool has_wildcards; /* some name starts with the label "*" */
+    const char *file;   /* where it came from, for messages */
     const struct zone_node *apex_node;
     const struct rrset *soa;     /* the SOA as an answer */
     const struct rrset *neg_soa; /* the SOA for negative answers: TTL = min(TTL, MINIMUM) */
@@ -137,11 +138,12 @@ zone_find_node(const struct zone *z, const uint8_t *name, size_t len)
 }
 
 /* snapshot_find_name: the node of an exact name in the zone that is
- * authoritative for it, or NULL (then walk the zones). */
+ * authoritative for it, or NULL (then walk the zones). hash is
+ * dname_hash(name, len), which the query parser computes as it reads. */
 static inline const struct zone_node *
-snapshot_find_name(const struct gtm_snapshot *s, const uint8_t *name, size_t len)
+snapshot_find_name(const struct gtm_snapshot *s, const uint8_t *name, size_t len, uint32_t hash)
 {
-    uint32_t i = dname_hash(name, len) & s->nmask;
+    uint32_t i = hash & s->nmask;
     for (const struct zone_node *n; (n = s->ntable[i]) != NULL; i = (i + 1) & s->nmask)
         if (n->name_len == len && __builtin_memcmp(n->name, name, len) == 0)
             return n;

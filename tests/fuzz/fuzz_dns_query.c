@@ -100,6 +100,8 @@ check(const uint8_t *data, size_t size, enum dns_proto proto)
     }
     if (parsed == DNS_PARSE_DROP)
         fail("an answer to a response or a runt", size);
+    if (q.has_question && q.lhash != dname_hash(q.lname, q.qname_len))
+        fail("the parser's name hash differs from dname_hash", size);
     if (len < DNS_HEADER_LEN)
         fail("answer shorter than a header", size);
     if (resp[0] != data[0] || resp[1] != data[1])

@@ -159,6 +159,7 @@ test_qname_lowercased(void **state)
     assert_int_equal(parse(q_a, sizeof q_a, &q), DNS_PARSE_OK);
     assert_int_equal(q.qname_len, sizeof want);
     assert_memory_equal(q.lname, want, sizeof want);
+    assert_int_equal(q.lhash, dname_hash(want, sizeof want));
 
     /* Only ASCII letters fold: bytes above 0x7F and '[' stay as they are. */
     uint8_t odd[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, 'A', 0xC1, '[', 'Z', 0, 0, 16, 0, 3};
@@ -168,6 +169,39 @@ test_qname_lowercased(void **state)
     assert_memory_equal(q.lname, want_odd, sizeof want_odd);
     assert_int_equal(q.qtype, 16);
     assert_int_equal(q.qclass, 3);
+}
+
+/* The one-pass copy, lowercase and hash of the parser gives what the
+ * separate steps give, for every length and alignment, and never writes
+ * past the name. */
+static void
+test_copy_lower_hash(void **state)
+{
+    (void)state;
+    uint8_t in[DNAME_MAXLEN + 8], out[DNAME_MAXLEN + 16], want[DNAME_MAXLEN];
+    uint64_t x = 0x243F6A8885A308D3ull;
+    for (size_t n = 1; n <= DNAME_MAXLEN; n++) {
+        for (size_t at = 0; at < 8 && at + n <= sizeof in; at += 3) {
+            for (size_t i = 0; i < n; i++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                in[at + i] = (uint8_t)(x >> 56);
+                want[i] = dname_lower(in[at + i]);
+            }
+            memset(out, 0xEE, sizeof out);
+            uint32_t h = dname_copy_lower_hash(out + 1, in + at, n);
+            assert_memory_equal(out + 1, want, n);
+            assert_int_equal(out[0], 0xEE);
+            assert_int_equal(out[n + 1], 0xEE);
+            assert_int_equal(h, dname_hash(want, n));
+        }
+    }
+    /* The tail of a long name and of a short one hash as if zero-padded. */
+    static const uint8_t a[] = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+    uint8_t pad[16] = {0};
+    memcpy(pad, a + 8, sizeof a - 8);
+    assert_int_equal(dname_tail(a, sizeof a, 8), dname_load(pad));
+    assert_int_equal(dname_tail(a, 3, 0),
+                     (uint64_t)a[0] | (uint64_t)a[1] << 8 | (uint64_t)a[2] << 16);
 }
 
 static void
@@ -551,6 +585,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_a),
         cmocka_unit_test(test_qname_lowercased),
+        cmocka_unit_test(test_copy_lower_hash),
         cmocka_unit_test(test_root_name),
         cmocka_unit_test(test_qtype_qclass),
         cmocka_unit_test(test_opt),

@@ -110,7 +110,7 @@ lookup(const struct gtm_snapshot *s, const char *name, uint16_t qtype, struct lo
     static uint64_t rng = 1;
     static const struct policy_client client = {0, 0, {0}};
     struct policy_ctx pc = {.health = s->health, .rng = &rng, .client = &client, .qtype = qtype};
-    return zone_lookup(s, &pc, qname, (uint8_t)len, qtype, r);
+    return zone_lookup(s, &pc, qname, (uint8_t)len, dname_hash(qname, (size_t)len), qtype, r);
 }
 
 static const char *
