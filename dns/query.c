@@ -18,19 +18,21 @@ rd16(const uint8_t *p)
 static size_t
 parse_qname(const uint8_t *p, size_t avail, uint8_t *lname, uint32_t *hash)
 {
+    /* The root byte must sit below lim: the name then fits the message and
+     * DNAME_MAXLEN (RFC 1035 3.1), bytes included. */
+    size_t lim = avail < DNAME_MAXLEN ? avail : DNAME_MAXLEN;
     size_t i = 0;
     for (;;) {
-        if (i >= avail)
+        if (i >= lim)
             return 0;
         uint8_t ll = p[i];
-        if (ll & 0xC0)
-            return 0; /* pointers and extended label types */
-        if (i + 1 + ll > avail || i + 1 + ll > DNAME_MAXLEN)
-            return 0;
-        i += (size_t)ll + 1;
         if (ll == 0)
             break;
+        if (ll & 0xC0)
+            return 0; /* pointers and extended label types */
+        i += (size_t)ll + 1;
     }
+    i++;
     *hash = dname_copy_lower_hash(lname, p, i);
     return i;
 }

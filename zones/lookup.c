@@ -10,7 +10,7 @@
 #include "gtm/stats.h"
 #include "policy/policy.h"
 
-enum step { STEP_OUTSIDE, STEP_DONE, STEP_CNAME };
+enum step { STEP_OUTSIDE, STEP_DONE, STEP_CNAME, STEP_NODE };
 
 /* Label start offsets of a valid wire name; offs[nlabels] is the root. */
 static unsigned
@@ -95,34 +95,18 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
     return STEP_DONE;
 }
 
-static enum step answer_node(const struct zone *z, const struct zone_node *node,
-                             const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
-                             uint16_t qtype, struct lookup_result *r, const struct rrset **next);
-
-/* One name of the chain. On STEP_CNAME, *next is the target to follow. */
+/* A name absent from the exact-name table: the zone that holds it, then
+ * a delegation above it or the wildcard that stands in for it. Returns
+ * STEP_NODE with *node set to the wildcard to answer from, or the end of
+ * this step (STEP_OUTSIDE, or STEP_DONE with NXDOMAIN or a referral). */
 static enum step
-step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
-     uint32_t hash, uint16_t qtype, bool first, struct lookup_result *r, const struct rrset **next)
+walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
+     struct lookup_result *r, const struct zone_node **node)
 {
-    const struct zone *z = NULL;
-    const struct zone_node *node = snapshot_find_name(s, name, len, hash);
-    if (node) {
-        /* The common case: a name that exists, in the zone authoritative for it. */
-        z = node->zone;
-        if (node->cut) {
-            if (first)
-                referral(r, node->cut);
-            else
-                r->aa = true;
-            return STEP_DONE;
-        }
-        return answer_node(z, node, pc, name, len, qtype, r, next);
-    }
-
-    /* Not a name of the most specific zone holding it: find that zone. */
     uint8_t offs[DNAME_MAXLABELS + 1];
     unsigned nl = label_offsets(name, offs);
     unsigned zi = nl > s->max_apex_labels ? nl - s->max_apex_labels : 0;
+    const struct zone *z = NULL;
     for (; zi <= nl; zi++)
         if ((z = snapshot_find_zone(s, name + offs[zi], len - offs[zi])) != NULL)
             break;
@@ -135,12 +119,12 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
 
     /* Walk down from the apex: delegations first, then the closest encloser.
      * The name itself (offset 0) is known to be absent. */
-    node = z->apex_node;
+    const struct zone_node *encloser = z->apex_node;
     for (unsigned i = zi; i-- > 1;) {
         const struct zone_node *n = zone_find_node(z, name + offs[i], len - offs[i]);
         if (!n)
             break;
-        node = n;
+        encloser = n;
         if (n->flags & NODE_CUT) {
             if (first)
                 referral(r, n);
@@ -152,21 +136,22 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
     /* RFC 4592: the source of synthesis is "*." + the closest encloser. */
     uint8_t wild[DNAME_MAXLEN];
     const struct zone_node *w = NULL;
-    if (z->has_wildcards && node->name_len + 2 <= DNAME_MAXLEN) {
+    if (z->has_wildcards && encloser->name_len + 2 <= DNAME_MAXLEN) {
         wild[0] = 1;
         wild[1] = '*';
-        memcpy(wild + 2, node->name, node->name_len);
-        w = zone_find_node(z, wild, node->name_len + 2u);
+        memcpy(wild + 2, encloser->name, encloser->name_len);
+        w = zone_find_node(z, wild, encloser->name_len + 2u);
     }
     if (!w) {
         negative(r, z, name + offs[zi], LDNS_RCODE_NXDOMAIN);
         return STEP_DONE;
     }
-    return answer_node(z, w, pc, name, len, qtype, r, next);
+    *node = w;
+    return STEP_NODE;
 }
 
 /* The data of a node (exact, or the wildcard standing in for the name). */
-static enum step
+static inline __attribute__((always_inline)) enum step
 answer_node(const struct zone *z, const struct zone_node *node, const struct policy_ctx *pc,
             const uint8_t *name, uint8_t len, uint16_t qtype, struct lookup_result *r,
             const struct rrset **next)
@@ -188,6 +173,27 @@ answer_node(const struct zone *z, const struct zone_node *node, const struct pol
     else
         negative(r, z, name + len - z->apex_len, LDNS_RCODE_NOERROR);
     return STEP_DONE;
+}
+
+/* One name of the chain. On STEP_CNAME, *next is the target to follow. */
+static inline __attribute__((always_inline)) enum step
+step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
+     uint32_t hash, uint16_t qtype, bool first, struct lookup_result *r, const struct rrset **next)
+{
+    /* The common case: a name that exists, in the zone authoritative for it. */
+    const struct zone_node *node = snapshot_find_name(s, name, len, hash);
+    if (!node) {
+        enum step st = walk(s, name, len, first, r, &node);
+        if (st != STEP_NODE)
+            return st;
+    } else if (node->cut) {
+        if (first)
+            referral(r, node->cut);
+        else
+            r->aa = true;
+        return STEP_DONE;
+    }
+    return answer_node(node->zone, node, pc, name, len, qtype, r, next);
 }
 
 int
