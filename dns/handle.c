@@ -57,6 +57,9 @@ early_rcode(const struct dns_query *q)
         return q->rcode;
     if (q->qclass != LDNS_RR_CLASS_IN)
         return LDNS_RCODE_REFUSED;
+    /* One compare for the common case: the types refused are 41 and 251..254. */
+    if (q->qtype != LDNS_RR_TYPE_OPT && q->qtype < LDNS_RR_TYPE_IXFR)
+        return 0;
     switch (q->qtype) {
     case LDNS_RR_TYPE_OPT:
         return LDNS_RCODE_FORMERR;

@@ -94,23 +94,28 @@ policy_candidates(const struct profile *p, const struct policy_ctx *c, unsigned 
     return n;
 }
 
+/* True when some endpoint of p is enabled. */
+static bool
+any_enabled(const struct profile *p)
+{
+    for (uint32_t i = 0; i < p->nendpoints; i++)
+        if (p->endpoints[i].enabled)
+            return true;
+    return false;
+}
+
 int
 policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
                 unsigned depth)
 {
     if (!p->enabled)
         return POLICY_NXDOMAIN;
-    bool any_enabled = false;
-    for (uint32_t i = 0; i < p->nendpoints && !any_enabled; i++)
-        any_enabled = p->endpoints[i].enabled; /* usually the first */
-    if (!any_enabled)
-        return POLICY_NXDOMAIN; /* "all endpoints disabled": NXDOMAIN, as ATM */
-
     const struct endpoint *e = NULL;
     int rc;
     switch (p->method) {
     case ROUTE_MULTIVALUE:
-        return method_multivalue(p, c, out, depth);
+        rc = method_multivalue(p, c, out, depth);
+        break;
     case ROUTE_PERFORMANCE:
         rc = method_performance(p, c, out, depth, &e);
         break;
@@ -127,8 +132,14 @@ policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct poli
         rc = method_simple(p, c, out, depth, &e);
         break;
     }
-    if (rc != POLICY_OK)
-        return rc;
+    if (rc != POLICY_OK) {
+        /* "All endpoints disabled": NXDOMAIN, as ATM, whatever the method
+         * would say. (No method ever picks a disabled endpoint, so this is
+         * only asked when none was picked.) */
+        return any_enabled(p) ? rc : POLICY_NXDOMAIN;
+    }
+    if (!e)
+        return POLICY_OK; /* MultiValue filled out */
     if (e->kind == EP_NESTED) {
         /* The child decides; its scope counts if it is narrower. */
         if (!e->child_profile || depth + 1 >= POLICY_NEST_MAX)

@@ -33,12 +33,13 @@ method_priority(const struct profile *p, const struct policy_ctx *c, struct poli
     return POLICY_OK;
 }
 
-int
-method_simple(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-              unsigned depth, const struct endpoint **e)
+/* Weighted, RoundRobin, and Priority without a precomputed order: one
+ * choice among the candidates. Its own frame (the candidate list is large),
+ * so that a Priority answer does not pay for it. */
+__attribute__((noinline)) static int
+method_among(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+             unsigned depth, const struct endpoint **e)
 {
-    if (p->method == ROUTE_PRIORITY && p->by_priority)
-        return method_priority(p, c, out, depth, e);
     uint16_t idx[PROFILE_MAX_ENDPOINTS];
     unsigned n = policy_candidates(p, c, depth, idx, &out->best_effort);
     if (n == 0)
@@ -79,6 +80,15 @@ method_simple(const struct profile *p, const struct policy_ctx *c, struct policy
     }
     *e = &p->endpoints[idx[k]];
     return POLICY_OK;
+}
+
+int
+method_simple(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+              unsigned depth, const struct endpoint **e)
+{
+    if (p->method == ROUTE_PRIORITY && p->by_priority)
+        return method_priority(p, c, out, depth, e);
+    return method_among(p, c, out, depth, e);
 }
 
 /* MultiValue: up to maxReturn candidates with an address of the queried
