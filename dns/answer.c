@@ -30,14 +30,19 @@ put(struct wbuf *w, const void *src, size_t n)
 static inline void
 put16(struct wbuf *w, uint16_t v)
 {
-    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-    put(w, b, 2);
+    if (w->full || w->limit - w->pos < 2) {
+        w->full = true;
+        return;
+    }
+    w->p[w->pos] = (uint8_t)(v >> 8);
+    w->p[w->pos + 1] = (uint8_t)v;
+    w->pos += 2;
 }
 
 /* An owner name: a pointer into the question when it is a suffix of it.
  * The lookup hands out owners that point into q->lname where it can (the
  * question itself, the zone apex of a negative answer): no search then. */
-static void
+__attribute__((always_inline)) static inline void
 put_owner(struct wbuf *w, const struct dns_query *q, const uint8_t *name, size_t len)
 {
     if (name >= q->lname && name < q->lname + q->qname_len &&
@@ -135,27 +140,28 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
         w.limit = limit;
     }
     if (q->edns) {
-        uint8_t opt[OPT_LEN] = {0,
-                                0,
-                                LDNS_RR_TYPE_OPT,
-                                DNS_EDNS_UDP_MAX >> 8,
-                                DNS_EDNS_UDP_MAX & 0xFF,
-                                (uint8_t)(rcode >> 4),
-                                0,
-                                q->edns_do ? 0x80 : 0,
-                                0,
-                                0,
-                                0};
+        /* Room was kept for it: written in place. */
+        uint8_t *o = out + w.pos;
+        o[0] = 0; /* root owner */
+        set16(o + 1, LDNS_RR_TYPE_OPT);
+        set16(o + 3, DNS_EDNS_UDP_MAX);
+        o[5] = (uint8_t)(rcode >> 4); /* extended RCODE */
+        o[6] = 0;                     /* version */
+        o[7] = q->edns_do ? 0x80 : 0;
+        o[8] = 0;
+        set16(o + 9, 0); /* RDLENGTH */
+        w.pos += OPT_LEN;
         if (q->ecs) {
-            uint8_t scope = r ? r->ecs_scope : 0;
-            uint8_t ecs[8] = {0,    8, 0, (uint8_t)(4 + ecs_alen), 0, q->ecs_family, q->ecs_source,
-                              scope};
-            opt[10] = (uint8_t)(sizeof ecs + ecs_alen);
-            put(&w, opt, sizeof opt);
-            put(&w, ecs, sizeof ecs);
-            put(&w, q->ecs_addr, ecs_alen);
-        } else {
-            put(&w, opt, sizeof opt);
+            uint8_t *e = out + w.pos;
+            set16(o + 9, (unsigned)(8 + ecs_alen));
+            set16(e, 8); /* OPTION-CODE: ECS */
+            set16(e + 2, (unsigned)(4 + ecs_alen));
+            e[4] = 0;
+            e[5] = q->ecs_family;
+            e[6] = q->ecs_source;
+            e[7] = r ? r->ecs_scope : 0;
+            memcpy(e + 8, q->ecs_addr, ecs_alen);
+            w.pos += 8 + ecs_alen;
         }
         ar++;
     }

@@ -76,7 +76,7 @@ early_rcode(const struct dns_query *q)
 
 /* Counts the response by its code (one writer per worker row). */
 static size_t
-counted(const struct dns_view *v, uint16_t rcode, size_t len)
+counted(struct dns_view *v, uint16_t rcode, size_t len)
 {
     enum q_rcode c;
     switch (rcode) {
@@ -103,34 +103,43 @@ counted(const struct dns_view *v, uint16_t rcode, size_t len)
     return len;
 }
 
-size_t
-dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
-           uint8_t *resp, size_t cap)
+void
+dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng,
+              _Atomic uint64_t *stats, _Atomic uint64_t *rcodes)
 {
-    struct dns_query q;
-    if (dns_query_parse(req, len, &q) != DNS_PARSE_OK)
-        return counted(v, 0, 0);
-    size_t limit = response_limit(&q, proto, cap);
-    uint16_t rcode = early_rcode(&q);
-    if (rcode)
-        return counted(v, rcode, dns_answer_build(&q, req, rcode, NULL, resp, limit));
+    v->snap = snap;
+    v->client = NULL;
+    v->rcodes = rcodes;
+    v->seed = 1;
+    v->pc = (struct policy_ctx){.health = snap->health,
+                                .rng = rng ? rng : &v->seed,
+                                .client = &v->routing_client,
+                                .latency = snap->latency,
+                                .geo = snap->geo,
+                                .geoip = snap->geoip,
+                                .stats = stats};
+}
 
-    uint64_t seed = 1;
-    struct policy_client client;
-    client_from(&q, v->client, &client);
-    struct policy_ctx pc = {.health = v->snap->health,
-                            .rng = v->rng ? v->rng : &seed,
-                            .client = &client,
-                            .qtype = q.qtype,
-                            .latency = v->snap->latency,
-                            .geo = v->snap->geo,
-                            .geoip = v->snap->geoip,
-                            .stats = v->stats};
-    struct lookup_result r;
-    if (zone_lookup(v->snap, &pc, q.lname, q.qname_len, q.lhash, q.qtype, &r) == LOOKUP_REFUSED)
+size_t
+dns_handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto, uint8_t *resp,
+           size_t cap)
+{
+    struct dns_query *q = &v->q;
+    if (dns_query_parse(req, len, q) != DNS_PARSE_OK)
+        return counted(v, 0, 0);
+    size_t limit = response_limit(q, proto, cap);
+    uint16_t rcode = early_rcode(q);
+    if (rcode)
+        return counted(v, rcode, dns_answer_build(q, req, rcode, NULL, resp, limit));
+
+    client_from(q, v->client, &v->routing_client);
+    v->pc.qtype = q->qtype;
+    struct lookup_result *r = &v->r;
+    if (zone_lookup(v->snap, &v->pc, q->lname, q->qname_len, q->lhash, q->qtype, r) ==
+        LOOKUP_REFUSED)
         return counted(v, LDNS_RCODE_REFUSED,
-                       dns_answer_build(&q, req, LDNS_RCODE_REFUSED, NULL, resp, limit));
-    if (q.ecs && q.ecs_source == 0)
-        r.ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
-    return counted(v, r.rcode, dns_answer_build(&q, req, 0, &r, resp, limit));
+                       dns_answer_build(q, req, LDNS_RCODE_REFUSED, NULL, resp, limit));
+    if (q->ecs && q->ecs_source == 0)
+        r->ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
+    return counted(v, r->rcode, dns_answer_build(q, req, 0, r, resp, limit));
 }

@@ -6,28 +6,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns/query.h"
+#include "policy/policy.h"
+#include "zones/lookup.h"
+
 struct gtm_snapshot;
 
 enum dns_proto { DNS_PROTO_UDP, DNS_PROTO_TCP };
 
 struct sockaddr;
 
-/* What a worker sees: the snapshot for one batch of queries, its PRNG, and
- * the source address of the query being answered (NULL: unknown). */
+/* What an answering thread sees while it answers a batch of queries: the
+ * snapshot, and the routing context drawn from it once per batch (health
+ * table, tables, its PRNG and counters); the source address of the query
+ * being answered is set per query (NULL: unknown). Set up by dns_view_init. */
 struct dns_view {
     const struct gtm_snapshot *snap;
-    uint64_t *rng;
     const struct sockaddr *client;
-    _Atomic uint64_t *stats;  /* this worker's row of snap's counters, or NULL */
-    _Atomic uint64_t *rcodes; /* this worker's counters by enum q_rcode, or NULL */
+    _Atomic uint64_t *rcodes; /* this thread's counters by enum q_rcode, or NULL */
+    struct policy_ctx pc;     /* client and qtype are filled in per query */
+    struct policy_client routing_client;
+    uint64_t seed; /* the PRNG when the thread has none (tests) */
+    /* Room for the query being answered and its lookup. */
+    struct dns_query q;
+    struct lookup_result r;
 };
 
 #define DNS_TCP_MAX 65535
 
+/* dns_view_init: a view of snap for a batch of queries, with the thread's
+ * PRNG (NULL: a fixed seed), its row of snap's counters and its rcode
+ * counters (each may be NULL). */
+void dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng,
+                   _Atomic uint64_t *stats, _Atomic uint64_t *rcodes);
+
 /* dns_handle: answers the request req[0..len) received over proto into
  * resp[0..cap) (cap >= DNS_EDNS_UDP_MAX for UDP, DNS_TCP_MAX for TCP).
  * Returns the response length, or 0 when nothing must be sent. */
-size_t dns_handle(const struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
+size_t dns_handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
                   uint8_t *resp, size_t cap);
 
 #endif

@@ -100,7 +100,7 @@ send_answer(struct tcp_conn *c, const uint8_t *msg, size_t len)
 /* Answers every complete frame in the buffer, in order. Returns -1 to close,
  * 0 when an answer is waiting for the client to read, 1 otherwise. */
 static int
-process(struct tcp_conn *c, const struct dns_view *view)
+process(struct tcp_conn *c, struct dns_view *view)
 {
     struct worker *w = c->w;
     size_t off = 0;
@@ -140,7 +140,8 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
         conn_close(c); /* idle, half-open, or not reading its answers */
         return;
     }
-    struct dns_view view = seat_enter(&c->w->seat);
+    struct dns_view view;
+    seat_enter(&c->w->seat, &view);
     view.client = (const struct sockaddr *)&c->peer;
     int rc = 1;
     if (what & EV_WRITE) {

@@ -32,7 +32,8 @@ sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 static int
 answer_batch(struct udp_thread *u, int n)
 {
-    struct dns_view view = seat_enter(&u->seat);
+    struct dns_view view;
+    seat_enter(&u->seat, &view);
     int k = 0;
     for (int i = 0; i < n; i++) {
         struct msghdr *in = &u->in_msgs[i].msg_hdr;

@@ -76,12 +76,12 @@ struct worker {
 };
 
 /* seat_enter: start of a batch: announce the epoch, then take the view. */
-static inline struct dns_view
-seat_enter(struct seat *s)
+static inline void
+seat_enter(struct seat *s, struct dns_view *view)
 {
     atomic_store(&s->seen, atomic_load(&s->ctx->epoch));
     const struct gtm_snapshot *snap = atomic_load(&s->ctx->snap);
-    return (struct dns_view){snap, &s->rng, NULL, snapshot_stats_row(snap, s->row), s->rcodes};
+    dns_view_init(view, snap, &s->rng, snapshot_stats_row(snap, s->row), s->rcodes);
 }
 
 /* seat_leave: end of a batch: no snapshot is held any more. */

@@ -27,6 +27,34 @@ policy_status_at(const struct profile *p, const struct endpoint *e,
     return policy_status_slow(p, e, health, depth);
 }
 
+/* Priority: the first endpoint in priority order that is up; when none is,
+ * the first eligible one (best effort). Walks no further than it must.
+ * Needs p->by_priority (set when the snapshot is built). Inline: it is the
+ * common case of a health-checked answer. */
+static inline int
+method_priority(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                unsigned depth, const struct endpoint **e)
+{
+    const struct endpoint *fallback = NULL;
+    for (uint32_t k = 0; k < p->nendpoints; k++) {
+        const struct endpoint *ep = &p->endpoints[p->by_priority[k]];
+        enum ep_status st = policy_status_at(p, ep, c->health, depth);
+        if (st == EPS_DISABLED || st == EPS_STOPPED || st == EPS_INACTIVE)
+            continue;
+        if (st != EPS_DEGRADED) {
+            *e = ep;
+            return POLICY_OK;
+        }
+        if (!fallback)
+            fallback = ep;
+    }
+    if (!fallback)
+        return POLICY_NXDOMAIN;
+    out->best_effort = true;
+    *e = fallback;
+    return POLICY_OK;
+}
+
 /* policy_dispatch: policy_choose at a nesting depth. */
 int policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
                     unsigned depth);

@@ -125,9 +125,12 @@ policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct poli
     case ROUTE_SUBNET:
         rc = method_subnet(p, c, out, depth, &e);
         break;
+    case ROUTE_PRIORITY:
+        rc = p->by_priority ? method_priority(p, c, out, depth, &e)
+                            : method_simple(p, c, out, depth, &e);
+        break;
     case ROUTE_WEIGHTED:
     case ROUTE_ROUNDROBIN:
-    case ROUTE_PRIORITY:
     default:
         rc = method_simple(p, c, out, depth, &e);
         break;

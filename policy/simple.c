@@ -7,38 +7,11 @@
 #include "gtm/rand.h"
 #include "policy/methods.h"
 
-/* Priority: the first endpoint in priority order that is up; when none is,
- * the first eligible one (best effort). Walks no further than it must. */
-static int
-method_priority(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-                unsigned depth, const struct endpoint **e)
-{
-    const struct endpoint *fallback = NULL;
-    for (uint32_t k = 0; k < p->nendpoints; k++) {
-        const struct endpoint *ep = &p->endpoints[p->by_priority[k]];
-        enum ep_status st = policy_status_at(p, ep, c->health, depth);
-        if (st == EPS_DISABLED || st == EPS_STOPPED || st == EPS_INACTIVE)
-            continue;
-        if (st != EPS_DEGRADED) {
-            *e = ep;
-            return POLICY_OK;
-        }
-        if (!fallback)
-            fallback = ep;
-    }
-    if (!fallback)
-        return POLICY_NXDOMAIN;
-    out->best_effort = true;
-    *e = fallback;
-    return POLICY_OK;
-}
-
 /* Weighted, RoundRobin, and Priority without a precomputed order: one
- * choice among the candidates. Its own frame (the candidate list is large),
- * so that a Priority answer does not pay for it. */
-__attribute__((noinline)) static int
-method_among(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-             unsigned depth, const struct endpoint **e)
+ * choice among the candidates. */
+int
+method_simple(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+              unsigned depth, const struct endpoint **e)
 {
     uint16_t idx[PROFILE_MAX_ENDPOINTS];
     unsigned n = policy_candidates(p, c, depth, idx, &out->best_effort);
@@ -80,15 +53,6 @@ method_among(const struct profile *p, const struct policy_ctx *c, struct policy_
     }
     *e = &p->endpoints[idx[k]];
     return POLICY_OK;
-}
-
-int
-method_simple(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-              unsigned depth, const struct endpoint **e)
-{
-    if (p->method == ROUTE_PRIORITY && p->by_priority)
-        return method_priority(p, c, out, depth, e);
-    return method_among(p, c, out, depth, e);
 }
 
 /* MultiValue: up to maxReturn candidates with an address of the queried

@@ -60,10 +60,10 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
              const uint8_t *name, uint8_t len, uint16_t qtype, struct lookup_result *r,
              const struct rrset **next)
 {
-    struct policy_pick pick;
-    int rc = policy_choose(p, pc, &pick);
-    if (pick.scope > r->ecs_scope)
-        r->ecs_scope = pick.scope;
+    struct policy_pick *pick = &r->pick;
+    int rc = policy_choose(p, pc, pick);
+    if (pick->scope > r->ecs_scope)
+        r->ecs_scope = pick->scope;
     if (rc != POLICY_OK) {
         stats_bump(pc->stats, p->stats_slot + (rc == POLICY_NXDOMAIN ? TM_NXDOMAIN : TM_NODATA));
         negative(r, z, name + len - z->apex_len,
@@ -71,15 +71,15 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         return STEP_DONE;
     }
     unsigned before = r->nan;
-    for (unsigned i = 0; i < pick.n && r->nan < LOOKUP_MAX_AN; i++) {
-        const struct rrset *set = pick.ep[i]->rrset;
+    for (unsigned i = 0; i < pick->n && r->nan < LOOKUP_MAX_AN; i++) {
+        const struct rrset *set = pick->ep[i]->rrset;
         if (set->type == qtype || qtype == LDNS_RR_TYPE_ANY) {
             add(r->an, r->nan++, name, len, set);
         } else if (set->type == LDNS_RR_TYPE_CNAME &&
                    (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA)) {
             add(r->an, r->nan++, name, len, set);
             stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
-            stats_bump(pc->stats, pick.ep[i]->stats_slot);
+            stats_bump(pc->stats, pick->ep[i]->stats_slot);
             *next = set;
             return STEP_CNAME;
         }
@@ -90,18 +90,23 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         return STEP_DONE;
     }
     stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
-    for (unsigned i = 0; i < pick.n; i++)
-        stats_bump(pc->stats, pick.ep[i]->stats_slot);
+    for (unsigned i = 0; i < pick->n; i++)
+        stats_bump(pc->stats, pick->ep[i]->stats_slot);
     return STEP_DONE;
 }
 
+/* What walk found: STEP_NODE and the wildcard to answer from, or the end
+ * of this step (STEP_OUTSIDE, or STEP_DONE with NXDOMAIN or a referral). */
+struct walked {
+    enum step st;
+    const struct zone_node *node;
+};
+
 /* A name absent from the exact-name table: the zone that holds it, then
- * a delegation above it or the wildcard that stands in for it. Returns
- * STEP_NODE with *node set to the wildcard to answer from, or the end of
- * this step (STEP_OUTSIDE, or STEP_DONE with NXDOMAIN or a referral). */
-static enum step
+ * a delegation above it or the wildcard that stands in for it. */
+static struct walked
 walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
-     struct lookup_result *r, const struct zone_node **node)
+     struct lookup_result *r)
 {
     uint8_t offs[DNAME_MAXLABELS + 1];
     unsigned nl = label_offsets(name, offs);
@@ -111,10 +116,10 @@ walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
         if ((z = snapshot_find_zone(s, name + offs[zi], len - offs[zi])) != NULL)
             break;
     if (!z)
-        return STEP_OUTSIDE;
+        return (struct walked){STEP_OUTSIDE, NULL};
     if (!z->has_cuts && !z->has_wildcards) {
         negative(r, z, name + offs[zi], LDNS_RCODE_NXDOMAIN); /* nothing below can match */
-        return STEP_DONE;
+        return (struct walked){STEP_DONE, NULL};
     }
 
     /* Walk down from the apex: delegations first, then the closest encloser.
@@ -130,7 +135,7 @@ walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
                 referral(r, n);
             else
                 r->aa = true; /* the chain so far is ours; the rest is theirs */
-            return STEP_DONE;
+            return (struct walked){STEP_DONE, NULL};
         }
     }
     /* RFC 4592: the source of synthesis is "*." + the closest encloser. */
@@ -144,10 +149,9 @@ walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
     }
     if (!w) {
         negative(r, z, name + offs[zi], LDNS_RCODE_NXDOMAIN);
-        return STEP_DONE;
+        return (struct walked){STEP_DONE, NULL};
     }
-    *node = w;
-    return STEP_NODE;
+    return (struct walked){STEP_NODE, w};
 }
 
 /* The data of a node (exact, or the wildcard standing in for the name). */
@@ -183,9 +187,10 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
     /* The common case: a name that exists, in the zone authoritative for it. */
     const struct zone_node *node = snapshot_find_name(s, name, len, hash);
     if (!node) {
-        enum step st = walk(s, name, len, first, r, &node);
-        if (st != STEP_NODE)
-            return st;
+        struct walked wk = walk(s, name, len, first, r);
+        if (wk.st != STEP_NODE)
+            return wk.st;
+        node = wk.node;
     } else if (node->cut) {
         if (first)
             referral(r, node->cut);

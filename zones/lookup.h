@@ -6,8 +6,7 @@
 #include <stdint.h>
 
 #include "gtm/snapshot.h"
-
-struct policy_ctx;
+#include "policy/policy.h"
 
 #define LOOKUP_MAX_CNAMES 8
 #define LOOKUP_MAX_AN     (LOOKUP_MAX_CNAMES + 12) /* a chain, then MultiValue's 10 */
@@ -34,6 +33,7 @@ struct lookup_result {
     struct rr_ref an[LOOKUP_MAX_AN];
     struct rr_ref ns[1];
     struct rr_ref ar[LOOKUP_MAX_AR];
+    struct policy_pick pick; /* room for a profile's decision on the way */
 };
 
 /* zone_lookup: what to answer for (qname, qtype). qname is lowercase wire of

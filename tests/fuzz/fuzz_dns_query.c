@@ -76,11 +76,12 @@ init(void)
     struct config_errors errs = {0, NULL, NULL};
     struct snapshot_params p = {
         .domain = "tm.example.net", .demo_zone = text, .demo_origin = "example.com."};
-    view.snap = snapshot_load(&p, &errs);
-    if (!view.snap) {
+    const struct gtm_snapshot *snap = snapshot_load(&p, &errs);
+    if (!snap) {
         fprintf(stderr, "fuzz_dns_query: the fixed zone does not load (%u errors)\n", errs.count);
         abort();
     }
+    dns_view_init(&view, snap, NULL, NULL, NULL);
 }
 
 static void

@@ -38,7 +38,7 @@ sink(void *arg, const char *file, unsigned line, const char *msg)
 }
 
 static void
-query(const struct dns_view *v, const uint8_t *name, size_t name_len, uint16_t qtype)
+query(struct dns_view *v, const uint8_t *name, size_t name_len, uint16_t qtype)
 {
     static uint8_t req[512], resp[DNS_TCP_MAX];
     static const uint8_t hdr[DNS_HEADER_LEN] = {0x5A, 0xA5, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 1};
@@ -75,7 +75,8 @@ query_all(const struct gtm_snapshot *s)
     static const uint16_t types[] = {LDNS_RR_TYPE_A,   LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_NS,
                                      LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_MX,   LDNS_RR_TYPE_TXT,
                                      LDNS_RR_TYPE_ANY};
-    struct dns_view v = {.snap = s};
+    struct dns_view v;
+    dns_view_init(&v, s, NULL, NULL, NULL);
     for (uint32_t zi = 0; zi <= s->zmask; zi++) {
         const struct zone *z = s->ztable[zi];
         if (!z)

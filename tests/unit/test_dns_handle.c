@@ -82,7 +82,7 @@ setup(void **state)
         print_error("%s", eb.text);
         return -1;
     }
-    view.snap = snap;
+    dns_view_init(&view, snap, NULL, NULL, NULL);
     return 0;
 }
 

@@ -115,9 +115,7 @@ setup(void **state)
         print_error("%s", eb.text);
         return -1;
     }
-    view.snap = snap;
-    view.rng = &rng;
-    view.client = NULL;
+    dns_view_init(&view, snap, &rng, NULL, NULL);
     return 0;
 }
 
