@@ -75,6 +75,7 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         const struct rrset *set = pick->ep[i]->rrset;
         if (set->type == qtype || qtype == LDNS_RR_TYPE_ANY) {
             add(r->an, r->nan++, name, len, set);
+            stats_bump(pc->stats, pick->ep[i]->stats_slot); /* answers that returned it */
         } else if (set->type == LDNS_RR_TYPE_CNAME &&
                    (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA)) {
             add(r->an, r->nan++, name, len, set);
@@ -90,8 +91,6 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         return STEP_DONE;
     }
     stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
-    for (unsigned i = 0; i < pick->n; i++)
-        stats_bump(pc->stats, pick->ep[i]->stats_slot);
     return STEP_DONE;
 }
 

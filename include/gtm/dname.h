@@ -85,6 +85,21 @@ dname_lower(uint8_t c)
     return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
 
+/* dname_equal: a[0..len) == b[0..len), eight bytes at a time (the last
+ * word overlaps the one before it); for the table probes of every query. */
+static inline bool
+dname_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    if (len < 8)
+        return __builtin_memcmp(a, b, len) == 0;
+    uint64_t diff = 0;
+    size_t i = 0;
+    for (; i + 8 < len; i += 8)
+        diff |= dname_load(a + i) ^ dname_load(b + i);
+    diff |= dname_load(a + len - 8) ^ dname_load(b + len - 8);
+    return diff == 0;
+}
+
 /* dname_copy_lower_hash: out[0..n) = the lowercase of in[0..n), and
  * returns dname_hash(out, n), in one pass of eight-byte words (the last
  * word overlaps the one before it: lowercasing twice changes nothing). */

@@ -132,7 +132,7 @@ zone_find_node(const struct zone *z, const uint8_t *name, size_t len)
 {
     uint32_t i = dname_hash(name, len) & z->mask;
     for (const struct zone_node *n; (n = z->table[i]) != NULL; i = (i + 1) & z->mask)
-        if (n->name_len == len && __builtin_memcmp(n->name, name, len) == 0)
+        if (n->name_len == len && dname_equal(n->name, name, len))
             return n;
     return NULL;
 }
@@ -145,7 +145,7 @@ snapshot_find_name(const struct gtm_snapshot *s, const uint8_t *name, size_t len
 {
     uint32_t i = hash & s->nmask;
     for (const struct zone_node *n; (n = s->ntable[i]) != NULL; i = (i + 1) & s->nmask)
-        if (n->name_len == len && __builtin_memcmp(n->name, name, len) == 0)
+        if (n->name_len == len && dname_equal(n->name, name, len))
             return n;
     return NULL;
 }
@@ -156,7 +156,7 @@ snapshot_find_zone(const struct gtm_snapshot *s, const uint8_t *name, size_t len
 {
     uint32_t i = dname_hash(name, len) & s->zmask;
     for (const struct zone *z; (z = s->ztable[i]) != NULL; i = (i + 1) & s->zmask)
-        if (z->apex_len == len && __builtin_memcmp(z->apex, name, len) == 0)
+        if (z->apex_len == len && dname_equal(z->apex, name, len))
             return z;
     return NULL;
 }

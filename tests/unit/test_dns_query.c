@@ -204,6 +204,25 @@ test_copy_lower_hash(void **state)
                      (uint64_t)a[0] | (uint64_t)a[1] << 8 | (uint64_t)a[2] << 16);
 }
 
+/* Word-at-a-time name comparison: equal names, and a difference in any one
+ * byte of any length, are told apart. */
+static void
+test_dname_equal(void **state)
+{
+    (void)state;
+    uint8_t a[DNAME_MAXLEN], b[DNAME_MAXLEN];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = b[i] = (uint8_t)(i * 7 + 1);
+    for (size_t n = 0; n <= DNAME_MAXLEN; n++) {
+        assert_true(dname_equal(a, b, n));
+        for (size_t k = 0; k < n; k++) {
+            b[k] ^= 0x20;
+            assert_false(dname_equal(a, b, n));
+            b[k] ^= 0x20;
+        }
+    }
+}
+
 static void
 test_root_name(void **state)
 {
@@ -586,6 +605,7 @@ main(void)
         cmocka_unit_test(test_valid_a),
         cmocka_unit_test(test_qname_lowercased),
         cmocka_unit_test(test_copy_lower_hash),
+        cmocka_unit_test(test_dname_equal),
         cmocka_unit_test(test_root_name),
         cmocka_unit_test(test_qtype_qclass),
         cmocka_unit_test(test_opt),
