@@ -19,8 +19,8 @@ struct wbuf {
 __attribute__((always_inline)) static inline void
 put(struct wbuf *w, const void *src, size_t n)
 {
-    if (w->full || w->limit - w->pos < n) {
-        w->full = true;
+    if (w->limit - w->pos < n) {
+        w->full = true; /* later, smaller writes may still fit: all are dropped then */
         return;
     }
     memcpy(w->p + w->pos, src, n);
@@ -30,7 +30,7 @@ put(struct wbuf *w, const void *src, size_t n)
 static inline void
 put16(struct wbuf *w, uint16_t v)
 {
-    if (w->full || w->limit - w->pos < 2) {
+    if (w->limit - w->pos < 2) {
         w->full = true;
         return;
     }
@@ -136,8 +136,6 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
             an = ns = ar = 0;
             out[2] |= 0x02;
         }
-        w.full = false;
-        w.limit = limit;
     }
     if (q->edns) {
         /* Room was kept for it: written in place. */
@@ -168,5 +166,5 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
     set16(out + 6, an);
     set16(out + 8, ns);
     set16(out + 10, ar);
-    return w.full ? 0 : w.pos;
+    return w.pos;
 }

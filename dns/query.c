@@ -148,7 +148,7 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
         q->rcode = LDNS_RCODE_NOTIMPL;
         return DNS_PARSE_OK;
     }
-    if (!q->has_question || an != 0 || ns != 0 || ar > 1) {
+    if (!q->has_question || (an | ns) != 0 || ar > 1) {
         q->rcode = LDNS_RCODE_FORMERR;
         return DNS_PARSE_OK;
     }
