@@ -43,7 +43,7 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone"},
     [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",
-                        "answering threads (default: number of CPUs)"},
+                        "workers, each with its own sockets (default: number of CPUs)"},
     [OPT_ID_TCP_TIMEOUT] = {"tcp-timeout", 0, OPT_UINT, true, 1, 3600, "10", "SECONDS",
                             "close a TCP connection idle this long"},
     [OPT_ID_TCP_CLIENTS] = {"tcp-clients", 0, OPT_UINT, true, 1, 65536, "256", "N",
