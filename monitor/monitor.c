@@ -29,6 +29,7 @@
 #include <event2/event_struct.h>
 
 #include "gtm/alloc.h"
+#include "gtm/dname.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
 #include "gtm/log.h"
@@ -276,13 +277,10 @@ probe_free(struct mprobe *p)
     free(p);
 }
 
-static uint64_t
+static uint32_t
 key_hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
+    return dname_hash((const uint8_t *)s, strlen(s)); /* the project's one hash */
 }
 
 struct monitor *
