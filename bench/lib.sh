@@ -327,14 +327,14 @@ median() {  # median of the numbers on stdin
 }
 
 # ---- configurations shared by the scripts ---------------------------------------------
-# profile_json FILE NAME METHOD PORT PATH INTERVAL TIMEOUT TOLERATED ALWAYS "ADDR[/PRIO[/WEIGHT]]"...
+# profile_json FILE NAME METHOD PORT PATH INTERVAL TIMEOUT TOLERATED ALWAYS "ADDR[/PRIO[/WEIGHT[/LOCATION]]]"...
 # A Microsoft.Network/trafficManagerProfiles document (ARM shape), HTTP
 # probes. TOLERATED empty: toleratedNumberOfFailures absent (gtmd counts 3).
 # ALWAYS "yes": every endpoint alwaysServe (never probed).
 profile_json() {
     local file=$1 name=$2 method=$3 port=$4 path=$5 interval=$6 timeout=$7 tolerated=$8 always=$9
     shift 9
-    local ep i=0 addr prio weight sep='' tol=''
+    local ep i=0 addr prio weight loc sep='' tol=''
     [[ -z $tolerated ]] || tol=", \"toleratedNumberOfFailures\": $tolerated"
     {
         printf '{\n  "name": "%s",\n  "type": "Microsoft.Network/trafficManagerProfiles",\n' "$name"
@@ -345,10 +345,11 @@ profile_json() {
         printf '    "endpoints": ['
         for ep in "$@"; do
             i=$(( i + 1 ))
-            IFS=/ read -r addr prio weight <<<"$ep"
+            IFS=/ read -r addr prio weight loc <<<"$ep"
             printf '%s\n      { "name": "e%d", "type": "Microsoft.Network/trafficManagerProfiles/externalEndpoints",\n' "$sep" "$i"
-            printf '        "properties": { "target": "%s", "endpointStatus": "Enabled", "priority": %d, "weight": %d%s } }' \
-                "$addr" "${prio:-$i}" "${weight:-1}" "$([[ $always == yes ]] && echo ', "alwaysServe": "Enabled"')"
+            printf '        "properties": { "target": "%s", "endpointStatus": "Enabled", "priority": %d, "weight": %d%s%s } }' \
+                "$addr" "${prio:-$i}" "${weight:-1}" "$([[ $always == yes ]] && echo ', "alwaysServe": "Enabled"')" \
+                "$([[ -n $loc ]] && printf ', "endpointLocation": "%s"' "$loc")"
             sep=,
         done
         printf '\n    ]\n  }\n}\n'
