@@ -27,6 +27,7 @@ struct tcp_conn {
     struct worker *w;
     struct sockaddr_storage peer;
     size_t in_len;
+    size_t skip;      /* bytes still to drop of a query too large to read */
     uint8_t *pending; /* unsent tail of an answer, when the client reads slowly */
     size_t pending_len, pending_off;
     uint8_t in[2 + TCP_IN_MAX];
@@ -105,18 +106,37 @@ process(struct tcp_conn *c, struct dns_view *view)
     struct worker *w = c->w;
     size_t off = 0;
     int rc = 1;
-    while (c->in_len - off >= 2) {
-        size_t flen = (size_t)(c->in[off] << 8 | c->in[off + 1]);
-        if (flen > TCP_IN_MAX) {
-            log_rl_warn("dns: tcp query of %zu bytes is over the %d-byte limit; closing", flen,
-                        TCP_IN_MAX);
-            return -1;
+    while (c->in_len > off) {
+        if (c->skip) {
+            size_t n = c->in_len - off < c->skip ? c->in_len - off : c->skip;
+            off += n;
+            c->skip -= n;
+            continue;
         }
-        if (c->in_len - off - 2 < flen)
+        if (c->in_len - off < 2)
             break;
-        size_t len =
-            dns_handle(view, c->in + off + 2, flen, DNS_PROTO_TCP, w->tcp_out + 2, DNS_TCP_MAX);
-        off += 2 + flen;
+        size_t flen = (size_t)(c->in[off] << 8 | c->in[off + 1]);
+        size_t len;
+        if (flen > TCP_IN_MAX) {
+            /* Larger than any query we answer (a query is a question and an
+             * OPT): FORMERR from its header, and the rest is read and
+             * dropped, so that the connection and the queries behind it
+             * carry on (RFC 7766 6.2.3: the client may pipeline). */
+            if (c->in_len - off - 2 < DNS_HEADER_LEN)
+                break;
+            log_rl_warn("dns: tcp query of %zu bytes is over the %d-byte limit: FORMERR", flen,
+                        TCP_IN_MAX);
+            len = dns_handle(view, c->in + off + 2, DNS_HEADER_LEN, DNS_PROTO_TCP, w->tcp_out + 2,
+                             DNS_TCP_MAX);
+            off += 2;
+            c->skip = flen;
+        } else {
+            if (c->in_len - off - 2 < flen)
+                break;
+            len =
+                dns_handle(view, c->in + off + 2, flen, DNS_PROTO_TCP, w->tcp_out + 2, DNS_TCP_MAX);
+            off += 2 + flen;
+        }
         if (len) {
             w->tcp_out[0] = (uint8_t)(len >> 8);
             w->tcp_out[1] = (uint8_t)len;
@@ -198,6 +218,7 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
         c->w = w;
         c->peer = peer;
         c->in_len = 0;
+        c->skip = 0;
         c->pending = NULL;
         c->pending_len = c->pending_off = 0;
         w->tcp_conns++;

@@ -385,6 +385,29 @@ def test_tcp_pipelining(msrv):
             assert texts(r) == expect
 
 
+def test_tcp_oversized_query_formerr_and_connection_kept(msrv):
+    """A query larger than gtmd reads (4 KiB; here 6000 bytes of EDNS
+    padding) gets FORMERR with its ID; its bytes are skipped and the query
+    pipelined behind it on the same connection is answered."""
+    plain = make_query("www.example.com", "A", qid=0x4242).to_wire()
+    pad = b"\0" * 6000  # EDNS padding option (code 12)
+    opt = b"\0" + struct.pack(">HHIH", 41, 1232, 0, 4 + len(pad)) + struct.pack(">HH", 12, len(pad))
+    wire = plain[:10] + struct.pack(">H", 1) + plain[12:] + opt + pad
+    assert len(wire) > 6000
+    after = make_query("mail.example.com", "A", qid=0x4343).to_wire()
+    s = msrv.tcp_connect()
+    try:
+        s.sendall(frame(wire) + frame(after))
+        r1 = dns.message.from_wire(tcp_read_msg(s))
+        r2 = dns.message.from_wire(tcp_read_msg(s))
+    finally:
+        s.close()
+    assert r1.id == 0x4242
+    assert r1.rcode() == dns.rcode.FORMERR
+    assert r2.id == 0x4343
+    assert texts(r2) == ["192.0.2.5"]
+
+
 def test_tcp_pipelining_byte_by_byte(msrv):
     """Framing across arbitrary segment boundaries."""
     blob = frame(make_query("www.example.com", "A", qid=7).to_wire()) + frame(
