@@ -118,12 +118,12 @@ int
 dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
 {
     q->rcode = 0;
+    q->edns_udp = 0;
     q->has_question = false;
     q->edns = false;
     q->edns_do = false;
-    q->edns_version = 0;
-    q->edns_udp = 0;
     q->ecs = false;
+    q->edns_version = 0;
     if (len < DNS_HEADER_LEN || (buf[2] & 0x80))
         return DNS_PARSE_DROP; /* too short to answer, or a response: never answer those */
     q->id = rd16(buf);

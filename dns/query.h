@@ -19,24 +19,25 @@ enum dns_parse {
 };
 
 struct dns_query {
+    /* Cleared first, together (one store): the verdicts and flags. */
+    uint16_t rcode;    /* early verdict: 0, FORMERR, NOTIMP, or BADVERS (16) */
+    uint16_t edns_udp; /* requester's payload size */
+    bool has_question; /* the question parsed: it is echoed in the answer */
+    bool edns;         /* a valid OPT record was present */
+    bool edns_do;      /* its DO bit */
+    bool ecs;          /* a valid EDNS Client Subnet option (RFC 7871) */
+    uint8_t edns_version;
     uint16_t id;
     uint8_t flags1, flags2; /* header bytes 2 and 3 as received */
     uint8_t opcode;
-    uint16_t rcode;    /* early verdict: 0, FORMERR, NOTIMP, or BADVERS (16) */
-    bool has_question; /* the question parsed: it is echoed in the answer */
     uint16_t qtype, qclass;
     uint8_t qname_len;           /* wire length of the name */
     uint16_t question_len;       /* bytes of the question section in the request */
     uint8_t lname[DNAME_MAXLEN]; /* the name, lowercase wire */
     uint32_t lhash;              /* dname_hash(lname, qname_len) */
-    bool edns;                   /* a valid OPT record was present */
-    bool edns_do;                /* its DO bit */
-    uint8_t edns_version;
-    uint16_t edns_udp;    /* requester's payload size */
-    bool ecs;             /* a valid EDNS Client Subnet option (RFC 7871) */
-    uint8_t ecs_family;   /* 1 IPv4, 2 IPv6 (address family numbers) */
-    uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
-    uint8_t ecs_addr[16]; /* the address; bits past the source prefix are zero */
+    uint8_t ecs_family;          /* 1 IPv4, 2 IPv6 (address family numbers) */
+    uint8_t ecs_source;          /* SOURCE PREFIX-LENGTH */
+    uint8_t ecs_addr[16];        /* the address; bits past the source prefix are zero */
 };
 
 /* dns_query_parse: parses the request in buf[0..len). Never reads past len.
