@@ -1,13 +1,10 @@
 /* gtmd.c: main: options, first load, sockets, workers, the control loop. */
 #include "config.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -40,22 +37,6 @@ daemon_error_sink(void *arg, const char *file, unsigned line, const char *msg)
     } else {
         log_err("%s: error: %s", file, msg);
     }
-}
-
-/* The control loop (health monitor, API, reloads) yields the CPU to the
- * answering threads where they share one: this thread, and what it starts
- * later (hooks), run CONTROL_NICE steps nicer. Linux nice values are per
- * thread; the answering threads, already started, keep the process's. */
-#define CONTROL_NICE 5
-
-static void
-control_yields(void)
-{
-    pid_t tid = gettid();
-    errno = 0;
-    int now = getpriority(PRIO_PROCESS, (id_t)tid);
-    if ((now == -1 && errno) || setpriority(PRIO_PROCESS, (id_t)tid, now + CONTROL_NICE) < 0)
-        log_warn("gtmd: cannot lower the control thread's priority: %s", strerror(errno));
 }
 
 struct gtm_snapshot *
@@ -198,7 +179,6 @@ main(int argc, char **argv)
     }
     if (server_start(&ctx, socks) != 0)
         goto out;
-    control_yields();
     if (!opt.api_off && !(ctx.api = api_start(&ctx))) {
         if (opt.api_given) {
             fprintf(stderr, "gtmd: cannot start the API; see the error above\n");
