@@ -48,7 +48,8 @@ open_socket(const struct listen_addr *la, int type, bool reuseport)
 {
     struct sockaddr_storage ss;
     socklen_t sl = make_sockaddr(la, &ss);
-    int fd = socket(la->family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /* UDP blocks: its thread sleeps in recvmmsg. TCP runs on an event loop. */
+    int fd = socket(la->family, type | (type == SOCK_STREAM ? SOCK_NONBLOCK : 0) | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     int one = 1;
@@ -203,9 +204,6 @@ worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
         struct udp_thread *u = xcalloc(1, sizeof *u);
         seat_init(&u->seat, ctx, row + 1 + k);
         u->fd = ws->udp[k];
-        /* Blocking: the thread sleeps in recvmmsg. */
-        if (u->fd >= 0)
-            fcntl(u->fd, F_SETFL, fcntl(u->fd, F_GETFL) & ~O_NONBLOCK);
         udp_init(u);
         w->udp[k] = u;
     }
