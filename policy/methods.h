@@ -27,13 +27,20 @@ policy_status_at(const struct profile *p, const struct endpoint *e,
     return policy_status_slow(p, e, health, depth);
 }
 
+/* A method's verdict: enum policy_rc, and with POLICY_OK the endpoint it
+ * chose (which may be nested), or NULL when it filled the pick itself. */
+struct choice {
+    int rc;
+    const struct endpoint *e;
+};
+
 /* Priority: the first endpoint in priority order that is up; when none is,
  * the first eligible one (best effort). Walks no further than it must.
- * Needs p->by_priority (set when the snapshot is built). Inline: it is the
- * common case of a health-checked answer. */
-static inline int
+ * Needs p->by_priority (set when the snapshot is built). Inline, and its
+ * verdict returned in registers: it is the common health-checked answer. */
+static inline struct choice
 method_priority(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-                unsigned depth, const struct endpoint **e)
+                unsigned depth)
 {
     const struct endpoint *fallback = NULL;
     for (uint32_t k = 0; k < p->nendpoints; k++) {
@@ -41,18 +48,15 @@ method_priority(const struct profile *p, const struct policy_ctx *c, struct poli
         enum ep_status st = policy_status_at(p, ep, c->health, depth);
         if (st == EPS_DISABLED || st == EPS_STOPPED || st == EPS_INACTIVE)
             continue;
-        if (st != EPS_DEGRADED) {
-            *e = ep;
-            return POLICY_OK;
-        }
+        if (st != EPS_DEGRADED)
+            return (struct choice){POLICY_OK, ep};
         if (!fallback)
             fallback = ep;
     }
     if (!fallback)
-        return POLICY_NXDOMAIN;
+        return (struct choice){POLICY_NXDOMAIN, NULL};
     out->best_effort = true;
-    *e = fallback;
-    return POLICY_OK;
+    return (struct choice){POLICY_OK, fallback};
 }
 
 /* policy_dispatch: policy_choose at a nesting depth. */

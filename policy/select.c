@@ -104,12 +104,11 @@ any_enabled(const struct profile *p)
     return false;
 }
 
-int
-policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-                unsigned depth)
+/* Every method but Priority with its precomputed order. */
+__attribute__((noinline)) static struct choice
+method_other(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+             unsigned depth)
 {
-    if (!p->enabled)
-        return POLICY_NXDOMAIN;
     const struct endpoint *e = NULL;
     int rc;
     switch (p->method) {
@@ -125,22 +124,32 @@ policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct poli
     case ROUTE_SUBNET:
         rc = method_subnet(p, c, out, depth, &e);
         break;
-    case ROUTE_PRIORITY:
-        rc = p->by_priority ? method_priority(p, c, out, depth, &e)
-                            : method_simple(p, c, out, depth, &e);
-        break;
+    case ROUTE_PRIORITY: /* without a precomputed order (hand-built profiles) */
     case ROUTE_WEIGHTED:
     case ROUTE_ROUNDROBIN:
     default:
         rc = method_simple(p, c, out, depth, &e);
         break;
     }
-    if (rc != POLICY_OK) {
+    return (struct choice){rc, rc == POLICY_OK ? e : NULL};
+}
+
+int
+policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
+                unsigned depth)
+{
+    if (!p->enabled)
+        return POLICY_NXDOMAIN;
+    struct choice ch = p->method == ROUTE_PRIORITY && p->by_priority
+                           ? method_priority(p, c, out, depth)
+                           : method_other(p, c, out, depth);
+    if (ch.rc != POLICY_OK) {
         /* "All endpoints disabled": NXDOMAIN, as ATM, whatever the method
          * would say. (No method ever picks a disabled endpoint, so this is
          * only asked when none was picked.) */
-        return any_enabled(p) ? rc : POLICY_NXDOMAIN;
+        return any_enabled(p) ? ch.rc : POLICY_NXDOMAIN;
     }
+    const struct endpoint *e = ch.e;
     if (!e)
         return POLICY_OK; /* MultiValue filled out */
     if (e->kind == EP_NESTED) {
