@@ -321,12 +321,29 @@ dns_ready() {
     die "$name did not answer '$qname' on 127.0.0.1:$port within 20 s"
 }
 
+# ratio A B: A / B with two decimals, "-" when B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+
 median() {  # median of the numbers on stdin
     sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit }
         if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ---- configurations shared by the scripts ---------------------------------------------
+# The Performance setup of bench/run and bench/instructions:
+# performance_setup PROFILE_DIR TABLE PORT EP1 EP2 writes app-performance
+# (EP1 in West Europe, EP2 in East US, HTTP on PORT) and a latency table that
+# sends 10.1/16 to West Europe first; ecs_option is the EDNS Client Subnet
+# 10.1.0.0/24 as dnsperf -E wants it (code 8; family 1, source 24, scope 0,
+# three address bytes, in hex).
+ecs_option=8:000118000a0100
+performance_setup() {
+    profile_json "$1/app-performance.json" app-performance Performance "$3" / 10 5 2 no \
+        "$4/1/1/West Europe" "$5/2/1/East US"
+    printf '%s\n' "10.1.0.0/16 westeurope 10" "10.1.0.0/16 eastus 90" \
+        "10.2.0.0/16 eastus 10" "10.2.0.0/16 westeurope 90" >"$2"
+}
+
 # profile_json FILE NAME METHOD PORT PATH INTERVAL TIMEOUT TOLERATED ALWAYS "ADDR[/PRIO[/WEIGHT[/LOCATION]]]"...
 # A Microsoft.Network/trafficManagerProfiles document (ARM shape), HTTP
 # probes. TOLERATED empty: toleratedNumberOfFailures absent (gtmd counts 3).

@@ -170,10 +170,18 @@ worker_main(void *arg)
     return NULL;
 }
 
+/* Rows of counters per worker: its TCP thread, then a UDP thread per listen
+ * address. */
+static unsigned
+rows_per_worker(const struct gtm_options *o)
+{
+    return 1 + (unsigned)o->nlisten;
+}
+
 unsigned
 server_threads(const struct gtm_options *o)
 {
-    return o->workers * (1 + (unsigned)o->nlisten);
+    return o->workers * rows_per_worker(o);
 }
 
 static void
@@ -190,7 +198,7 @@ static struct worker *
 worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
 {
     struct worker *w = xcalloc(1, sizeof *w);
-    unsigned row = i * (1 + (unsigned)ctx->opt->nlisten);
+    unsigned row = i * rows_per_worker(ctx->opt);
     w->id = i;
     seat_init(&w->seat, ctx, row);
     w->tcp_idle = (struct timeval){(time_t)ctx->opt->tcp_timeout, 0};

@@ -31,14 +31,15 @@ add(struct rr_ref *sec, unsigned idx, const uint8_t *owner, size_t len, const st
     sec[idx] = (struct rr_ref){owner, (uint8_t)len, rrset};
 }
 
-/* A negative answer: the SOA, owned by the apex, which is the tail of the
- * name asked (in zone z): the owner points there, so that the answer
+/* A negative answer for name (in zone z): the SOA, owned by the apex, which
+ * is the tail of the name: the owner points there, so that the answer
  * compresses it into the question when name is the question. */
 static void
-negative(struct lookup_result *r, const struct zone *z, const uint8_t *apex, uint8_t rcode)
+negative(struct lookup_result *r, const struct zone *z, const uint8_t *name, uint8_t len,
+         uint8_t rcode)
 {
     r->rcode = rcode;
-    add(r->ns, 0, apex, z->apex_len, z->neg_soa);
+    add(r->ns, 0, name + len - z->apex_len, z->apex_len, z->neg_soa);
     r->nns = 1;
 }
 
@@ -66,8 +67,7 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         r->ecs_scope = pick->scope;
     if (rc != POLICY_OK) {
         stats_bump(pc->stats, p->stats_slot + (rc == POLICY_NXDOMAIN ? TM_NXDOMAIN : TM_NODATA));
-        negative(r, z, name + len - z->apex_len,
-                 rc == POLICY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
+        negative(r, z, name, len, rc == POLICY_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
         return STEP_DONE;
     }
     unsigned before = r->nan;
@@ -87,7 +87,7 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
     }
     if (r->nan == before) {
         stats_bump(pc->stats, p->stats_slot + TM_NODATA);
-        negative(r, z, name + len - z->apex_len, LDNS_RCODE_NOERROR); /* NODATA */
+        negative(r, z, name, len, LDNS_RCODE_NOERROR); /* NODATA */
         return STEP_DONE;
     }
     stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
@@ -117,7 +117,7 @@ walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
     if (!z)
         return (struct walked){STEP_OUTSIDE, NULL};
     if (!z->has_cuts && !z->has_wildcards) {
-        negative(r, z, name + offs[zi], LDNS_RCODE_NXDOMAIN); /* nothing below can match */
+        negative(r, z, name, len, LDNS_RCODE_NXDOMAIN); /* nothing below can match */
         return (struct walked){STEP_DONE, NULL};
     }
 
@@ -147,7 +147,7 @@ walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
         w = zone_find_node(z, wild, encloser->name_len + 2u);
     }
     if (!w) {
-        negative(r, z, name + offs[zi], LDNS_RCODE_NXDOMAIN);
+        negative(r, z, name, len, LDNS_RCODE_NXDOMAIN);
         return (struct walked){STEP_DONE, NULL};
     }
     return (struct walked){STEP_NODE, w};
@@ -174,7 +174,7 @@ answer_node(const struct zone *z, const struct zone_node *node, const struct pol
     if (set)
         add(r->an, r->nan++, name, len, set);
     else
-        negative(r, z, name + len - z->apex_len, LDNS_RCODE_NOERROR);
+        negative(r, z, name, len, LDNS_RCODE_NOERROR);
     return STEP_DONE;
 }
 

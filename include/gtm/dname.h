@@ -34,8 +34,14 @@ dname_tail(const uint8_t *p, size_t len, size_t i)
     return w;
 }
 
-/* dname_hash_word/dname_hash_end: the steps of dname_hash, shared with
+/* dname_hash_start/word/end: the steps of dname_hash, shared with
  * dname_copy_lower_hash so that both give the same value. */
+static inline uint64_t
+dname_hash_start(size_t len)
+{
+    return 0x9E3779B97F4A7C15ull ^ len;
+}
+
 static inline uint64_t
 dname_hash_word(uint64_t h, uint64_t w)
 {
@@ -57,7 +63,7 @@ dname_hash_end(uint64_t h, uint64_t tail, bool has_tail)
 static inline uint32_t
 dname_hash(const uint8_t *name, size_t len)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    uint64_t h = dname_hash_start(len);
     size_t i = 0;
     for (; i + 8 <= len; i += 8)
         h = dname_hash_word(h, dname_load(name + i));
@@ -106,7 +112,7 @@ dname_equal(const uint8_t *a, const uint8_t *b, size_t len)
 static inline uint32_t
 dname_copy_lower_hash(uint8_t *out, const uint8_t *in, size_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    uint64_t h = dname_hash_start(n);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w = dname_lower_word(dname_load(in + i));
