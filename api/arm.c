@@ -7,6 +7,7 @@
 #include "config.h"
 #include "api/http.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -83,18 +84,103 @@ method_name(enum evhttp_cmd_type m)
     }
 }
 
-/* Subscription ids and resource group names end up in ids and files: ARM's
- * resource group alphabet (letters, digits, '-', '_', '.', '(', ')'). */
+/* ---- Azure's naming rules for the segments of a path ----
+ * (learn.microsoft.com, "Naming rules and restrictions for Azure resources":
+ * Microsoft.Resources/resourcegroups, Microsoft.Network/trafficmanagerprofiles
+ * and its endpoints). Names end up in ids, in files and in logs; a name
+ * that breaks its rule is refused before anything looks it up. */
+
 static bool
-valid_scope_name(const char *s, size_t max)
+is_alnum(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* A subscription id is a GUID: 8-4-4-4-12 hexadecimal digits. */
+static bool
+valid_subscription(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* Resource groups: 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not
+ * ending with '.' (Azure also allows Unicode letters; gtmd does not). */
+static bool
+valid_resource_group(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > max)
+    if (n < 1 || n > 90 || s[n - 1] == '.')
         return false;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("-_.()", *p)))
+        if (!is_alnum(*p) && !strchr("-_.()", *p))
             return false;
+    return true;
+}
+
+/* Profiles: 1 to 63 letters, digits, '-' or '.', starting and ending with a
+ * letter or digit; gtmd also allows '_', as its profile files do. */
+static bool
+valid_profile_segment(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 63 || !is_alnum((unsigned char)s[0]) || !is_alnum((unsigned char)s[n - 1]))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!is_alnum(*p) && !strchr("-_.", *p))
+            return false;
+    return true;
+}
+
+/* Endpoints: 1 to 260 characters, none of < > * % : ? \ / nor a control
+ * character, not ending with a space or '.'. */
+static bool
+valid_endpoint_segment(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 260 || s[n - 1] == ' ' || s[n - 1] == '.')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || strchr("<>*%:?\\/", *p))
+            return false;
+    return true;
+}
+
+/* The route's names against their rules: false after replying 400. */
+static bool
+names_ok(struct api_req *r, const struct route *rt)
+{
+    if (rt->sub && !valid_subscription(rt->sub)) {
+        api_error(r, 400, "InvalidSubscriptionId",
+                  "The provided subscription identifier '%s' is malformed or invalid.",
+                  SAFE(rt->sub));
+        return false;
+    }
+    if (rt->rg && !valid_resource_group(rt->rg)) {
+        api_error(r, 400, "InvalidResourceGroupName",
+                  "The resource group name '%s' is invalid: 1 to 90 letters, digits, '-', '_', "
+                  "'.', '(' or ')', not ending with '.'.",
+                  SAFE(rt->rg));
+        return false;
+    }
+    if (rt->name && !valid_profile_segment(rt->name)) {
+        api_error(r, 400, "InvalidResourceName",
+                  "The profile name '%s' is invalid: 1 to 63 letters, digits, '-', '_' or '.', "
+                  "starting and ending with a letter or digit.",
+                  SAFE(rt->name));
+        return false;
+    }
+    if (rt->ep && !valid_endpoint_segment(rt->ep)) {
+        api_error(r, 400, "InvalidResourceName",
+                  "The endpoint name '%s' is invalid: 1 to 260 characters, none of "
+                  "< > * %% : ? \\ / nor a control character, not ending with a space or '.'.",
+                  SAFE(rt->ep));
+        return false;
+    }
     return true;
 }
 
@@ -307,12 +393,6 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
         goto out;
     }
     if (!old) {
-        if (rt->name[0] == '.') {
-            api_error(r, 400, "InvalidResourceName",
-                      "The profile name '%s' is invalid: it must not start with '.'.",
-                      SAFE(rt->name));
-            goto out;
-        }
         snprintf(base, sizeof base, "%s.json", rt->name);
     }
     size_t plen = strlen(dir) + strlen(base) + 2;
@@ -324,8 +404,15 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
     if (doc) {
         set_identity(doc, rt->sub, rt->rg, rt->name);
         arm_doc_prepare(doc);
+        /* Indented for people who edit the files, unless that makes it
+         * larger than a profile file may be: then compact. */
         text = json_dumps(doc, JSON_INDENT(2));
         size_t len = text ? strlen(text) : 0;
+        if (text && len + 1 > PROFILE_FILE_MAX) {
+            free(text);
+            text = json_dumps(doc, JSON_COMPACT);
+            len = text ? strlen(text) : 0;
+        }
         if (!text || len + 1 > PROFILE_FILE_MAX) {
             api_error(r, 400, "BadRequest", "The profile document is larger than %d bytes.",
                       PROFILE_FILE_MAX);
@@ -812,18 +899,8 @@ arm_route(struct api_req *r)
                   SAFE(v), API_VERSION_MIN, API_VERSION_MAX);
         return true;
     }
-    if (rt.sub && !valid_scope_name(rt.sub, 64)) {
-        api_error(r, 400, "InvalidSubscriptionId",
-                  "The provided subscription identifier '%s' is "
-                  "malformed or invalid.",
-                  SAFE(rt.sub));
+    if (!names_ok(r, &rt))
         return true;
-    }
-    if (rt.rg && !valid_scope_name(rt.rg, 90)) {
-        api_error(r, 400, "InvalidResourceGroupName", "The resource group name '%s' is invalid.",
-                  SAFE(rt.rg));
-        return true;
-    }
 
     bool reading = r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD;
     bool allowed = rt.kind == R_CHECK_NAME ? r->method == EVHTTP_REQ_POST

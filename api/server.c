@@ -24,24 +24,23 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "api/conn.h"
 #include "api/http.h"
 #include "api/tls.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
 #include "gtm/log.h"
+#include "gtm/profile.h"
 #include "zones/conf.h"
 
 #define API_MAX_HEADERS   (16 * 1024)
-#define API_TIMEOUT_S     30
 #define API_MAX_TOKENS    64
-#define API_MAX_CONNS     128
 #define API_TOKEN_MAX_LEN 512
 
 struct api {
     struct gtm_ctx *ctx;
     struct evhttp *http;
-    struct evconnlistener *listener;
-    unsigned conns; /* open connections; over API_MAX_CONNS the listener pauses */
+    struct api_conns *conns;
     SSL_CTX *ssl;
     char *tokens[API_MAX_TOKENS];
     unsigned ntokens;
@@ -131,6 +130,13 @@ api_body_json(struct api_req *r)
     if (!json_is_object(j)) {
         json_decref(j);
         api_error(r, 400, "InvalidRequestContent", "The request content must be a JSON object.");
+        return NULL;
+    }
+    if (!profile_json_depth_ok(j, PROFILE_JSON_MAX_DEPTH)) {
+        json_decref(j);
+        api_error(r, 400, "InvalidRequestContent",
+                  "The request content nests objects and arrays deeper than %d levels.",
+                  PROFILE_JSON_MAX_DEPTH);
         return NULL;
     }
     return j;
@@ -242,7 +248,10 @@ load_tokens(struct api *a, const char *file)
 
 /* ---- dispatch ---- */
 
-static void
+/* Splits the path into percent-decoded segments. Returns false when a
+ * segment decodes to a control character (%00 among them): no name may
+ * hold one, and a NUL would cut it short. */
+static bool
 split_path(struct api_req *r, const char *path, char *buf, size_t cap)
 {
     size_t o = 0;
@@ -257,19 +266,25 @@ split_path(struct api_req *r, const char *path, char *buf, size_t cap)
             break;
         memcpy(buf + o, p, n);
         buf[o + n] = 0;
-        char *seg = evhttp_uridecode(buf + o, 0, NULL);
-        if (seg) {
-            size_t sl = strlen(seg);
-            if (sl <= n) {
-                memcpy(buf + o, seg, sl + 1);
-                n = sl;
-            }
-            free(seg);
+        size_t dl = 0;
+        char *seg = evhttp_uridecode(buf + o, 0, &dl);
+        if (!seg)
+            return false;
+        bool ok = dl <= n;
+        for (size_t i = 0; ok && i < dl; i++)
+            ok = (unsigned char)seg[i] >= 0x20 && seg[i] != 0x7f;
+        if (ok) {
+            memcpy(buf + o, seg, dl + 1);
+            n = dl;
         }
+        free(seg);
+        if (!ok)
+            return false;
         r->seg[r->nseg++] = buf + o;
         o += n + 1;
         p += strcspn(p, "/");
     }
+    return true;
 }
 
 static void
@@ -279,6 +294,7 @@ handle(struct evhttp_request *req, void *arg)
     struct api_req r = {.ctx = a->ctx, .req = req, .method = evhttp_request_get_command(req)};
     char segbuf[2048];
     TAILQ_INIT(&r.query);
+    api_conn_request(req);
 
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
     struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
@@ -294,8 +310,13 @@ handle(struct evhttp_request *req, void *arg)
         api_error(&r, 400, "BadRequest", "The request path is too long or missing.");
         return;
     }
-    split_path(&r, path, segbuf, sizeof segbuf);
-    if (query && evhttp_parse_query_str(query, &r.query) != 0) {
+    if (!split_path(&r, path, segbuf, sizeof segbuf)) {
+        api_error(&r, 400, "BadRequest",
+                  "The request path holds a control character (such as %%00) in a segment.");
+        evhttp_clear_headers(&r.query);
+        return;
+    }
+    if (query && (strstr(query, "%00") || evhttp_parse_query_str(query, &r.query) != 0)) {
         api_error(&r, 400, "BadRequest", "The query string cannot be parsed.");
         return;
     }
@@ -304,41 +325,12 @@ handle(struct evhttp_request *req, void *arg)
     evhttp_clear_headers(&r.query);
 }
 
-/* Connections are counted through their SSL object: OpenSSL calls the
- * ex_data free function when evhttp frees the connection's bufferevent. At
- * API_MAX_CONNS the listener stops accepting (clients wait in the kernel's
- * backlog) until one closes. */
-static int conn_index = -1;
-
-static void
-conn_closed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-    struct api *a = ptr;
-    (void)parent;
-    (void)ad;
-    (void)idx;
-    (void)argl;
-    (void)argp;
-    if (!a)
-        return;
-    if (a->conns-- == API_MAX_CONNS && a->listener)
-        evconnlistener_enable(a->listener);
-}
-
 static struct bufferevent *
 bev_cb(struct event_base *base, void *arg)
 {
     struct api *a = arg;
-    SSL *ssl = SSL_new(a->ssl);
-    if (!ssl)
-        return NULL;
-    SSL_set_ex_data(ssl, conn_index, a);
-    if (++a->conns == API_MAX_CONNS && a->listener) {
-        log_rl_warn("api: %d connections open; not accepting more until one closes", API_MAX_CONNS);
-        evconnlistener_disable(a->listener);
-    }
-    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                          BEV_OPT_CLOSE_ON_FREE);
+    (void)base;
+    return api_conn_new(a->conns, a->ssl);
 }
 
 struct api *
@@ -355,23 +347,27 @@ api_start(struct gtm_ctx *ctx)
     a->ssl = api_tls_new(o->tls_cert, o->tls_key, o->state_dir_given ? o->state_dir : NULL);
     if (!a->ssl)
         goto fail;
-    a->http = evhttp_new(ctx->base);
+    a->conns = api_conns_new(ctx->base);
+    a->http = a->conns ? evhttp_new(ctx->base) : NULL;
     if (!a->http)
         goto fail;
     evhttp_set_bevcb(a->http, bev_cb, a);
     evhttp_set_gencb(a->http, handle, a);
     evhttp_set_max_body_size(a->http, API_MAX_BODY);
     evhttp_set_max_headers_size(a->http, API_MAX_HEADERS);
-    evhttp_set_timeout(a->http, API_TIMEOUT_S);
+    /* evhttp's own timeout is re-armed by every byte: the deadline that
+     * bytes do not extend is conn.c's; this one only bounds a stall. */
+    evhttp_set_timeout(a->http, API_REQUEST_DEADLINE_S);
+    /* A body over the limit is read and dropped before the 413 goes out, so
+     * that the client, still sending, reads the status instead of a reset. */
+    evhttp_set_flags(a->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_POST);
     char host[INET6_ADDRSTRLEN];
     inet_ntop(o->api.family, o->api.addr, host, sizeof host);
-    if (conn_index < 0)
-        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_closed);
     struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(a->http, host, o->api.port);
     if (bound)
-        a->listener = evhttp_bound_socket_get_listener(bound);
+        api_conns_set_listener(a->conns, evhttp_bound_socket_get_listener(bound));
     if (!bound) {
         log_err("api: cannot listen on %s port %u: %s", o->api.text, o->api.port, strerror(errno));
         goto fail;
@@ -391,9 +387,11 @@ api_free(struct api *a)
 {
     if (!a)
         return;
-    a->listener = NULL; /* freed with the evhttp; closing connections must not touch it */
+    if (a->conns)
+        api_conns_set_listener(a->conns, NULL); /* freed with the evhttp, before its connections */
     if (a->http)
         evhttp_free(a->http);
+    api_conns_free(a->conns);
     SSL_CTX_free(a->ssl);
     for (unsigned i = 0; i < a->ntokens; i++) {
         OPENSSL_cleanse(a->tokens[i], strlen(a->tokens[i]));

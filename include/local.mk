@@ -3,6 +3,7 @@ noinst_HEADERS = \
 	%reldir%/gtm/err.h \
 	%reldir%/gtm/log.h \
 	%reldir%/gtm/alloc.h \
+	%reldir%/gtm/client.h \
 	%reldir%/gtm/dname.h \
 	%reldir%/gtm/snapshot.h \
 	%reldir%/gtm/ctx.h \

@@ -4,6 +4,7 @@ gtmd_LDADD = $(GTM_LIBS)
 
 libgtm_a_SOURCES += \
 	%reldir%/alloc.c \
+	%reldir%/client.c \
 	%reldir%/ctx.c \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \

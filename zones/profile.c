@@ -641,6 +641,25 @@ parse_profile(struct pctx *c, const json_t *root, struct profile *p)
     pr_parse_endpoints(c, pr, pbase, p, m >= 0);
 }
 
+bool
+profile_json_depth_ok(const json_t *v, unsigned max)
+{
+    if (!json_is_object(v) && !json_is_array(v))
+        return true;
+    if (max == 0)
+        return false;
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (!profile_json_depth_ok(json_array_get(v, i), max - 1))
+                return false;
+        return true;
+    }
+    const char *k;
+    json_t *m;
+    json_object_foreach((json_t *)v, k, m) if (!profile_json_depth_ok(m, max - 1)) return false;
+    return true;
+}
+
 int
 profile_parse(struct arena *a, const char *file, const char *text, size_t len, bool strict,
               struct config_errors *errs, struct profile **out)
@@ -658,6 +677,12 @@ profile_parse(struct arena *a, const char *file, const char *text, size_t len, b
     }
     if (!json_is_object(root)) {
         config_error(errs, file, 0, "expected an object at the top, got %s", pr_type_name(root));
+        json_decref(root);
+        return GTM_ECONFIG;
+    }
+    if (!profile_json_depth_ok(root, PROFILE_JSON_MAX_DEPTH)) {
+        config_error(errs, file, 0, "objects and arrays nested deeper than %d levels",
+                     PROFILE_JSON_MAX_DEPTH);
         json_decref(root);
         return GTM_ECONFIG;
     }

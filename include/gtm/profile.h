@@ -134,6 +134,16 @@ struct profile {
 int profile_parse(struct arena *a, const char *file, const char *text, size_t len, bool strict,
                   struct config_errors *errs, struct profile **out);
 
+/* PROFILE_JSON_MAX_DEPTH: how deeply a profile document may nest objects
+ * and arrays, unknown members included (Azure's own documents need 5). A
+ * deeper document is refused: written back indented, it would grow with
+ * the square of its depth. */
+#define PROFILE_JSON_MAX_DEPTH 64
+
+struct json_t;
+/* profile_json_depth_ok: v nests at most max objects and arrays. Pure. */
+bool profile_json_depth_ok(const struct json_t *v, unsigned max);
+
 /* profile_method_name: "Priority", "Weighted", ... */
 const char *profile_method_name(enum routing_method m);
 /* ep_status_name: "CheckingEndpoint", "Online", ... (Azure's spelling) */

@@ -426,13 +426,13 @@ def test_lists_and_resource_groups(gtmd_factory, tmp_path):
     r = g.api.get("/subscriptions/%s/providers/Microsoft.Network/trafficmanagerprofiles" % SUB)
     assert r.status == 200
     assert {p["name"] for p in r.json["value"]} == {"hand", "in-a", "in-b"}
-    r = g.api.get("/subscriptions/other/providers/Microsoft.Network/trafficmanagerprofiles")
+    r = g.api.get("/subscriptions/99999999-8888-7777-6666-555555555555/providers/Microsoft.Network/trafficmanagerprofiles")
     assert {p["name"] for p in r.json["value"]} == {"hand"}
 
     # A profile is seen only in its own resource group.
     assert g.api.get(rg_path("in-a", rg="rg-a")).status == 200
     assert g.api.get(rg_path("in-a", rg="rg-b")).status == 404
-    assert g.api.get(rg_path("in-a", sub="other", rg="rg-a")).status == 404
+    assert g.api.get(rg_path("in-a", sub="99999999-8888-7777-6666-555555555555", rg="rg-a")).status == 404
     assert g.api.delete(rg_path("in-a", rg="rg-b")).status == 204
     assert answer(g, "in-a")[0] == NOERROR
     # Names are unique across resource groups in gtmd.
