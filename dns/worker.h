@@ -49,6 +49,15 @@ struct udp_thread {
     uint8_t out_buf[UDP_BATCH][DNS_EDNS_UDP_MAX];
 };
 
+/* tcp_share: the TCP connections a worker holds from one client: an IPv4
+ * address (or an IPv4-mapped IPv6 one), or the first 64 bits of an IPv6
+ * address. A slot of the worker's open-addressing table; conns 0 is free. */
+struct tcp_share {
+    uint64_t prefix;
+    uint32_t conns;
+    uint32_t v6;
+};
+
 struct tcp_listener {
     struct event ev;
     int fd;
@@ -69,8 +78,16 @@ struct worker {
     struct tcp_listener *tcp;
     unsigned nsocks;
     unsigned tcp_conns;
-    LIST_HEAD(, tcp_conn) conns;
-    struct timeval tcp_idle;
+    /* Every connection, by when it started waiting for its current message
+     * (accept, or its last answer sent): the head has waited longest, and
+     * its deadline is the nearest. */
+    TAILQ_HEAD(tcp_lru, tcp_conn) conns;
+    struct timeval tcp_timeout;
+    const struct timeval *tcp_deadline; /* tcp_timeout as a common timeout */
+    struct tcp_share *shares;           /* shares_mask + 1 slots, at most half used */
+    uint32_t shares_mask;
+    unsigned share_max; /* connections one client may hold: max(1, tcp-clients / 8) */
+    uint64_t shares_seed;
     /* One TCP response at a time: 2 bytes of length, then the message. */
     uint8_t tcp_out[2 + DNS_TCP_MAX];
 };
@@ -96,6 +113,10 @@ seat_leave(struct seat *s)
 void *udp_main(void *arg);
 /* udp_init: points the batch headers at the thread's buffers, once. */
 void udp_init(struct udp_thread *u);
+/* tcp_init: the worker's TCP state (connection list, deadline, client
+ * shares), once its event base exists; tcp_free releases it. */
+void tcp_init(struct worker *w, const struct gtm_options *opt);
+void tcp_free(struct worker *w);
 void tcp_accept_cb(evutil_socket_t fd, short what, void *arg);
 /* tcp_close_all: closes every connection of the worker (at shutdown). */
 void tcp_close_all(struct worker *w);
