@@ -35,7 +35,7 @@ struct tcp_conn {
     struct event deadline;     /* --tcp-timeout for the message it waits for */
     int fd;
     struct worker *w;
-    struct tcp_share key; /* its client (conns unused) */
+    struct tcp_client client;
     struct sockaddr_storage peer;
     size_t in_len;
     size_t skip;      /* bytes still to drop of a query too large to read */
@@ -43,71 +43,6 @@ struct tcp_conn {
     size_t pending_len, pending_off;
     uint8_t in[2 + TCP_IN_MAX];
 };
-
-/* -- Client shares: prefix -> connections, open addressing, linear probing,
- * backward-shift deletion (no tombstones). At most tcp-clients keys live in
- * twice as many slots, so a probe is short; the hash is keyed per worker so
- * that clients cannot choose their collisions. */
-
-static void
-share_key(struct tcp_share *k, const struct sockaddr_storage *ss)
-{
-    k->prefix = 0;
-    k->v6 = 0;
-    k->conns = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        k->prefix = ntohl(s4->sin_addr.s_addr);
-    } else if (ss->ss_family == AF_INET6) {
-        const uint8_t *a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr)) {
-            k->prefix =
-                (uint64_t)a[12] << 24 | (uint64_t)a[13] << 16 | (uint64_t)a[14] << 8 | a[15];
-        } else {
-            for (int i = 0; i < 8; i++)
-                k->prefix = k->prefix << 8 | a[i];
-            k->v6 = 1;
-        }
-    }
-}
-
-static uint32_t
-share_home(const struct worker *w, const struct tcp_share *k)
-{
-    uint64_t x = (k->prefix ^ w->shares_seed) + k->v6 * 0x9e3779b97f4a7c15ULL;
-    x = (x ^ x >> 30) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ x >> 27) * 0x94d049bb133111ebULL;
-    return (uint32_t)(x ^ x >> 31) & w->shares_mask;
-}
-
-/* The slot of k: the one holding it, or the free one where it would go. */
-static struct tcp_share *
-share_find(struct worker *w, const struct tcp_share *k)
-{
-    uint32_t i = share_home(w, k);
-    while (w->shares[i].conns && (w->shares[i].prefix != k->prefix || w->shares[i].v6 != k->v6))
-        i = (i + 1) & w->shares_mask;
-    return &w->shares[i];
-}
-
-static void
-share_release(struct worker *w, const struct tcp_share *k)
-{
-    struct tcp_share *s = share_find(w, k);
-    GTM_ASSERT(s->conns > 0);
-    if (--s->conns)
-        return;
-    /* Shift back the entries after the hole that may not stay past it. */
-    uint32_t m = w->shares_mask, i = (uint32_t)(s - w->shares);
-    for (uint32_t j = (i + 1) & m; w->shares[j].conns; j = (j + 1) & m) {
-        uint32_t h = share_home(w, &w->shares[j]);
-        if (((j - h) & m) >= ((j - i) & m)) { /* its home is at or before the hole */
-            w->shares[i] = w->shares[j];
-            w->shares[j].conns = 0;
-            i = j;
-        }
-    }
-}
 
 void
 tcp_init(struct worker *w, const struct gtm_options *opt)
@@ -120,19 +55,14 @@ tcp_init(struct worker *w, const struct gtm_options *opt)
     if (!w->tcp_deadline)
         w->tcp_deadline = &w->tcp_timeout;
     w->share_max = opt->tcp_clients / 8 ? opt->tcp_clients / 8 : 1;
-    uint32_t slots = 16;
-    while (slots < 2 * (uint64_t)opt->tcp_clients)
-        slots *= 2;
-    w->shares = xcalloc(slots, sizeof *w->shares);
-    w->shares_mask = slots - 1;
-    w->shares_seed = w->seat.rng * 0x9e3779b97f4a7c15ULL ^ 0x5851f42d4c957f2dULL;
+    tcp_shares_init(&w->shares, opt->tcp_clients,
+                    w->seat.rng * 0x9e3779b97f4a7c15ULL ^ 0x5851f42d4c957f2dULL);
 }
 
 void
 tcp_free(struct worker *w)
 {
-    free(w->shares);
-    w->shares = NULL;
+    tcp_shares_free(&w->shares);
 }
 
 static void conn_cb(evutil_socket_t fd, short what, void *arg);
@@ -145,7 +75,7 @@ conn_close(struct tcp_conn *c)
     event_del(&c->deadline);
     close(c->fd);
     TAILQ_REMOVE(&w->conns, c, lru);
-    share_release(w, &c->key);
+    tcp_shares_del(&w->shares, &c->client);
     w->tcp_conns--;
     free(c->pending);
     free(c);
@@ -334,14 +264,13 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
         conn_close(c);
 }
 
-/* Admits a connection from k: 0 when its client is over its share; closes
- * the connection that has waited longest when the worker is full. Returns
- * the client's slot. */
-static struct tcp_share *
-admit(struct worker *w, const struct tcp_share *k, const struct sockaddr_storage *peer)
+/* Admits a connection from k: 0 when its client holds its share already;
+ * when the worker is full, closes the connection that has waited longest. */
+static int
+admit(struct worker *w, const struct tcp_client *k, const struct sockaddr_storage *peer)
 {
-    struct tcp_share *s = share_find(w, k);
-    if (s->conns >= w->share_max) {
+    uint32_t held = tcp_shares_count(&w->shares, k);
+    if (held >= w->share_max) {
         char text[INET6_ADDRSTRLEN] = "?";
         const void *a = peer->ss_family == AF_INET6
                             ? (const void *)&((const struct sockaddr_in6 *)peer)->sin6_addr
@@ -349,17 +278,16 @@ admit(struct worker *w, const struct tcp_share *k, const struct sockaddr_storage
         inet_ntop(peer->ss_family, a, text, sizeof text);
         log_rl_warn("dns: worker %u holds %u TCP connections from %s%s, its share of "
                     "tcp-clients: refusing more",
-                    w->id, s->conns, text, k->v6 ? " (its /64)" : "");
-        return NULL;
+                    w->id, held, text, k->v6 ? " (its /64)" : "");
+        return 0;
     }
     if (w->tcp_conns >= w->seat.ctx->opt->tcp_clients) {
         log_rl_warn("dns: worker %u has %u TCP connections (tcp-clients): closing the one "
                     "that has waited longest",
                     w->id, w->tcp_conns);
         conn_close(TAILQ_FIRST(&w->conns));
-        s = share_find(w, k); /* the close may have moved it */
     }
-    return s;
+    return 1;
 }
 
 void
@@ -377,17 +305,13 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
                 log_rl_warn("dns: tcp accept failed: %s", strerror(errno));
             return;
         }
-        struct tcp_share key;
-        share_key(&key, &peer);
-        struct tcp_share *share = admit(w, &key, &peer);
-        if (!share) {
+        struct tcp_client client;
+        tcp_client_of(&client, &peer);
+        if (!admit(w, &client, &peer)) {
             close(cfd);
             continue;
         }
-        if (!share->conns++) {
-            share->prefix = key.prefix;
-            share->v6 = key.v6;
-        }
+        tcp_shares_add(&w->shares, &client);
         /* Answers go out whole, one send each: never hold one back for Nagle
          * (a pipelining client would wait for its delayed ACK). */
         int one = 1;
@@ -400,7 +324,7 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
         c->skip = 0;
         c->pending = NULL;
         c->pending_len = c->pending_off = 0;
-        c->key = key;
+        c->client = client;
         w->tcp_conns++;
         TAILQ_INSERT_TAIL(&w->conns, c, lru);
         event_assign(&c->ev, w->base, cfd, EV_READ | EV_PERSIST, conn_cb, c);

@@ -14,6 +14,7 @@
 #include <event2/event_struct.h>
 
 #include "dns/handle.h"
+#include "dns/share.h"
 #include "dns/query.h"
 #include "gtm/ctx.h"
 #include "gtm/snapshot.h"
@@ -49,15 +50,6 @@ struct udp_thread {
     uint8_t out_buf[UDP_BATCH][DNS_EDNS_UDP_MAX];
 };
 
-/* tcp_share: the TCP connections a worker holds from one client: an IPv4
- * address (or an IPv4-mapped IPv6 one), or the first 64 bits of an IPv6
- * address. A slot of the worker's open-addressing table; conns 0 is free. */
-struct tcp_share {
-    uint64_t prefix;
-    uint32_t conns;
-    uint32_t v6;
-};
-
 struct tcp_listener {
     struct event ev;
     int fd;
@@ -84,10 +76,8 @@ struct worker {
     TAILQ_HEAD(tcp_lru, tcp_conn) conns;
     struct timeval tcp_timeout;
     const struct timeval *tcp_deadline; /* tcp_timeout as a common timeout */
-    struct tcp_share *shares;           /* shares_mask + 1 slots, at most half used */
-    uint32_t shares_mask;
-    unsigned share_max; /* connections one client may hold: max(1, tcp-clients / 8) */
-    uint64_t shares_seed;
+    struct tcp_shares shares; /* connections per client */
+    unsigned share_max;       /* connections one client may hold: max(1, tcp-clients / 8) */
     /* One TCP response at a time: 2 bytes of length, then the message. */
     uint8_t tcp_out[2 + DNS_TCP_MAX];
 };
