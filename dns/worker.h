@@ -76,8 +76,8 @@ struct worker {
     TAILQ_HEAD(tcp_lru, tcp_conn) conns;
     struct timeval tcp_timeout;
     const struct timeval *tcp_deadline; /* tcp_timeout as a common timeout */
-    struct tcp_shares shares; /* connections per client */
-    unsigned share_max;       /* connections one client may hold: max(1, tcp-clients / 8) */
+    struct tcp_shares shares;           /* connections per client */
+    unsigned share_max; /* connections one client may hold: max(1, tcp-clients / 8) */
     /* One TCP response at a time: 2 bytes of length, then the message. */
     uint8_t tcp_out[2 + DNS_TCP_MAX];
 };
