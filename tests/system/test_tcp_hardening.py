@@ -87,6 +87,7 @@ class GoodClient(threading.Thread):
         self.latencies = []
         self.failures = []
         self.halt = threading.Event()
+        self.started = False
 
     def run(self):
         qid = 0
@@ -100,7 +101,8 @@ class GoodClient(threading.Thread):
 
     def stop(self):
         self.halt.set()
-        self.join(scaled(5))
+        if self.started:
+            self.join(scaled(5))
 
     def report(self, what):
         lat = sorted(self.latencies)
@@ -147,12 +149,13 @@ def test_tcp_slowloris_deadline_and_good_client_served(gtmd_factory):
     for src in addrs:
         for _ in range(share):
             open_one(src, time.time())
-    time.sleep(scaled(0.2))
     good = GoodClient(g, every=0.25)
-    good.start()
     try:
         while time.time() - t_start < duration:
             now = time.time()
+            if not good.started and now - t_start >= 0.3:
+                good.started = True
+                good.start()  # once every slot is taken
             for c in conns:
                 if c[5] is not None:
                     continue
