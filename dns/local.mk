@@ -3,6 +3,7 @@ libgtm_a_SOURCES += \
 	%reldir%/handle.c %reldir%/handle.h \
 	%reldir%/query.c %reldir%/query.h \
 	%reldir%/server.c %reldir%/server.h \
+	%reldir%/share.c %reldir%/share.h \
 	%reldir%/tcp.c \
 	%reldir%/udp.c \
 	%reldir%/worker.h

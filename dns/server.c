@@ -201,8 +201,6 @@ worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
     unsigned row = i * rows_per_worker(ctx->opt);
     w->id = i;
     seat_init(&w->seat, ctx, row);
-    w->tcp_idle = (struct timeval){(time_t)ctx->opt->tcp_timeout, 0};
-    LIST_INIT(&w->conns);
     w->nsocks = ws->n;
     w->udp = xcalloc(w->nsocks, sizeof *w->udp);
     w->tcp = xcalloc(w->nsocks, sizeof *w->tcp);
@@ -228,6 +226,7 @@ worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
     }
     event_assign(&w->stop_ev, w->base, w->stop_fd, EV_READ | EV_PERSIST, stop_cb, w);
     event_add(&w->stop_ev, NULL);
+    tcp_init(w, ctx->opt);
     for (unsigned k = 0; k < w->nsocks; k++)
         if (w->tcp[k].fd >= 0) {
             event_assign(&w->tcp[k].ev, w->base, w->tcp[k].fd, EV_READ | EV_PERSIST, tcp_accept_cb,
@@ -333,6 +332,7 @@ server_stop(struct gtm_ctx *ctx)
         }
         if (w->base)
             event_base_free(w->base);
+        tcp_free(w);
         free(w->udp);
         free(w->tcp);
         free(w);

@@ -1,9 +1,18 @@
 /* tcp.c: DNS over TCP (RFC 7766): 2-byte framing, pipelined queries answered
- * in order, an idle timeout, and no client able to hold up another: every
- * socket is non-blocking and a client that does not read its answers stops
- * being read until it does (or times out). */
+ * in order, and no client able to hold up another:
+ * - every socket is non-blocking, and a client that does not read its
+ *   answers stops being read until it does;
+ * - a connection has --tcp-timeout seconds for each message, from when it
+ *   starts waiting for it (accept, or its last answer sent) until the
+ *   message is in and answered: bytes trickling in or out do not extend it;
+ * - one client (an IPv4 address, an IPv6 /64) holds at most a share of a
+ *   worker's --tcp-clients, and a full worker closes the connection that has
+ *   waited longest for its message to admit a new one (RFC 7766 6.2.3);
+ * - a message we do not answer (dns_handle drops it) closes the connection.
+ * Accepting, answering and timing out are O(1) per connection. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +30,12 @@
 #define TCP_IN_MAX 4096
 
 struct tcp_conn {
-    LIST_ENTRY(tcp_conn) link;
-    struct event ev; /* EV_READ or EV_WRITE, with the idle timeout */
+    TAILQ_ENTRY(tcp_conn) lru; /* in w->conns, by when it started waiting */
+    struct event ev;           /* EV_READ or EV_WRITE, persistent, no timeout */
+    struct event deadline;     /* --tcp-timeout for the message it waits for */
     int fd;
     struct worker *w;
+    struct tcp_client client;
     struct sockaddr_storage peer;
     size_t in_len;
     size_t skip;      /* bytes still to drop of a query too large to read */
@@ -33,15 +44,39 @@ struct tcp_conn {
     uint8_t in[2 + TCP_IN_MAX];
 };
 
+void
+tcp_init(struct worker *w, const struct gtm_options *opt)
+{
+    TAILQ_INIT(&w->conns);
+    w->tcp_timeout = (struct timeval){(time_t)opt->tcp_timeout, 0};
+    /* Every deadline has the same length: libevent keeps them in a queue
+     * (O(1) to arm) instead of its heap. */
+    w->tcp_deadline = event_base_init_common_timeout(w->base, &w->tcp_timeout);
+    if (!w->tcp_deadline)
+        w->tcp_deadline = &w->tcp_timeout;
+    w->share_max = opt->tcp_clients / 8 ? opt->tcp_clients / 8 : 1;
+    tcp_shares_init(&w->shares, opt->tcp_clients,
+                    w->seat.rng * 0x9e3779b97f4a7c15ULL ^ 0x5851f42d4c957f2dULL);
+}
+
+void
+tcp_free(struct worker *w)
+{
+    tcp_shares_free(&w->shares);
+}
+
 static void conn_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
 conn_close(struct tcp_conn *c)
 {
+    struct worker *w = c->w;
     event_del(&c->ev);
+    event_del(&c->deadline);
     close(c->fd);
-    LIST_REMOVE(c, link);
-    c->w->tcp_conns--;
+    TAILQ_REMOVE(&w->conns, c, lru);
+    tcp_shares_del(&w->shares, &c->client);
+    w->tcp_conns--;
     free(c->pending);
     free(c);
 }
@@ -51,7 +86,38 @@ conn_wait(struct tcp_conn *c, short what)
 {
     event_del(&c->ev);
     event_assign(&c->ev, c->w->base, c->fd, what | EV_PERSIST, conn_cb, c);
-    event_add(&c->ev, &c->w->tcp_idle);
+    event_add(&c->ev, NULL);
+}
+
+/* The connection starts waiting for its next message: a new deadline, and
+ * the tail of the list. */
+static void
+conn_restart(struct tcp_conn *c)
+{
+    struct worker *w = c->w;
+    TAILQ_REMOVE(&w->conns, c, lru);
+    TAILQ_INSERT_TAIL(&w->conns, c, lru);
+    event_add(&c->deadline, w->tcp_deadline);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_close(arg); /* idle, trickling, half-open, or not reading its answers */
+}
+
+/* Closes after a message we do not answer. What the client sent after it is
+ * read and dropped first (a little of it), so that the close sends FIN after
+ * the answers already written rather than a reset that could discard them. */
+static void
+conn_close_dropped(struct tcp_conn *c)
+{
+    for (int i = 0; i < 4; i++)
+        if (recv(c->fd, c->in, sizeof c->in, MSG_DONTWAIT) <= 0)
+            break;
+    conn_close(c);
 }
 
 /* Sends what is pending; returns 1 when all is out, 0 to wait, -1 on error. */
@@ -99,13 +165,14 @@ send_answer(struct tcp_conn *c, const uint8_t *msg, size_t len)
 }
 
 /* Answers every complete frame in the buffer, in order. Returns -1 to close,
- * 0 when an answer is waiting for the client to read, 1 otherwise. */
+ * -2 to close after a message we do not answer, 0 when an answer is waiting
+ * for the client to read, 1 otherwise. */
 static int
 process(struct tcp_conn *c, struct dns_view *view)
 {
     struct worker *w = c->w;
     size_t off = 0;
-    int rc = 1;
+    int rc = 1, answered = 0;
     while (c->in_len > off) {
         if (c->skip) {
             size_t n = c->in_len - off < c->skip ? c->in_len - off : c->skip;
@@ -137,18 +204,27 @@ process(struct tcp_conn *c, struct dns_view *view)
                 dns_handle(view, c->in + off + 2, flen, DNS_PROTO_TCP, w->tcp_out + 2, DNS_TCP_MAX);
             off += 2 + flen;
         }
-        if (len) {
-            w->tcp_out[0] = (uint8_t)(len >> 8);
-            w->tcp_out[1] = (uint8_t)len;
-            rc = send_answer(c, w->tcp_out, len + 2);
-            if (rc <= 0)
-                break;
+        if (!len) {
+            /* Unparseable or a response: no answer, and nothing to wait for
+             * (NSD closes too). The answers before it are out. */
+            log_debug("dns: tcp message of %zu bytes not answered: closing", flen);
+            return -2;
         }
+        w->tcp_out[0] = (uint8_t)(len >> 8);
+        w->tcp_out[1] = (uint8_t)len;
+        rc = send_answer(c, w->tcp_out, len + 2);
+        if (rc < 0)
+            break;
+        answered += rc; /* this one is out: the clock of the next starts */
+        if (rc == 0)
+            break;
     }
     if (off) {
         memmove(c->in, c->in + off, c->in_len - off);
         c->in_len -= off;
     }
+    if (answered && rc >= 0)
+        conn_restart(c);
     return rc;
 }
 
@@ -156,18 +232,16 @@ static void
 conn_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct tcp_conn *c = arg;
-    if (what & EV_TIMEOUT) {
-        conn_close(c); /* idle, half-open, or not reading its answers */
-        return;
-    }
     struct dns_view view;
     seat_enter(&c->w->seat, &view);
     view.client = (const struct sockaddr *)&c->peer;
     int rc = 1;
     if (what & EV_WRITE) {
         rc = flush_pending(c);
-        if (rc == 1)
+        if (rc == 1) {
+            conn_restart(c);
             rc = process(c, &view); /* frames that arrived while we waited */
+        }
         if (rc == 1)
             conn_wait(c, EV_READ);
     } else {
@@ -184,8 +258,36 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
         }
     }
     seat_leave(&c->w->seat);
-    if (rc < 0)
+    if (rc == -2)
+        conn_close_dropped(c);
+    else if (rc < 0)
         conn_close(c);
+}
+
+/* Admits a connection from k: 0 when its client holds its share already;
+ * when the worker is full, closes the connection that has waited longest. */
+static int
+admit(struct worker *w, const struct tcp_client *k, const struct sockaddr_storage *peer)
+{
+    uint32_t held = tcp_shares_count(&w->shares, k);
+    if (held >= w->share_max) {
+        char text[INET6_ADDRSTRLEN] = "?";
+        const void *a = peer->ss_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)peer)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
+        inet_ntop(peer->ss_family, a, text, sizeof text);
+        log_rl_warn("dns: worker %u holds %u TCP connections from %s%s, its share of "
+                    "tcp-clients: refusing more",
+                    w->id, held, text, k->v6 ? " (its /64)" : "");
+        return 0;
+    }
+    if (w->tcp_conns >= w->seat.ctx->opt->tcp_clients) {
+        log_rl_warn("dns: worker %u has %u TCP connections (tcp-clients): closing the one "
+                    "that has waited longest",
+                    w->id, w->tcp_conns);
+        conn_close(TAILQ_FIRST(&w->conns));
+    }
+    return 1;
 }
 
 void
@@ -203,12 +305,13 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
                 log_rl_warn("dns: tcp accept failed: %s", strerror(errno));
             return;
         }
-        if (w->tcp_conns >= w->seat.ctx->opt->tcp_clients) {
-            log_rl_warn("dns: worker %u has %u TCP connections (tcp-clients); refusing more", w->id,
-                        w->tcp_conns);
+        struct tcp_client client;
+        tcp_client_of(&client, &peer);
+        if (!admit(w, &client, &peer)) {
             close(cfd);
             continue;
         }
+        tcp_shares_add(&w->shares, &client);
         /* Answers go out whole, one send each: never hold one back for Nagle
          * (a pipelining client would wait for its delayed ACK). */
         int one = 1;
@@ -221,16 +324,19 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
         c->skip = 0;
         c->pending = NULL;
         c->pending_len = c->pending_off = 0;
+        c->client = client;
         w->tcp_conns++;
-        LIST_INSERT_HEAD(&w->conns, c, link);
+        TAILQ_INSERT_TAIL(&w->conns, c, lru);
         event_assign(&c->ev, w->base, cfd, EV_READ | EV_PERSIST, conn_cb, c);
-        event_add(&c->ev, &w->tcp_idle);
+        event_add(&c->ev, NULL);
+        evtimer_assign(&c->deadline, w->base, deadline_cb, c);
+        event_add(&c->deadline, w->tcp_deadline);
     }
 }
 
 void
 tcp_close_all(struct worker *w)
 {
-    while (!LIST_EMPTY(&w->conns))
-        conn_close(LIST_FIRST(&w->conns));
+    while (!TAILQ_EMPTY(&w->conns))
+        conn_close(TAILQ_FIRST(&w->conns));
 }

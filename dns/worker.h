@@ -14,6 +14,7 @@
 #include <event2/event_struct.h>
 
 #include "dns/handle.h"
+#include "dns/share.h"
 #include "dns/query.h"
 #include "gtm/ctx.h"
 #include "gtm/snapshot.h"
@@ -69,8 +70,14 @@ struct worker {
     struct tcp_listener *tcp;
     unsigned nsocks;
     unsigned tcp_conns;
-    LIST_HEAD(, tcp_conn) conns;
-    struct timeval tcp_idle;
+    /* Every connection, by when it started waiting for its current message
+     * (accept, or its last answer sent): the head has waited longest, and
+     * its deadline is the nearest. */
+    TAILQ_HEAD(tcp_lru, tcp_conn) conns;
+    struct timeval tcp_timeout;
+    const struct timeval *tcp_deadline; /* tcp_timeout as a common timeout */
+    struct tcp_shares shares;           /* connections per client */
+    unsigned share_max; /* connections one client may hold: max(1, tcp-clients / 8) */
     /* One TCP response at a time: 2 bytes of length, then the message. */
     uint8_t tcp_out[2 + DNS_TCP_MAX];
 };
@@ -96,6 +103,10 @@ seat_leave(struct seat *s)
 void *udp_main(void *arg);
 /* udp_init: points the batch headers at the thread's buffers, once. */
 void udp_init(struct udp_thread *u);
+/* tcp_init: the worker's TCP state (connection list, deadline, client
+ * shares), once its event base exists; tcp_free releases it. */
+void tcp_init(struct worker *w, const struct gtm_options *opt);
+void tcp_free(struct worker *w);
 void tcp_accept_cb(evutil_socket_t fd, short what, void *arg);
 /* tcp_close_all: closes every connection of the worker (at shutdown). */
 void tcp_close_all(struct worker *w);
