@@ -12,7 +12,6 @@
  * Accepting, answering and timing out are O(1) per connection. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,7 @@ struct tcp_conn {
     struct event deadline;     /* --tcp-timeout for the message it waits for */
     int fd;
     struct worker *w;
-    struct tcp_client client;
+    struct client_key client;
     struct sockaddr_storage peer;
     size_t in_len;
     size_t skip;      /* bytes still to drop of a query too large to read */
@@ -267,18 +266,14 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 /* Admits a connection from k: 0 when its client holds its share already;
  * when the worker is full, closes the connection that has waited longest. */
 static int
-admit(struct worker *w, const struct tcp_client *k, const struct sockaddr_storage *peer)
+admit(struct worker *w, const struct client_key *k)
 {
     uint32_t held = tcp_shares_count(&w->shares, k);
     if (held >= w->share_max) {
-        char text[INET6_ADDRSTRLEN] = "?";
-        const void *a = peer->ss_family == AF_INET6
-                            ? (const void *)&((const struct sockaddr_in6 *)peer)->sin6_addr
-                            : (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
-        inet_ntop(peer->ss_family, a, text, sizeof text);
-        log_rl_warn("dns: worker %u holds %u TCP connections from %s%s, its share of "
+        char text[CLIENT_KEY_TEXT];
+        log_rl_warn("dns: worker %u holds %u TCP connections from %s, its share of "
                     "tcp-clients: refusing more",
-                    w->id, held, text, k->v6 ? " (its /64)" : "");
+                    w->id, held, client_key_text(k, text, sizeof text));
         return 0;
     }
     if (w->tcp_conns >= w->seat.ctx->opt->tcp_clients) {
@@ -305,9 +300,9 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
                 log_rl_warn("dns: tcp accept failed: %s", strerror(errno));
             return;
         }
-        struct tcp_client client;
-        tcp_client_of(&client, &peer);
-        if (!admit(w, &client, &peer)) {
+        struct client_key client;
+        client_key_of(&client, (const struct sockaddr *)&peer);
+        if (!admit(w, &client)) {
             close(cfd);
             continue;
         }

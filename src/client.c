@@ -8,8 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gtm/dname.h"
-
 void
 client_key_of(struct client_key *k, const struct sockaddr *sa)
 {
@@ -34,12 +32,6 @@ bool
 client_key_eq(const struct client_key *a, const struct client_key *b)
 {
     return a->family == b->family && memcmp(a->addr, b->addr, sizeof a->addr) == 0;
-}
-
-uint32_t
-client_key_hash(const struct client_key *k)
-{
-    return dname_hash(k->addr, sizeof k->addr) ^ k->family;
 }
 
 const char *

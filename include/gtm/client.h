@@ -23,9 +23,6 @@ void client_key_of(struct client_key *k, const struct sockaddr *sa);
 /* client_key_eq: the same client. */
 bool client_key_eq(const struct client_key *a, const struct client_key *b);
 
-/* client_key_hash: a hash of the key, for tables of clients. */
-uint32_t client_key_hash(const struct client_key *k);
-
 /* client_key_text: "192.0.2.1" or "2001:db8:1:2::/64", in buf. */
 const char *client_key_text(const struct client_key *k, char *buf, size_t len);
 

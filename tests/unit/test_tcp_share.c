@@ -17,7 +17,7 @@
 
 #include "dns/share.h"
 
-static struct tcp_client
+static struct client_key
 client(const char *text)
 {
     struct sockaddr_storage ss;
@@ -31,15 +31,15 @@ client(const char *text)
         s4->sin_family = AF_INET;
         assert_int_equal(inet_pton(AF_INET, text, &s4->sin_addr), 1);
     }
-    struct tcp_client k;
-    tcp_client_of(&k, &ss);
+    struct client_key k;
+    client_key_of(&k, (const struct sockaddr *)&ss);
     return k;
 }
 
 static int
-same(struct tcp_client a, struct tcp_client b)
+same(struct client_key a, struct client_key b)
 {
-    return a.prefix == b.prefix && a.v6 == b.v6;
+    return client_key_eq(&a, &b);
 }
 
 static void
@@ -51,7 +51,7 @@ test_who_is_one_client(void **state)
     assert_false(same(client("192.0.2.1"), client("192.0.2.2")));
     /* IPv4-mapped IPv6 is its IPv4 address */
     assert_true(same(client("::ffff:192.0.2.1"), client("192.0.2.1")));
-    assert_int_equal(client("::ffff:192.0.2.1").v6, 0);
+    assert_int_equal(client("::ffff:192.0.2.1").family, AF_INET);
     /* IPv6: the /64 */
     assert_true(same(client("2001:db8:1:2::1"), client("2001:db8:1:2:ffff:ffff:ffff:ffff")));
     assert_false(same(client("2001:db8:1:2::1"), client("2001:db8:1:3::1")));
@@ -66,8 +66,8 @@ test_counts(void **state)
     (void)state;
     struct tcp_shares t;
     tcp_shares_init(&t, 8, 42);
-    struct tcp_client a = client("192.0.2.1"), b = client("2001:db8::1");
-    struct tcp_client b2 = client("2001:db8::2"), m = client("::ffff:192.0.2.1");
+    struct client_key a = client("192.0.2.1"), b = client("2001:db8::1");
+    struct client_key b2 = client("2001:db8::2"), m = client("::ffff:192.0.2.1");
     assert_int_equal(tcp_shares_count(&t, &a), 0);
     tcp_shares_add(&t, &a);
     tcp_shares_add(&t, &m);
@@ -92,11 +92,12 @@ test_against_model(void **state)
     (void)state;
     enum { MAX = 64, KEYS = 200, STEPS = 200000 };
     static uint32_t model[KEYS];
-    struct tcp_client keys[KEYS];
+    struct client_key keys[KEYS];
     for (unsigned i = 0; i < KEYS; i++) {
-        keys[i].prefix = i % 2 ? (uint64_t)i << 40 : i;
-        keys[i].v6 = i % 3 == 0;
-        keys[i].conns = 0;
+        memset(&keys[i], 0, sizeof keys[i]);
+        uint64_t prefix = i % 2 ? (uint64_t)i << 40 : i;
+        memcpy(keys[i].addr, &prefix, sizeof prefix);
+        keys[i].family = i % 3 == 0 ? AF_INET6 : AF_INET;
     }
     for (uint64_t seed = 0; seed < 4; seed++) {
         struct tcp_shares t;
