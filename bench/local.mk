@@ -7,6 +7,7 @@ EXTRA_DIST += \
 	%reldir%/instructions \
 	%reldir%/monitor-scale \
 	%reldir%/failover \
+	%reldir%/reload-saturation \
 	%reldir%/lib.sh \
 	%reldir%/dnsclient.py \
 	%reldir%/echo.c \

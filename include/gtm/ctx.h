@@ -4,7 +4,9 @@
 #ifndef GTM_GTM_CTX_H
 #define GTM_GTM_CTX_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct event_base;
@@ -15,7 +17,7 @@ struct worker;
 struct monitor;
 struct demo;
 struct api;
-struct api;
+struct reload_job;
 
 struct gtm_ctx {
     struct event_base *base; /* the control loop: signals, reload, reclamation */
@@ -31,6 +33,14 @@ struct gtm_ctx {
     uint64_t retired_epoch;
     struct event *reclaim_ev;
     struct event *sig_hup, *sig_term, *sig_int;
+    pthread_t freer; /* frees retired snapshots in the background */
+    bool freeing;
+    struct reload_job *job; /* the background reload in flight, or NULL */
+    struct event *job_done_ev;
+    int job_done_fd;  /* eventfd: the job's thread says it is done */
+    bool job_again;   /* a SIGHUP came while the job ran: load again after it */
+    uint64_t loads;   /* loads started; a job older than the last foreground load is dropped */
+    uint64_t fg_load; /* the number of the last foreground load */
     uint64_t reloads_ok, reloads_failed;
     int exit_code;
 };
@@ -39,13 +49,21 @@ struct gtm_ctx {
  * when every worker has passed a quiescent point. Loop thread only. */
 void ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap);
 
-/* ctx_reload: loads everything again; on any error keeps the current
- * snapshot and returns GTM_ECONFIG after logging each error. Loop thread. */
-int ctx_reload(struct gtm_ctx *ctx);
+/* ctx_reload: loads everything again in the background (SIGHUP), in a
+ * thread at the lowest CPU priority, so that under a load that takes every
+ * CPU the reload waits for idle time instead of taking it from the
+ * answering threads, and the control loop goes on probing and serving the
+ * API meanwhile. The result is published on the loop when it is ready; on
+ * any error the current snapshot stays and each error is logged. A call
+ * while a reload runs makes another one follow it. Loop thread. */
+void ctx_reload(struct gtm_ctx *ctx);
 
 struct config_errors;
-/* ctx_reload_errors: ctx_reload that also passes every error to out (when
- * not NULL), e.g. to put them in an API response. Loop thread only. */
+/* ctx_reload_errors: loads everything again now, on the loop (the API's
+ * writes and reload route, whose reply waits for it); on any error keeps
+ * the current snapshot and returns GTM_ECONFIG after logging each error
+ * and passing it to out (when not NULL). A background reload that started
+ * before it is dropped when it ends, and runs again. Loop thread only. */
 int ctx_reload_errors(struct gtm_ctx *ctx, struct config_errors *out);
 
 /* ctx_init_events/ctx_cleanup_events: the control loop's own timers. */
