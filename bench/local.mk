@@ -8,6 +8,7 @@ EXTRA_DIST += \
 	%reldir%/monitor-scale \
 	%reldir%/failover \
 	%reldir%/reload-saturation \
+	%reldir%/api-latency \
 	%reldir%/soak \
 	%reldir%/lib.sh \
 	%reldir%/dnsclient.py \
