@@ -383,8 +383,14 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
     apply(&cli, out, errs);
     out->profiles_given = out->profiles != NULL;
     out->state_dir_given = cli.v[OPT_ID_STATE_DIR].text != NULL;
-    if (!out->tls_cert != !out->tls_key)
-        config_error(errs, "command line", 0, "tls-cert and tls-key go together");
+    if (!out->tls_cert != !out->tls_key) {
+        /* Reported where the one given was written: the file's line, or
+         * the command line. */
+        bool cert = out->tls_cert != NULL;
+        where_error(errs, &cli.v[cert ? OPT_ID_TLS_CERT : OPT_ID_TLS_KEY],
+                    "%s given without %s: tls-cert and tls-key go together",
+                    cert ? "tls-cert" : "tls-key", cert ? "tls-key" : "tls-cert");
+    }
     if (!out->profiles) {
         size_t n = strlen(out->state_dir) + sizeof "/profiles";
         out->profiles = xmalloc(n);

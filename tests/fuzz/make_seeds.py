@@ -131,6 +131,8 @@ def conf_seeds():
                               "listen = [::1]\nlisten = 127.0.0.1:65536\nlisten = [::1]:0\n"),
         "crlf.conf": "workers = 2\r\ndomain = example.net\r\n",
         "no-newline.conf": "workers = 3",
+        "tls-lone.conf": "workers = 2\ntls-key = x\n",
+        "tls-pair.conf": "tls-cert = /etc/gtmd/api.crt\ntls-key = /etc/gtmd/api.key\n",
     }
 
 # ---------------------------------------------------------------- zone files

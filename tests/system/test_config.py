@@ -187,6 +187,21 @@ def test_check_config_config_errors_with_lines(gtmd_factory):
         assert re.search(r"gtmd\.conf:%d: error:" % line, out(p)), out(p)
 
 
+def test_check_config_lone_tls_key_names_the_file(gtmd_factory):
+    # tls-key without tls-cert in the file is the file's error, at its line.
+    d, zdir, _ = gtmd_factory.prepare(STANDARD_ZONES)
+    conf = d / "gtmd.conf"
+    conf.write_text("domain = tm.test\ntls-key = x\n")
+    p = gtmd_factory.run(["--check-config", "-c", conf])
+    assert p.returncode == 1, out(p)
+    assert re.search(r"gtmd\.conf:2: error: tls-key given without tls-cert", out(p)), out(p)
+    assert "command line" not in out(p), out(p)
+    # Given on the command line, it is the command line's.
+    p = gtmd_factory.run(["--check-config", "--tls-cert", conf])
+    assert p.returncode == 1, out(p)
+    assert "command line: error: tls-cert given without tls-key" in out(p), out(p)
+
+
 def test_unknown_config_option_refuses_to_start(gtmd_factory):
     d, zdir, _ = gtmd_factory.prepare(STANDARD_ZONES)
     conf = d / "gtmd.conf"

@@ -395,6 +395,29 @@ test_file_long_line(void **state)
     free(text);
 }
 
+/* tls-cert and tls-key go together; the error names where the lone one was
+ * written: the config file and its line, or the command line. */
+static void
+test_tls_pair(void **state)
+{
+    (void)state;
+    expect_file_errors("workers = 2\n"
+                       "tls-key = x\n",
+                       "2: error: tls-key given without tls-cert: tls-cert and tls-key go "
+                       "together\n");
+    expect_file_errors("tls-cert = /etc/gtmd/api.crt\n",
+                       "1: error: tls-cert given without tls-key: tls-cert and tls-key go "
+                       "together\n");
+    assert_int_equal(load("--tls-key", "x", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text, "command line: error: tls-key given without tls-cert: tls-cert "
+                                 "and tls-key go together\n");
+    /* One in the file, the other on the command line: a pair. */
+    const char *path = conf("tls-key = /k.pem\n");
+    assert_int_equal(load("-c", path, "--tls-cert", "/c.pem", NULL), 0);
+    assert_string_equal(opt.tls_cert, "/c.pem");
+    assert_string_equal(opt.tls_key, "/k.pem");
+}
+
 static void
 test_repeated_load_freed_argv(void **state)
 {
@@ -503,6 +526,7 @@ main(void)
         cmocka_unit_test_teardown(test_file_bad_listen, cleanup_opt),
         cmocka_unit_test_teardown(test_file_every_error, cleanup_opt),
         cmocka_unit_test_teardown(test_file_long_line, cleanup_opt),
+        cmocka_unit_test_teardown(test_tls_pair, cleanup_opt),
         cmocka_unit_test_teardown(test_repeated_load_freed_argv, cleanup_opt),
         cmocka_unit_test(test_listen_forms),
         cmocka_unit_test(test_listen_bad),
