@@ -117,6 +117,14 @@ api_tls_new(const char *cert_file, const char *key_file, const char *dir)
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* TLS 1.2: AEAD suites with forward secrecy only (Mozilla's
+     * "intermediate"); TLS 1.3 keeps OpenSSL's defaults. DHE takes its group
+     * from the key size (RFC 7919's ffdhe groups). */
+    if (SSL_CTX_set_cipher_list(ctx, API_TLS12_CIPHERS) != 1 || SSL_CTX_set_dh_auto(ctx, 1) != 1) {
+        log_ssl("cannot set the TLS 1.2 cipher suites");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
 
     char crt_path[4096], key_path[4096];
     if (!cert_file && dir) {
