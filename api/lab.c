@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 
 #include "api/http.h"
 #include "api/obs.h"
+#include "dns/handle.h"
+#include "dns/query.h"
 #include "gtm/ctx.h"
 #include "gtm/dname.h"
 #include "gtm/health.h"
@@ -277,6 +280,44 @@ rrset_json(json_t *out, const struct rr_ref *ref)
     free(pkt);
 }
 
+/* type=: a mnemonic ldns knows, or TYPEnnn (RFC 3597 5), 0 to 65535.
+ * Returns 0 or -1. */
+static int
+parse_qtype(const char *text, uint16_t *out)
+{
+    if (strncasecmp(text, "TYPE", 4) == 0) {
+        const char *d = text + 4;
+        size_t n = strspn(d, "0123456789");
+        if (n == 0 || n > 5 || d[n])
+            return -1;
+        unsigned long v = strtoul(d, NULL, 10);
+        if (v > 65535)
+            return -1;
+        *out = (uint16_t)v;
+        return 0;
+    }
+    ldns_rr_type t = ldns_get_rr_type_by_name(text);
+    if (t == 0)
+        return -1;
+    *out = (uint16_t)t;
+    return 0;
+}
+
+/* A response code as DNS tools print it (dig, dnspython). */
+static const char *
+rcode_text(uint16_t rcode, char *buf, size_t cap)
+{
+    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                        "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                        "NXRRSET", "NOTAUTH", "NOTZONE"};
+    if (rcode < GTM_ARRAY_LEN(names))
+        return names[rcode];
+    if (rcode == 16)
+        return "BADVERS";
+    snprintf(buf, cap, "RCODE%u", rcode);
+    return buf;
+}
+
 static json_t *
 section_json(const struct rr_ref *refs, unsigned n)
 {
@@ -304,12 +345,9 @@ resolve(struct api_req *r)
         return;
     }
     uint16_t qtype = LDNS_RR_TYPE_A;
-    if (ttext) {
-        qtype = (uint16_t)ldns_get_rr_type_by_name(ttext);
-        if (qtype == 0) {
-            api_error(r, 400, "BadRequest", "type=%s is not a record type.", ttext);
-            return;
-        }
+    if (ttext && parse_qtype(ttext, &qtype) != 0) {
+        api_error(r, 400, "BadRequest", "type=%s is not a record type.", ttext);
+        return;
     }
     struct policy_client cl = {0};
     if (ctext && *ctext && parse_client(ctext, &cl) != 0) {
@@ -331,23 +369,39 @@ resolve(struct api_req *r)
         .geo = s->geo,
         .geoip = s->geoip,
     };
+    /* The question as a query of class IN would carry it, judged by the
+     * rule every DNS answer follows. */
+    struct dns_query q = {0};
+    q.qtype = qtype;
+    q.qclass = LDNS_RR_CLASS_IN;
+    q.has_question = true;
+    memcpy(q.lname, qname, (size_t)qlen);
+    q.qname_len = (uint8_t)qlen;
+    q.lhash = dname_hash(qname, (size_t)qlen);
     struct lookup_result res;
-    int st = zone_lookup(s, &pc, qname, (uint8_t)qlen, dname_hash(qname, qlen), qtype, &res);
+    bool looked;
+    uint16_t verdict = dns_verdict(s, &pc, &q, &res, &looked);
 
-    char qtext[DNAME_MAXLEN * 4 + 2], ctextbuf[INET6_ADDRSTRLEN + 8];
+    char qtext[DNAME_MAXLEN * 4 + 2], ctextbuf[INET6_ADDRSTRLEN + 8], rbuf[16];
     char *type_name = ldns_rr_type2str((ldns_rr_type)qtype);
-    const char *rcode = st == LOOKUP_REFUSED               ? "REFUSED"
-                        : res.rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN"
-                                                           : "NOERROR";
     json_t *out = json_pack("{s:s,s:s,s:s,s:s}", "name", dname_to_text(qname, qtext, sizeof qtext),
                             "type", type_name ? type_name : "?", "client",
-                            policy_client_text(&cl, ctextbuf, sizeof ctextbuf), "rcode", rcode);
-    free(type_name);
-    if (st == LOOKUP_REFUSED) {
-        json_object_set_new(out, "reason", json_string("the name is in none of gtmd's zones"));
+                            policy_client_text(&cl, ctextbuf, sizeof ctextbuf), "rcode",
+                            rcode_text(verdict ? verdict : res.rcode, rbuf, sizeof rbuf));
+    if (verdict) {
+        /* An answer with no records: no lookup, or a name outside the zones. */
+        char why[128];
+        if (looked)
+            snprintf(why, sizeof why, "the name is in none of gtmd's zones");
+        else
+            snprintf(why, sizeof why, "a query of type %s gets %s for any name, with no records",
+                     type_name ? type_name : "?", rcode_text(verdict, rbuf, sizeof rbuf));
+        free(type_name);
+        json_object_set_new(out, "reason", json_string(why));
         api_reply_json(r, 200, out);
         return;
     }
+    free(type_name);
     json_object_set_new(out, "authoritative", json_boolean(res.aa));
     json_object_set_new(out, "ecsScope", json_integer(res.ecs_scope));
     json_object_set_new(out, "answer", section_json(res.an, res.nan));

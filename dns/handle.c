@@ -74,6 +74,32 @@ early_rcode(const struct dns_query *q)
     }
 }
 
+/* The verdict on a parsed query: an error code answered with no records
+ * (the early one, or REFUSED for a name outside every zone), or 0 with r
+ * holding the lookup, whose r->rcode is the answer's code. *looked: whether
+ * the name was looked up. pc's client is set by the caller. */
+static inline uint16_t
+verdict(const struct gtm_snapshot *snap, struct policy_ctx *pc, const struct dns_query *q,
+        struct lookup_result *r, bool *looked)
+{
+    *looked = false;
+    uint16_t rcode = early_rcode(q);
+    if (rcode)
+        return rcode;
+    *looked = true;
+    pc->qtype = q->qtype;
+    if (zone_lookup(snap, pc, q->lname, q->qname_len, q->lhash, q->qtype, r) == LOOKUP_REFUSED)
+        return LDNS_RCODE_REFUSED;
+    return 0;
+}
+
+uint16_t
+dns_verdict(const struct gtm_snapshot *snap, struct policy_ctx *pc, const struct dns_query *q,
+            struct lookup_result *r, bool *looked)
+{
+    return verdict(snap, pc, q, r, looked);
+}
+
 /* Counts the response by its code (one writer per worker row). */
 static size_t
 counted(struct dns_view *v, uint16_t rcode, size_t len)
@@ -128,17 +154,12 @@ dns_handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto pr
     if (dns_query_parse(req, len, q) != DNS_PARSE_OK)
         return counted(v, 0, 0);
     size_t limit = response_limit(q, proto, cap);
-    uint16_t rcode = early_rcode(q);
+    client_from(q, v->client, &v->routing_client);
+    struct lookup_result *r = &v->r;
+    bool looked;
+    uint16_t rcode = verdict(v->snap, &v->pc, q, r, &looked);
     if (rcode)
         return counted(v, rcode, dns_answer_build(q, req, rcode, NULL, resp, limit));
-
-    client_from(q, v->client, &v->routing_client);
-    v->pc.qtype = q->qtype;
-    struct lookup_result *r = &v->r;
-    if (zone_lookup(v->snap, &v->pc, q->lname, q->qname_len, q->lhash, q->qtype, r) ==
-        LOOKUP_REFUSED)
-        return counted(v, LDNS_RCODE_REFUSED,
-                       dns_answer_build(q, req, LDNS_RCODE_REFUSED, NULL, resp, limit));
     if (q->ecs && q->ecs_source == 0)
         r->ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
     return counted(v, r->rcode, dns_answer_build(q, req, 0, r, resp, limit));

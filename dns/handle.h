@@ -40,6 +40,17 @@ struct dns_view {
 void dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng,
                    _Atomic uint64_t *stats, _Atomic uint64_t *rcodes);
 
+/* dns_verdict: the rule dns_handle answers a parsed query q by (q->rcode as
+ * dns_query_parse left it, then its class and type, then the lookup), for
+ * the API's resolve to agree with DNS on every type: returns an error code
+ * answered with no records (FORMERR, NOTIMP, REFUSED, BADVERS...), or 0 with
+ * r holding the lookup (r->rcode: NOERROR or NXDOMAIN). *looked [out]: the
+ * name was looked up (false: the code came before any lookup; REFUSED with
+ * true: the name is in no zone). pc's client [in] is who asks; its qtype is
+ * set. Pure, as dns_handle. */
+uint16_t dns_verdict(const struct gtm_snapshot *snap, struct policy_ctx *pc,
+                     const struct dns_query *q, struct lookup_result *r, bool *looked);
+
 /* dns_handle: answers the request req[0..len) received over proto into
  * resp[0..cap) (cap >= DNS_EDNS_UDP_MAX for UDP, DNS_TCP_MAX for TCP).
  * Returns the response length, or 0 when nothing must be sent. */

@@ -606,6 +606,40 @@ test_refused_types_and_classes(void **state)
     }
 }
 
+/* dns_verdict, the rule the API's resolve calls, gives for every query
+ * type the code dns_handle answers with, and a lookup with answer records
+ * exactly when the answer has some. */
+static void
+test_verdict_every_type(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"www.example.com", "nope.example.com", "x.sub.example.com",
+                                        "tm.example.net", "elsewhere.org"};
+    unsigned early = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        for (uint32_t t = 0; t <= 0xFFFF; t++) {
+            uint8_t req[600];
+            size_t qlen = mkq(req, names[i], (uint16_t)t, LDNS_RR_CLASS_IN, &plain);
+            size_t len = dns_handle(&view, req, qlen, DNS_PROTO_TCP, resp, DNS_TCP_MAX);
+            assert_true(len >= DNS_HEADER_LEN);
+            uint16_t want = resp[3] & 0x0F, an = count(AN);
+
+            struct dns_query q;
+            struct lookup_result r;
+            bool looked;
+            assert_int_equal(dns_query_parse(req, qlen, &q), DNS_PARSE_OK);
+            uint16_t v = dns_verdict(snap, &view.pc, &q, &r, &looked);
+            if (v ? v != want || an : r.rcode != want || (r.nan > 0) != (an > 0))
+                fail_msg("%s type %u: dns_handle rcode %u with %u answers, dns_verdict %u "
+                         "(lookup rcode %u, %u answers)",
+                         names[i], t, want, an, v, v ? 0 : r.rcode, v ? 0 : r.nan);
+            early += v && !looked;
+        }
+    }
+    /* OPT, IXFR, AXFR, MAILB and MAILA, before any lookup, for each name. */
+    assert_int_equal(early, 5 * 5);
+}
+
 static void
 test_case_preserved(void **state)
 {
@@ -668,6 +702,7 @@ main(void)
         cmocka_unit_test(test_drop),
         cmocka_unit_test(test_notimp),
         cmocka_unit_test(test_refused_types_and_classes),
+        cmocka_unit_test(test_verdict_every_type),
         cmocka_unit_test(test_case_preserved),
         cmocka_unit_test(test_domain_apex),
     };
