@@ -3,8 +3,14 @@
 #include "config.h"
 #include "zones/zonefile.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
@@ -102,6 +108,179 @@ check_zone(struct zone_src *z, const char *file, struct config_errors *errs)
     }
 }
 
+/* ---- IPSECKEY, checked before ldns sees it ----
+ * libldns (1.8.3) leaks the strings and rdfs it has made so far on most of
+ * the error paths of ldns_str2rdf_ipseckey (more than four rdata fields, a
+ * missing gateway or key, a gateway that does not match its type, a bad
+ * key: 4 to 15 bytes each), so that a reload loop over such a file grows
+ * without bound. It also takes out-of-range numbers modulo 256. So an
+ * IPSECKEY record (RFC 4025 2.6) is checked here first, and only one that
+ * ldns parses without an error reaches it. */
+
+#define IPSECKEY_SEP " \t\n\r\f\v"
+
+GTM_PRINTF(3, 4)
+static int
+why_not(char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* next_token: the token at *p (length *n), advancing *p past it; NULL at the end. */
+static const char *
+next_token(const char **p, size_t *n)
+{
+    const char *t = *p + strspn(*p, IPSECKEY_SEP);
+    if (!*t)
+        return NULL;
+    *n = strcspn(t, IPSECKEY_SEP);
+    *p = t + *n;
+    return t;
+}
+
+static bool
+token_is(const char *t, size_t n, const char *word)
+{
+    return strlen(word) == n && strncasecmp(t, word, n) == 0;
+}
+
+/* A TTL as ldns reads one: digits, optionally with units (1h30m). */
+static bool
+is_ttl(const char *t, size_t n)
+{
+    if (!isdigit((unsigned char)t[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)t[i]) && !strchr("sSmMhHdDwW", t[i]))
+            return false;
+    return true;
+}
+
+static bool
+is_class(const char *t, size_t n)
+{
+    static const char *const classes[] = {"IN", "CH", "CS", "HS", "NONE", "ANY"};
+    for (size_t i = 0; i < GTM_ARRAY_LEN(classes); i++)
+        if (token_is(t, n, classes[i]))
+            return true;
+    return n > 5 && strncasecmp(t, "CLASS", 5) == 0 && strspn(t + 5, "0123456789") == n - 5;
+}
+
+/* A decimal in [0, max], digits only. */
+static bool
+small_uint(const char *t, size_t n, unsigned max)
+{
+    if (n == 0 || n > 3 || strspn(t, "0123456789") < n)
+        return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned)(t[i] - '0');
+    return v <= max;
+}
+
+/* Base64 with its padding (RFC 4648 4), at least one quantum. */
+static bool
+is_base64(const char *t, size_t n)
+{
+    if (n == 0 || n % 4)
+        return false;
+    size_t pad = t[n - 1] == '=' ? t[n - 2] == '=' ? 2 : 1 : 0;
+    for (size_t i = 0; i < n - pad; i++)
+        if (!isalnum((unsigned char)t[i]) && t[i] != '+' && t[i] != '/')
+            return false;
+    return true;
+}
+
+/* ipseckey_check: the record as ldns will read it (one logical line, comments and parentheses
+ * gone). Returns 0 when it is no IPSECKEY or a well-formed one, else -1 with why. */
+static int
+ipseckey_check(const char *rec, char *why, size_t cap)
+{
+    const char *p = rec, *t;
+    size_t n;
+    if (rec[0] == '$')
+        return 0; /* a directive */
+    if (!isspace((unsigned char)rec[0]) && !next_token(&p, &n))
+        return 0; /* the owner */
+    /* [TTL] [class] type, in that order, as ldns reads them. */
+    t = next_token(&p, &n);
+    if (t && is_ttl(t, n))
+        t = next_token(&p, &n);
+    if (t && is_class(t, n))
+        t = next_token(&p, &n);
+    if (!t || !(token_is(t, n, "IPSECKEY") || token_is(t, n, "TYPE45")))
+        return 0;
+    p += strspn(p, IPSECKEY_SEP);
+    if (strncmp(p, "\\#", 2) == 0 && (!p[2] || isspace((unsigned char)p[2])))
+        return 0; /* RFC 3597 generic rdata: ldns reads it as hex */
+    if (strpbrk(p, "\"();\\"))
+        return why_not(why, cap, "IPSECKEY: quotes and escapes are not allowed in its rdata");
+    const char *f[6];
+    size_t fn[6];
+    int k = 0;
+    while (k < 6 && (f[k] = next_token(&p, &fn[k])) != NULL)
+        k++;
+    if (k != 5)
+        return why_not(why, cap,
+                       "IPSECKEY: expected precedence, gateway type, algorithm, gateway and "
+                       "public key (5 fields), got %d%s",
+                       k, k == 6 ? " or more" : "");
+    if (!small_uint(f[0], fn[0], 255))
+        return why_not(why, cap, "IPSECKEY: precedence '%.*s' is not an integer in [0, 255]",
+                       (int)fn[0] > 64 ? 64 : (int)fn[0], f[0]);
+    if (!small_uint(f[1], fn[1], 3))
+        return why_not(why, cap, "IPSECKEY: gateway type '%.*s' is not 0, 1, 2 or 3",
+                       (int)fn[1] > 64 ? 64 : (int)fn[1], f[1]);
+    if (!small_uint(f[2], fn[2], 255))
+        return why_not(why, cap, "IPSECKEY: algorithm '%.*s' is not an integer in [0, 255]",
+                       (int)fn[2] > 64 ? 64 : (int)fn[2], f[2]);
+    int gwtype = f[1][fn[1] - 1] - '0';
+    char gw[LDNS_MAX_DOMAINLEN * 4 + 1];
+    unsigned char addr[16];
+    static const char *const need[] = {"'.' (no gateway)", "an IPv4 address", "an IPv6 address",
+                                       "a domain name"};
+    bool ok = fn[3] < sizeof gw;
+    if (ok) {
+        memcpy(gw, f[3], fn[3]);
+        gw[fn[3]] = 0;
+    }
+    if (ok && gwtype == 0)
+        ok = strcmp(gw, ".") == 0;
+    else if (ok && gwtype == 1)
+        ok = inet_pton(AF_INET, gw, addr) == 1;
+    else if (ok && gwtype == 2)
+        ok = inet_pton(AF_INET6, gw, addr) == 1;
+    else if (ok) {
+        ldns_rdf *d = NULL;
+        ok = ldns_str2rdf_dname(&d, gw) == LDNS_STATUS_OK;
+        ldns_rdf_deep_free(d);
+    }
+    if (!ok)
+        return why_not(why, cap, "IPSECKEY: gateway type %d needs %s, got '%.*s'", gwtype,
+                       need[gwtype], (int)fn[3] > 64 ? 64 : (int)fn[3], f[3]);
+    if (!is_base64(f[4], fn[4]))
+        return why_not(why, cap, "IPSECKEY: the public key is not base64");
+    return 0;
+}
+
+/* ipseckey_prefilter: whether buf[0..len) may hold an IPSECKEY record at
+ * all (the type's name, or TYPE45, anywhere); files without one are read
+ * as before, with no second look at each record. */
+static bool
+ipseckey_prefilter(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if ((i + 8 <= len && strncasecmp(buf + i, "ipseckey", 8) == 0) ||
+            strncasecmp(buf + i, "type45", 6) == 0)
+            return true;
+    }
+    return false;
+}
+
 #define ZONE_FILE_MAX ((size_t)1 << 30)
 
 /* Line numbers from file offsets: ldns's own counter misses comment-only
@@ -133,8 +312,8 @@ record_line(struct linemap *m, size_t off)
     return m->line;
 }
 
-static int parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_text,
-                      struct config_errors *errs, struct zone_src *out);
+static int parse_text(FILE *fp, struct linemap *lm, bool check_ipseckey, const char *file,
+                      const char *origin_text, struct config_errors *errs, struct zone_src *out);
 
 int
 zonefile_parse(FILE *in, const char *file, const char *origin_text, struct config_errors *errs,
@@ -170,16 +349,17 @@ zonefile_parse(FILE *in, const char *file, const char *origin_text, struct confi
         config_error(errs, file, 0, "cannot read: %s", strerror(errno));
         return GTM_ECONFIG;
     }
-    int rc = parse_text(fp, &lm, file, origin_text, errs, out);
+    int rc = parse_text(fp, &lm, ipseckey_prefilter(buf, len), file, origin_text, errs, out);
     fclose(fp);
     free(buf);
     return rc;
 }
 
 static int
-parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_text,
-           struct config_errors *errs, struct zone_src *out)
+parse_text(FILE *fp, struct linemap *lm, bool check_ipseckey, const char *file,
+           const char *origin_text, struct config_errors *errs, struct zone_src *out)
 {
+    char *rec = check_ipseckey ? xmalloc(LDNS_MAX_LINELEN + 1) : NULL;
     unsigned before = errs->count;
     uint32_t ttl = ZONE_DEFAULT_TTL;
     ldns_rdf *origin = NULL, *prev = NULL;
@@ -205,6 +385,20 @@ parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_te
         ldns_rr *rr = NULL;
         long at = ftell(fp);
         int start = (int)record_line(lm, at < 0 ? 0 : (size_t)at);
+        if (rec && at >= 0) {
+            /* A first look at the record as ldns will read it, then back. */
+            int ignored = 0;
+            char why[256];
+            if (ldns_fget_token_l(fp, rec, LDNS_PARSE_SKIP_SPACE, LDNS_MAX_LINELEN, &ignored) > 0 &&
+                ipseckey_check(rec, why, sizeof why) != 0) {
+                config_error(errs, file, (unsigned)start, "%s", why);
+                continue;
+            }
+            if (fseek(fp, at, SEEK_SET) != 0) {
+                config_error(errs, file, (unsigned)start, "cannot read: %s", strerror(errno));
+                break;
+            }
+        }
         ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
         switch (st) {
         case LDNS_STATUS_OK:
@@ -264,6 +458,7 @@ done:
     for (size_t i = 0; i < npairs; i++)
         ldns_rr_free(pairs[i].rr);
     free(pairs);
+    free(rec);
     ldns_rdf_deep_free(origin);
     ldns_rdf_deep_free(prev);
     if (errs->count != before) {

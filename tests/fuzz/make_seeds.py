@@ -154,6 +154,12 @@ def zone_seeds():
                         "www SOA ns1 hostmaster 1 2 3 4 5\n"),
         "no-soa.zone": "@ NS ns1\nns1 A 192.0.2.1\n",
         "loop.zone": soa + "@ NS ns1\na CNAME b\nb CNAME a\n* CNAME a\n",
+        "ipseckey.zone": (soa + "@ NS ns1\n"
+                          "a IPSECKEY 10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGv\n"
+                          "b IPSECKEY ( 10 3 2 gw.example.com. AQNRU3mG )\n"
+                          "c IPSECKEY 10 0 2 . AQNR\nd TYPE45 10 2 2 2001:db8::1 AQNR\n"
+                          "e IPSECKEY 10 0 2 x. AQNR\nf IPSECKEY 10 0 2 .\n"
+                          "g IPSECKEY 10 1 2 192.0.2.1 AQNR AQNR\nh IPSECKEY 10 3 2 gw. !!!!\n"),
     }
 
 

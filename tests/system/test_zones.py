@@ -334,6 +334,52 @@ ns1  IN A   192.0.2.41
     assert g.query("ns1.whatever", "A").rcode() == REFUSED
 
 
+IPSECKEY_KEY = "AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ=="
+
+
+def test_ipseckey_served(gtmd_factory):
+    # Well-formed IPSECKEY records (RFC 4025) of each gateway type load and
+    # are served as written.
+    zone = """$TTL 300
+@    IN SOA ns1 hostmaster 5 3600 600 86400 120
+@    IN NS  ns1
+ns1  IN A   192.0.2.31
+vpn  IN IPSECKEY 10 1 2 192.0.2.38 {k}
+vpn  IN IPSECKEY 20 2 2 2001:db8::38 {k}
+vpn  IN IPSECKEY ( 30 3 2 gw.ipsec.test. ; multi-line
+                   {k} )
+vpn  IN IPSECKEY 40 0 2 . {k}
+""".format(k=IPSECKEY_KEY)
+    g = gtmd_factory.start(zones={"ipsec.test.zone": zone})
+    r = g.query("vpn.ipsec.test", "IPSECKEY")
+    assert r.rcode() == NOERROR and aa(r)
+    # dnspython writes the key in chunks: join them.
+    got = [" ".join(t.split(" ", 4)[:4] + [t.split(" ", 4)[4].replace(" ", "")]) for t in texts(r)]
+    assert sorted(got) == [
+        "10 1 2 192.0.2.38 " + IPSECKEY_KEY,
+        "20 2 2 2001:db8::38 " + IPSECKEY_KEY,
+        "30 3 2 gw.ipsec.test. " + IPSECKEY_KEY,
+        "40 0 2 . " + IPSECKEY_KEY,
+    ]
+
+
+def test_ipseckey_malformed_names_file_and_line(gtmd_factory):
+    zone = """$TTL 300
+@    IN SOA ns1 hostmaster 5 3600 600 86400 120
+@    IN NS  ns1
+; a gateway that is no IPv4 address
+vpn  IN IPSECKEY 10 1 2 gw.ipsec.test. {k}
+vpn2 IN IPSECKEY 10 0 2 .
+""".format(k=IPSECKEY_KEY)
+    d, zdir, _ = gtmd_factory.prepare({"ipsec.test.zone": zone})
+    p = gtmd_factory.run(["--check-config", "--zones", zdir])
+    assert p.returncode == 1, p
+    err = p.stdout + p.stderr
+    assert ("ipsec.test.zone:5: error: IPSECKEY: gateway type 1 needs an IPv4 address, "
+            "got 'gw.ipsec.test.'") in err, err
+    assert "ipsec.test.zone:6: error: IPSECKEY: expected precedence, gateway type" in err, err
+
+
 def test_non_zone_files_ignored(gtmd_factory):
     zones = {
         "good.test.zone": "$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.5\n",
