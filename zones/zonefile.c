@@ -109,15 +109,15 @@ check_zone(struct zone_src *z, const char *file, struct config_errors *errs)
 }
 
 /* ---- IPSECKEY, checked before ldns sees it ----
- * libldns (1.8.3) leaks the strings and rdfs it has made so far on most of
- * the error paths of ldns_str2rdf_ipseckey (more than four rdata fields, a
- * missing gateway or key, a gateway that does not match its type, a bad
- * key: 4 to 15 bytes each), so that a reload loop over such a file grows
- * without bound. It also takes out-of-range numbers modulo 256. So an
- * IPSECKEY record (RFC 4025 2.6) is checked here first, and only one that
- * ldns parses without an error reaches it. */
+ * libldns (1.8.3) leaks on error paths of ldns_str2rdf_ipseckey: the
+ * gateway and key strings it copied when there are more than five rdata
+ * fields, the gateway's bytes (ldns_rdf_free, not deep) when the key is not
+ * base64; 4 to 15 bytes a record, so that a reload loop over such a file
+ * grows without bound. It also reads numbers with atoi, modulo 256. So an
+ * IPSECKEY record (RFC 4025 2.6) is checked here first, strictly, and only
+ * one that ldns parses without an error reaches it. */
 
-#define IPSECKEY_SEP " \t\n\r\f\v"
+#define IPSECKEY_SEP " \t\n\r" /* ldns_bget_token's, and \r, which it reads as a blank */
 
 GTM_PRINTF(3, 4)
 static int
@@ -140,34 +140,6 @@ next_token(const char **p, size_t *n)
     *n = strcspn(t, IPSECKEY_SEP);
     *p = t + *n;
     return t;
-}
-
-static bool
-token_is(const char *t, size_t n, const char *word)
-{
-    return strlen(word) == n && strncasecmp(t, word, n) == 0;
-}
-
-/* A TTL as ldns reads one: digits, optionally with units (1h30m). */
-static bool
-is_ttl(const char *t, size_t n)
-{
-    if (!isdigit((unsigned char)t[0]))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)t[i]) && !strchr("sSmMhHdDwW", t[i]))
-            return false;
-    return true;
-}
-
-static bool
-is_class(const char *t, size_t n)
-{
-    static const char *const classes[] = {"IN", "CH", "CS", "HS", "NONE", "ANY"};
-    for (size_t i = 0; i < GTM_ARRAY_LEN(classes); i++)
-        if (token_is(t, n, classes[i]))
-            return true;
-    return n > 5 && strncasecmp(t, "CLASS", 5) == 0 && strspn(t + 5, "0123456789") == n - 5;
 }
 
 /* A decimal in [0, max], digits only. */
@@ -195,27 +167,56 @@ is_base64(const char *t, size_t n)
     return true;
 }
 
-/* ipseckey_check: the record as ldns will read it (one logical line, comments and parentheses
- * gone). Returns 0 when it is no IPSECKEY or a well-formed one, else -1 with why. */
+/* ipseckey_rdata: when rec (one record as ldns_rr_new_frm_fp_l reads it:
+ * comments and parentheses gone) is an IPSECKEY record in presentation
+ * form, its rdata, else NULL. Read as ldns_rr_new_frm_str reads it, with
+ * its own tokenizer and names: an owner unless the line starts with a
+ * blank, a TTL when the next token starts with a digit, a class when
+ * ldns knows the token as one, then the type (TYPEnnn as ldns reads it). */
+static const char *
+ipseckey_rdata(const char *rec)
+{
+    if ((strncmp(rec, "$ORIGIN", 7) == 0 && isspace((unsigned char)rec[7])) ||
+        (strncmp(rec, "$TTL", 4) == 0 && isspace((unsigned char)rec[4])) ||
+        strncmp(rec, "$INCLUDE", 8) == 0)
+        return NULL; /* a directive */
+    size_t len = strlen(rec);
+    ldns_buffer *b = ldns_buffer_new(len + 1);
+    if (!b)
+        return NULL;
+    ldns_buffer_write(b, rec, len);
+    ldns_buffer_flip(b);
+    /* Larger than ldns's limits: a token it refuses is no IPSECKEY for it. */
+    char tok[LDNS_MAX_DOMAINLEN * 4 + 2];
+    const char *rdata = NULL;
+    if (ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1 || /* owner */
+        ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)   /* TTL, class or type */
+        goto done;
+    if ((tok[0] && isdigit((unsigned char)tok[0])) || ldns_get_rr_class_by_name(tok) != 0) {
+        bool ttl = isdigit((unsigned char)tok[0]) != 0;
+        if (ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)
+            goto done;
+        if (ttl && ldns_get_rr_class_by_name(tok) != 0 &&
+            ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)
+            goto done;
+    }
+    if ((uint16_t)ldns_get_rr_type_by_name(tok) == LDNS_RR_TYPE_IPSECKEY)
+        rdata = rec + ldns_buffer_position(b);
+done:
+    ldns_buffer_free(b);
+    return rdata;
+}
+
+/* ipseckey_check: rec as for ipseckey_rdata. Returns 0 when it is no
+ * IPSECKEY or a well-formed one, else -1 with why. */
 static int
 ipseckey_check(const char *rec, char *why, size_t cap)
 {
-    const char *p = rec, *t;
-    size_t n;
-    if (rec[0] == '$')
-        return 0; /* a directive */
-    if (!isspace((unsigned char)rec[0]) && !next_token(&p, &n))
-        return 0; /* the owner */
-    /* [TTL] [class] type, in that order, as ldns reads them. */
-    t = next_token(&p, &n);
-    if (t && is_ttl(t, n))
-        t = next_token(&p, &n);
-    if (t && is_class(t, n))
-        t = next_token(&p, &n);
-    if (!t || !(token_is(t, n, "IPSECKEY") || token_is(t, n, "TYPE45")))
+    const char *p = ipseckey_rdata(rec);
+    if (!p)
         return 0;
     p += strspn(p, IPSECKEY_SEP);
-    if (strncmp(p, "\\#", 2) == 0 && (!p[2] || isspace((unsigned char)p[2])))
+    if (strncmp(p, "\\#", 2) == 0 && (!p[2] || p[2] == ' '))
         return 0; /* RFC 3597 generic rdata: ldns reads it as hex */
     if (strpbrk(p, "\"();\\"))
         return why_not(why, cap, "IPSECKEY: quotes and escapes are not allowed in its rdata");
@@ -268,14 +269,15 @@ ipseckey_check(const char *rec, char *why, size_t cap)
 }
 
 /* ipseckey_prefilter: whether buf[0..len) may hold an IPSECKEY record at
- * all (the type's name, or TYPE45, anywhere); files without one are read
- * as before, with no second look at each record. */
+ * all: the type's name, or "TYPE" (ldns reads TYPEnnn with atoi, so that
+ * TYPE45, TYPE045 and TYPE65581 are all IPSECKEY). Files without either are
+ * read as before, with no second look at each record. */
 static bool
 ipseckey_prefilter(const char *buf, size_t len)
 {
-    for (size_t i = 0; i + 6 <= len; i++) {
-        if ((i + 8 <= len && strncasecmp(buf + i, "ipseckey", 8) == 0) ||
-            strncasecmp(buf + i, "type45", 6) == 0)
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (strncasecmp(buf + i, "type", 4) == 0 ||
+            (i + 8 <= len && strncasecmp(buf + i, "ipseckey", 8) == 0))
             return true;
     }
     return false;

@@ -7,7 +7,8 @@
  * <name> is this program's name, and for fuzz_dns_query also every file
  * under $GTM_SRCDIR/../shared/corpus when that directory exists (read in
  * place). Each input runs in a child process, so a crash is reported as
- * "not ok" with its signal and the other inputs still run. */
+ * "not ok" with its signal and the other inputs still run; built with
+ * AddressSanitizer, a leak is reported as exit status 1. */
 #include "config.h"
 
 #include <dirent.h>
@@ -20,6 +21,20 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Built with AddressSanitizer (--enable-sanitizers): each child checks for
+ * leaks before it exits, as libFuzzer does after every input (_exit skips
+ * LeakSanitizer's own check at exit). */
+#if defined(__SANITIZE_ADDRESS__)
+#define GTM_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GTM_LSAN 1
+#endif
+#endif
+#ifdef GTM_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -143,6 +158,10 @@ run(const char *path)
     if (pid == 0) {
         LLVMFuzzerTestOneInput(data, size);
         free(data);
+#ifdef GTM_LSAN
+        if (__lsan_do_recoverable_leak_check())
+            _exit(1); /* LeakSanitizer printed what leaked */
+#endif
         _exit(0);
     }
     free(data);
