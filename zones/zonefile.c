@@ -176,6 +176,14 @@ is_base64(const char *t, size_t n)
 static const char *
 ipseckey_rdata(const char *rec)
 {
+    /* The type's name, or "TYPE": ldns reads TYPEnnn with atoi, so that
+     * TYPE45, TYPE045 and TYPE65581 are all IPSECKEY. Most records have
+     * neither. */
+    bool maybe = false;
+    for (const char *c = rec; *c && !maybe; c++)
+        maybe = strncasecmp(c, "type", 4) == 0 || strncasecmp(c, "ipseckey", 8) == 0;
+    if (!maybe)
+        return NULL;
     if ((strncmp(rec, "$ORIGIN", 7) == 0 && isspace((unsigned char)rec[7])) ||
         (strncmp(rec, "$TTL", 4) == 0 && isspace((unsigned char)rec[4])) ||
         strncmp(rec, "$INCLUDE", 8) == 0)
@@ -268,19 +276,55 @@ ipseckey_check(const char *rec, char *why, size_t cap)
     return 0;
 }
 
-/* ipseckey_prefilter: whether buf[0..len) may hold an IPSECKEY record at
- * all: the type's name, or "TYPE" (ldns reads TYPEnnn with atoi, so that
- * TYPE45, TYPE045 and TYPE65581 are all IPSECKEY). Files without either are
- * read as before, with no second look at each record. */
-static bool
-ipseckey_prefilter(const char *buf, size_t len)
+/* ldns_strip_ws as ldns has it (static there): blanks off both ends of
+ * line, in place, but not a blank escaped with a backslash. */
+static char *
+strip_ws(char *line)
 {
-    for (size_t i = 0; i + 4 <= len; i++) {
-        if (strncasecmp(buf + i, "type", 4) == 0 ||
-            (i + 8 <= len && strncasecmp(buf + i, "ipseckey", 8) == 0))
-            return true;
+    char *s = line, *e;
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    for (e = strchr(s, 0); e > s + 2 && isspace((unsigned char)e[-1]) && e[-2] != '\\'; e--)
+        ;
+    *e = 0;
+    return s;
+}
+
+#define STATUS_IPSECKEY (-1) /* not an ldns_status: ipseckey_check said no */
+
+/* read_rr: ldns_rr_new_frm_fp_l of libldns 1.8 (same arguments), with a
+ * look at the record between reading and parsing it: one record read into
+ * *rec (of *cap bytes, grown as needed; free it) as ldns reads it, with
+ * comments, parentheses and NULs gone; the $ORIGIN, $TTL and $INCLUDE
+ * directives taken as ldns takes them; then an IPSECKEY record checked
+ * (STATUS_IPSECKEY with why when it is malformed) before
+ * ldns_rr_new_frm_str parses the record. */
+static int
+read_rr(FILE *fp, char **rec, size_t *cap, ldns_rr **rr, uint32_t *default_ttl, ldns_rdf **origin,
+        ldns_rdf **prev, int *line, char *why, size_t whycap)
+{
+    uint32_t ttl = *default_ttl;
+    ldns_status st = ldns_fget_token_l_st(fp, rec, cap, false, LDNS_PARSE_SKIP_SPACE, line);
+    if (st != LDNS_STATUS_OK)
+        return st;
+    char *r = *rec;
+    if (strncmp(r, "$ORIGIN", 7) == 0 && isspace((unsigned char)r[7])) {
+        ldns_rdf_deep_free(*origin);
+        *origin = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_DNAME, strip_ws(r + 8));
+        return *origin ? LDNS_STATUS_SYNTAX_ORIGIN : LDNS_STATUS_SYNTAX_DNAME_ERR;
     }
-    return false;
+    if (strncmp(r, "$TTL", 4) == 0 && isspace((unsigned char)r[4])) {
+        const char *end;
+        *default_ttl = ldns_str2period(strip_ws(r + 5), &end);
+        return LDNS_STATUS_SYNTAX_TTL;
+    }
+    if (strncmp(r, "$INCLUDE", 8) == 0)
+        return LDNS_STATUS_SYNTAX_INCLUDE;
+    if (!*strip_ws(r))
+        return LDNS_STATUS_SYNTAX_EMPTY;
+    if (ipseckey_check(r, why, whycap) != 0)
+        return STATUS_IPSECKEY;
+    return ldns_rr_new_frm_str(rr, r, ttl, *origin, prev);
 }
 
 #define ZONE_FILE_MAX ((size_t)1 << 30)
@@ -314,8 +358,8 @@ record_line(struct linemap *m, size_t off)
     return m->line;
 }
 
-static int parse_text(FILE *fp, struct linemap *lm, bool check_ipseckey, const char *file,
-                      const char *origin_text, struct config_errors *errs, struct zone_src *out);
+static int parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_text,
+                      struct config_errors *errs, struct zone_src *out);
 
 int
 zonefile_parse(FILE *in, const char *file, const char *origin_text, struct config_errors *errs,
@@ -351,17 +395,18 @@ zonefile_parse(FILE *in, const char *file, const char *origin_text, struct confi
         config_error(errs, file, 0, "cannot read: %s", strerror(errno));
         return GTM_ECONFIG;
     }
-    int rc = parse_text(fp, &lm, ipseckey_prefilter(buf, len), file, origin_text, errs, out);
+    int rc = parse_text(fp, &lm, file, origin_text, errs, out);
     fclose(fp);
     free(buf);
     return rc;
 }
 
 static int
-parse_text(FILE *fp, struct linemap *lm, bool check_ipseckey, const char *file,
-           const char *origin_text, struct config_errors *errs, struct zone_src *out)
+parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_text,
+           struct config_errors *errs, struct zone_src *out)
 {
-    char *rec = check_ipseckey ? xmalloc(LDNS_MAX_LINELEN + 1) : NULL;
+    char *rec = NULL; /* one record at a time (read_rr) */
+    size_t rec_cap = 0;
     unsigned before = errs->count;
     uint32_t ttl = ZONE_DEFAULT_TTL;
     ldns_rdf *origin = NULL, *prev = NULL;
@@ -387,21 +432,8 @@ parse_text(FILE *fp, struct linemap *lm, bool check_ipseckey, const char *file,
         ldns_rr *rr = NULL;
         long at = ftell(fp);
         int start = (int)record_line(lm, at < 0 ? 0 : (size_t)at);
-        if (rec && at >= 0) {
-            /* A first look at the record as ldns will read it, then back. */
-            int ignored = 0;
-            char why[256];
-            if (ldns_fget_token_l(fp, rec, LDNS_PARSE_SKIP_SPACE, LDNS_MAX_LINELEN, &ignored) > 0 &&
-                ipseckey_check(rec, why, sizeof why) != 0) {
-                config_error(errs, file, (unsigned)start, "%s", why);
-                continue;
-            }
-            if (fseek(fp, at, SEEK_SET) != 0) {
-                config_error(errs, file, (unsigned)start, "cannot read: %s", strerror(errno));
-                break;
-            }
-        }
-        ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
+        char why[256];
+        int st = read_rr(fp, &rec, &rec_cap, &rr, &ttl, &origin, &prev, &line, why, sizeof why);
         switch (st) {
         case LDNS_STATUS_OK:
             break;
@@ -412,8 +444,12 @@ parse_text(FILE *fp, struct linemap *lm, bool check_ipseckey, const char *file,
         case LDNS_STATUS_SYNTAX_INCLUDE:
             config_error(errs, file, (unsigned)start, "$INCLUDE is not supported");
             continue;
+        case STATUS_IPSECKEY:
+            config_error(errs, file, (unsigned)start, "%s", why);
+            continue;
         default:
-            config_error(errs, file, (unsigned)start, "%s", ldns_get_errorstr_by_id(st));
+            config_error(errs, file, (unsigned)start, "%s",
+                         ldns_get_errorstr_by_id((ldns_status)st));
             continue;
         }
         if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
