@@ -154,7 +154,8 @@ small_uint(const char *t, size_t n, unsigned max)
     return v <= max;
 }
 
-/* Base64 with its padding (RFC 4648 4), at least one quantum. */
+/* Base64 with its padding (RFC 4648 4), at least one quantum, canonical
+ * (RFC 4648 3.5). */
 static bool
 is_base64(const char *t, size_t n)
 {
@@ -164,7 +165,13 @@ is_base64(const char *t, size_t n)
     for (size_t i = 0; i < n - pad; i++)
         if (!isalnum((unsigned char)t[i]) && t[i] != '+' && t[i] != '/')
             return false;
-    return true;
+    if (!pad)
+        return true;
+    /* Canonical: the bits past the last byte are zero (ldns_b64_pton
+     * refuses "N3m=" for "N3k="). */
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned last = (unsigned)(strchr(digits, t[n - pad - 1]) - digits);
+    return (last & (pad == 1 ? 0x3u : 0xFu)) == 0;
 }
 
 /* ipseckey_rdata: when rec (one record as ldns_rr_new_frm_fp_l reads it:
@@ -323,7 +330,8 @@ read_rr(FILE *fp, char **rec, size_t *cap, ldns_rr **rr, uint32_t *default_ttl, 
     if (!*strip_ws(r))
         return LDNS_STATUS_SYNTAX_EMPTY;
     if (ipseckey_check(r, why, whycap) != 0)
-        return STATUS_IPSECKEY;
+        return STATUS_IPSECKEY; /* (ldns would have taken its owner as prev: moot in a
+                                 * file that no longer loads) */
     return ldns_rr_new_frm_str(rr, r, ttl, *origin, prev);
 }
 

@@ -391,6 +391,8 @@ test_ipseckey_malformed(void **state)
     expect_ipseckey_error("10 3 2 a..b AQNR", "gateway type 3 needs a domain name, got 'a..b'");
     expect_ipseckey_error("10 3 2 gw.example. !!!!", "the public key is not base64");
     expect_ipseckey_error("10 1 2 192.0.2.1 AQ", "the public key is not base64");
+    expect_ipseckey_error("10 3 2 gw.example. N3m=", "the public key is not base64");
+    expect_ipseckey_error("10 3 2 gw.example. AR==", "the public key is not base64");
     expect_ipseckey_error("10 1 2 192.0.2.1 -", "the public key is not base64");
     expect_ipseckey_error("10 0 2 . \"AQNR\"", "quotes and escapes are not allowed in its rdata");
     /* Every error of the file, each at its line; the type and what comes
@@ -439,6 +441,7 @@ test_ipseckey_no_leak(void **state)
                                    "c IPSECKEY 10 1 2 192.0.2.1 AQNR AQNR\n"
                                    "d IPSECKEY 10 3 2 gw.example. !!!!\n"
                                    "e IPSECKEY 10 1 2 192.0.2.1 AQ\n"
+                                   "f IPSECKEY 10 3 2 gw.example.com. N3m=\n"
                                    " 10sn.x.a IPSECKEY 10 1.9 22 10.2.38 A 10\n"
                                    "w type045 10 0 2 .\n"
                                    "v 1h IN TYPE65581 10 0 2 .\n";
