@@ -8,7 +8,8 @@ ECS and cookie options, and malformed ones) for the names of the fixed zone
 in fuzz_dns_query.c. fuzz_conf.in/: config files. fuzz_zonefile.in/: zone
 files. Standard library only; the output is deterministic, so re-running it
 changes nothing. Crashing inputs found by fuzzing are added to the same
-directories by hand (crash-<sha1>), and this script leaves them alone.
+directories by hand (crash-<sha1>, leak-<sha1>, or a reduced copy), and
+this script leaves them alone.
 """
 import os
 import struct
