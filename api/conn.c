@@ -152,6 +152,10 @@ conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void
     if (!c)
         return;
     struct api_conns *cs = c->cs;
+    if (!cs) { /* the table went first (api_conns_free) */
+        free(c);
+        return;
+    }
     if (c->admitted && !c->closing)
         cs->admitted--;
     TAILQ_REMOVE(&cs->list, c, link);
@@ -192,6 +196,16 @@ api_conns_free(struct api_conns *cs)
 {
     if (!cs)
         return;
+    /* evhttp_free may leave a connection's bufferevent, and so its TLS
+     * object, to be freed later by the event base: its record then outlives
+     * the table and frees only itself. */
+    struct api_conn *c;
+    while ((c = TAILQ_FIRST(&cs->list))) {
+        TAILQ_REMOVE(&cs->list, c, link);
+        event_free(c->timer);
+        c->timer = NULL;
+        c->cs = NULL;
+    }
     event_free(cs->admit_ev);
     free(cs);
 }

@@ -27,8 +27,8 @@ struct api_conns;
  * also holds as many connections that are being closed. */
 struct api_conns *api_conns_new(struct event_base *base);
 void api_conns_set_listener(struct api_conns *cs, struct evconnlistener *listener);
-/* api_conns_free: the table; connections still open must have been freed
- * first (evhttp_free frees them). NULL is a no-op. */
+/* api_conns_free: the table, after evhttp_free; a connection whose TLS
+ * object is freed later still frees its own record. NULL is a no-op. */
 void api_conns_free(struct api_conns *cs);
 
 /* api_conn_new: a TLS bufferevent for a connection just accepted, or NULL
