@@ -27,12 +27,13 @@
 /* ---- work in the background, below the answering threads ----
  * A reload's loading and the freeing of the snapshot it replaces run in
  * threads at nice 19 (Linux: a thread id names one thread), with every
- * signal blocked. bench/reload-saturation measured why: at nice 0 on the
- * control loop, loading 2,000 profiles and freeing the old ones (10-45 ms
- * of the loop each time under saturation) took their CPU from the
- * answering threads, and queries were lost; in the background at nice 19,
- * none. Under a load that takes every CPU a reload then takes longer
- * (about a second for 2,000 profiles) and the loop goes on meanwhile. */
+ * signal blocked. bench/reload-saturation: while other processes also
+ * loaded the machine, reloads at nice 0 on the control loop (loading 2,000
+ * profiles, then freeing the old ones: 10-45 ms of the loop each time)
+ * took CPU from the answering threads and queries were lost; with the
+ * control thread at nice 19, none were. Under a load that takes every CPU
+ * a reload now takes longer (about a second for 2,000 profiles), and the
+ * loop goes on probing and answering the API meanwhile. */
 
 struct low_start {
     void *(*fn)(void *);
