@@ -13,6 +13,8 @@
 
 #include <openssl/ssl.h>
 
+#include "gtm/client.h"
+
 struct bufferevent;
 struct event_base;
 struct evconnlistener;

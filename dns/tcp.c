@@ -53,7 +53,7 @@ tcp_init(struct worker *w, const struct gtm_options *opt)
     w->tcp_deadline = event_base_init_common_timeout(w->base, &w->tcp_timeout);
     if (!w->tcp_deadline)
         w->tcp_deadline = &w->tcp_timeout;
-    w->share_max = opt->tcp_clients / 8 ? opt->tcp_clients / 8 : 1;
+    w->share_max = client_share(opt->tcp_clients);
     tcp_shares_init(&w->shares, opt->tcp_clients,
                     w->seat.rng * 0x9e3779b97f4a7c15ULL ^ 0x5851f42d4c957f2dULL);
 }

@@ -248,7 +248,8 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
     if (number < ctx->fg_load) {
         /* An API write loaded everything after this job started: its
          * snapshot may miss that write. Load again. */
-        snapshot_free(snap);
+        if (snap)
+            retire_free(ctx, snap);
         ctx->job_again = true;
     } else {
         finish_load(ctx, snap, errors);

@@ -17,6 +17,14 @@ struct client_key {
 
 #define CLIENT_KEY_TEXT 48 /* "ffff:ffff:ffff:ffff::/64" and room to spare */
 
+/* client_share: how many of max connections one client may hold: an
+ * eighth, at least one. */
+static inline unsigned
+client_share(unsigned max)
+{
+    return max / 8 ? max / 8 : 1;
+}
+
 /* client_key_of: the key of a peer address. */
 void client_key_of(struct client_key *k, const struct sockaddr *sa);
 
