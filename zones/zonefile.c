@@ -207,8 +207,11 @@ ipseckey_rdata(const char *rec)
     if (ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1 || /* owner */
         ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)   /* TTL, class or type */
         goto done;
-    if ((tok[0] && isdigit((unsigned char)tok[0])) || ldns_get_rr_class_by_name(tok) != 0) {
-        bool ttl = isdigit((unsigned char)tok[0]) != 0;
+    /* As ldns: a token that is empty (a stray parenthesis after a quote
+     * gives one) or starts with a digit is a TTL, and a class may follow;
+     * a class is followed by the type; anything else is the type. */
+    bool ttl = !tok[0] || isdigit((unsigned char)tok[0]);
+    if (ttl || ldns_get_rr_class_by_name(tok) != 0) {
         if (ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)
             goto done;
         if (ttl && ldns_get_rr_class_by_name(tok) != 0 &&

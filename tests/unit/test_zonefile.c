@@ -399,31 +399,35 @@ test_ipseckey_malformed(void **state)
      * before it read as ldns reads them: TYPE45 (and TYPE045, and TYPE65581,
      * through atoi and a 16-bit type) is IPSECKEY, a token starting with a
      * digit is a TTL, a line starting with a blank has no owner, a '$' that
-     * starts no directive is an owner. */
-    assert_string_equal(errors_of(SOA "@ NS ns1\n"
-                                      "x IPSECKEY 10 0 2 x. AQNR\n"
-                                      "y 60 IN TYPE45 10 1 2 . AQNR\n"
-                                      "z IN A 192.0.2.300\n"
-                                      " 10sn.x.a IPSECKEY 10 1.9 22 10.2.38 A 10\n"
-                                      "w type045 10 0 2 .\n"
-                                      "v 1h IN TYPE65581 10 0 2 .\n"
-                                      "$X IPSECKEY 10 0 2 .\n"
-                                      "\tIN IPSECKEY 10 0 2 .\n"),
-                        "t.zone:3: error: IPSECKEY: gateway type 0 needs '.' (no gateway), got "
-                        "'x.'\n"
-                        "t.zone:4: error: IPSECKEY: gateway type 1 needs an IPv4 address, got "
-                        "'.'\n"
-                        "t.zone:5: error: Syntax error, could not parse the RR's rdata\n"
-                        "t.zone:6: error: IPSECKEY: expected precedence, gateway type, algorithm, "
-                        "gateway and public key (5 fields), got 6 or more\n"
-                        "t.zone:7: error: IPSECKEY: expected precedence, gateway type, algorithm, "
-                        "gateway and public key (5 fields), got 4\n"
-                        "t.zone:8: error: IPSECKEY: expected precedence, gateway type, algorithm, "
-                        "gateway and public key (5 fields), got 4\n"
-                        "t.zone:9: error: IPSECKEY: expected precedence, gateway type, algorithm, "
-                        "gateway and public key (5 fields), got 4\n"
-                        "t.zone:10: error: IPSECKEY: expected precedence, gateway type, algorithm, "
-                        "gateway and public key (5 fields), got 4\n");
+     * starts no directive is an owner, and the empty token that a parenthesis
+     * after a quote leaves is a TTL. */
+    assert_string_equal(
+        errors_of(SOA "@ NS ns1\n"
+                      "x IPSECKEY 10 0 2 x. AQNR\n"
+                      "y 60 IN TYPE45 10 1 2 . AQNR\n"
+                      "z IN A 192.0.2.300\n"
+                      " 10sn.x.a IPSECKEY 10 1.9 22 10.2.38 A 10\n"
+                      "w type045 10 0 2 .\n"
+                      "v 1h IN TYPE65581 10 0 2 .\n"
+                      "$X IPSECKEY 10 0 2 .\n"
+                      "\tIN IPSECKEY 10 0 2 .\n"
+                      "q\" ) IPSECKEY 1: 3 2 gw. !\n"),
+        "t.zone:3: error: IPSECKEY: gateway type 0 needs '.' (no gateway), got "
+        "'x.'\n"
+        "t.zone:4: error: IPSECKEY: gateway type 1 needs an IPv4 address, got "
+        "'.'\n"
+        "t.zone:5: error: Syntax error, could not parse the RR's rdata\n"
+        "t.zone:6: error: IPSECKEY: expected precedence, gateway type, algorithm, "
+        "gateway and public key (5 fields), got 6 or more\n"
+        "t.zone:7: error: IPSECKEY: expected precedence, gateway type, algorithm, "
+        "gateway and public key (5 fields), got 4\n"
+        "t.zone:8: error: IPSECKEY: expected precedence, gateway type, algorithm, "
+        "gateway and public key (5 fields), got 4\n"
+        "t.zone:9: error: IPSECKEY: expected precedence, gateway type, algorithm, "
+        "gateway and public key (5 fields), got 4\n"
+        "t.zone:10: error: IPSECKEY: expected precedence, gateway type, algorithm, "
+        "gateway and public key (5 fields), got 4\n"
+        "t.zone:11: error: IPSECKEY: precedence '1:' is not an integer in [0, 255]\n");
 }
 
 /* A reload loop over a file with malformed IPSECKEY records does not grow
