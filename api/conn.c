@@ -8,7 +8,13 @@
  * whose free function runs when evhttp frees the connection. A connection
  * is closed from outside evhttp by shutting its socket down: evhttp reads
  * the end of the stream, or fails its next write, and frees it through its
- * own path, whatever state it was in. */
+ * own path, whatever state it was in.
+ *
+ * One reply is evhttp's own: a body over the limit gets its HTML error page
+ * (evhttp_send_error), with no hook to write another. That reply is the
+ * last on its connection and waits in the output buffer until the socket
+ * is writable, on a later turn of the loop; a check that runs on this turn
+ * swaps it for Azure's JSON error (too_large_cb). */
 #include "config.h"
 #include "api/conn.h"
 
@@ -21,20 +27,23 @@
 #include <sys/socket.h>
 
 #include <event2/bufferevent.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "api/http.h"
 #include "gtm/alloc.h"
-#include "gtm/log.h"
 #include "gtm/client.h"
+#include "gtm/log.h"
 
 struct api_conn {
     TAILQ_ENTRY(api_conn) link; /* the connection that waited longest first */
     struct api_conns *cs;
     struct bufferevent *bev;
-    struct event *timer; /* the deadline */
+    struct event *timer;     /* the deadline */
+    struct event *too_large; /* evhttp's 413 is in the output: rewrite it */
     struct client_key key;
     bool admitted;
     bool closing;
@@ -139,6 +148,59 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
     conn_close(c);
 }
 
+/* ---- evhttp's 413 in Azure's shape ---- */
+
+/* How evhttp_send_error (libevent 2.1) starts its status line and body. */
+#define EVHTTP_413_STATUS "HTTP/1.1 413 "
+#define EVHTTP_ERROR_PAGE "\r\n\r\n<HTML><HEAD>\n<TITLE>413 "
+#define EVHTTP_ERROR_MAX  4096 /* its page and headers are some 300 bytes */
+
+/* A reply starts in an empty output buffer with its whole status line: one
+ * that says 413 is evhttp's (gtmd's own handlers never send 413). */
+static void
+output_cb(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct api_conn *c = arg;
+    char head[sizeof EVHTTP_413_STATUS - 1];
+    if (info->orig_size == 0 && info->n_added >= sizeof head &&
+        evbuffer_copyout(out, head, sizeof head) == (ev_ssize_t)sizeof head &&
+        memcmp(head, EVHTTP_413_STATUS, sizeof head) == 0)
+        event_active(c->too_large, 0, 0);
+}
+
+/* This turn of the loop, after evhttp has written its page: when the
+ * output still holds just that page, it becomes Azure's error, with the
+ * same status, and still closes the connection. */
+static void
+too_large_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct api_conn *c = arg;
+    (void)fd;
+    (void)what;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t len = evbuffer_get_length(out);
+    if (len > EVHTTP_ERROR_MAX)
+        return;
+    struct evbuffer_ptr at =
+        evbuffer_search(out, EVHTTP_ERROR_PAGE, strlen(EVHTTP_ERROR_PAGE), NULL);
+    if (at.pos < 0)
+        return;
+    char body[160];
+    int blen = snprintf(body, sizeof body,
+                        "{\"error\":{\"code\":\"RequestBodyTooLarge\",\"message\":\"The request "
+                        "body is larger than %d bytes.\"}}",
+                        API_MAX_BODY);
+    evbuffer_drain(out, len);
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 413 Payload Too Large\r\n"
+                        "Content-Type: application/json; charset=utf-8\r\n"
+                        "Cache-Control: no-store\r\n"
+                        "X-Content-Type-Options: nosniff\r\n"
+                        "Connection: close\r\n"
+                        "Content-Length: %d\r\n\r\n%s",
+                        blen, body);
+}
+
 /* The connection's TLS object is being freed: so is the connection. */
 static void
 conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -151,6 +213,9 @@ conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void
     (void)argp;
     if (!c)
         return;
+    /* The bufferevent outlives its TLS object by a few lines: nothing in
+     * them touches the output, but its callback must not name c. */
+    evbuffer_remove_cb(bufferevent_get_output(c->bev), output_cb, c);
     struct api_conns *cs = c->cs;
     if (!cs) { /* the table went first (api_conns_free) */
         free(c);
@@ -160,6 +225,7 @@ conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void
         cs->admitted--;
     TAILQ_REMOVE(&cs->list, c, link);
     event_free(c->timer);
+    event_free(c->too_large);
     free(c);
     if (cs->open-- == 2 * API_MAX_CONNS && cs->paused && cs->listener) {
         evconnlistener_enable(cs->listener);
@@ -204,6 +270,8 @@ api_conns_free(struct api_conns *cs)
         TAILQ_REMOVE(&cs->list, c, link);
         event_free(c->timer);
         c->timer = NULL;
+        event_free(c->too_large);
+        c->too_large = NULL;
         c->cs = NULL;
     }
     event_free(cs->admit_ev);
@@ -219,10 +287,12 @@ api_conn_new(struct api_conns *cs, SSL_CTX *ssl_ctx)
     struct api_conn *c = xcalloc(1, sizeof *c);
     c->cs = cs;
     c->timer = evtimer_new(cs->base, timer_cb, c);
+    c->too_large = event_new(cs->base, -1, 0, too_large_cb, c);
     c->bev = ssl ? bufferevent_openssl_socket_new(cs->base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                                   BEV_OPT_CLOSE_ON_FREE)
                  : NULL;
-    if (!c->timer || !c->bev) {
+    if (!c->timer || !c->too_large || !c->bev ||
+        !evbuffer_add_cb(bufferevent_get_output(c->bev), output_cb, c)) {
         log_err("api: out of memory for a new connection");
         abort();
     }

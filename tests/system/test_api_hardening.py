@@ -153,7 +153,7 @@ def test_one_client_gets_its_share_only(gtmd_factory, tmp_path):
     assert "its share" in g.log
 
 
-def put_oversized(g, size):
+def put_oversized(g, size, chunked=False):
     """A PUT announcing and sending size bytes, as a client that writes its
     whole body before reading does (curl, most SDKs); returns what it
     reads, or None when the server cut the connection while the client was
@@ -163,13 +163,21 @@ def put_oversized(g, size):
     ctx.verify_mode = ssl.CERT_NONE
     s = ctx.wrap_socket(socket.create_connection((LOOPBACK4, g.api_port), timeout=scaled(10)))
     try:
+        length = "Transfer-Encoding: chunked" if chunked else "Content-Length: %d" % size
         head = (
             "PUT %s?api-version=2022-04-01 HTTP/1.1\r\nHost: x\r\n"
             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
-            "Content-Length: %d\r\n\r\n" % (rg_path("big"), g.api.token, size)
+            "%s\r\n\r\n" % (rg_path("big"), g.api.token, length)
         ).encode()
+        body = b" " * size
+        if chunked:
+            step = 64 * 1024
+            body = b"".join(
+                b"%x\r\n%s\r\n" % (len(body[i : i + step]), body[i : i + step])
+                for i in range(0, size, step)
+            ) + b"0\r\n\r\n"
         try:
-            s.sendall(head + b" " * size)
+            s.sendall(head + body)
         except OSError:
             return None
         data = b""
@@ -194,7 +202,20 @@ def test_oversized_content_length_gets_413(gtmd_factory, tmp_path):
         data = put_oversized(g, size)
         assert data is not None, "connection cut while the client sent %d bytes" % size
         assert data.startswith(b"HTTP/1.1 413"), (size, data[:300])
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert b"\r\nContent-Type: application/json" in head, head
+        assert b"\r\nConnection: close" in head, head
+        err = json.loads(body)["error"]
+        assert err["code"] == "RequestBodyTooLarge", err
+        assert "1048576 bytes" in err["message"], err
+    # Chunked, with no Content-Length: evhttp stops at the limit the same way.
+    data = put_oversized(g, 2 * 1024 * 1024, chunked=True)
+    assert data is not None and data.startswith(b"HTTP/1.1 413"), data[:300]
+    assert json.loads(data.partition(b"\r\n\r\n")[2])["error"]["code"] == "RequestBodyTooLarge"
     served(g, 0, "after oversized bodies")
+    # A body within the limit is not touched by the rewrite: Azure's 400.
+    r = g.api.put(rg_path("small"), {"properties": "x" * 1000})
+    assert r.status == 400 and r.code in ("BadRequest", "InvalidRequestContent"), r
 
 
 def profiles_on_disk(g):
