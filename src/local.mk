@@ -3,14 +3,11 @@ gtmd_SOURCES = %reldir%/gtmd.c
 gtmd_LDADD = $(GTM_LIBS)
 
 libgtm_a_SOURCES += \
-	%reldir%/alloc.c \
-	%reldir%/client.c \
 	%reldir%/ctx.c \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \
 	%reldir%/err.c \
 	%reldir%/hook.c %reldir%/hook.h \
-	%reldir%/log.c \
 	%reldir%/stats.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c
 

@@ -1,4 +1,4 @@
-/* test_geoip.c: --geoip lookups (zones/geoip.c) over MaxMind DB files that
+/* test_geoip.c: --geoip lookups (lib/geoip.c) over MaxMind DB files that
  * tests/system/mmdb.py writes at test time, and Geographic routing from the
  * database through policy_choose, the geo table first. Skipped when gtmd
  * was built without libmaxminddb. */
