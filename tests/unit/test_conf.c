@@ -18,7 +18,7 @@
 
 #include "gtm/err.h"
 #include "gtm/log.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 #include "unit.h"
 
 static char *dir;

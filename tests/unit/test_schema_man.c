@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 #define MAX_NAMES 64
 

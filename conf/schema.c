@@ -1,7 +1,7 @@
 /* schema.c: every option of gtmd, once. Defaults live here and nowhere else;
  * man/gtmd.conf.5 is checked against this table by a unit test. */
 #include "config.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_CONFIG] = {"config", 'c', OPT_STRING, false, 0, 0, NULL, "FILE",

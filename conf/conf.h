@@ -1,6 +1,6 @@
 /* conf.h: options from the command line and the config file, one schema. */
-#ifndef GTM_ZONES_CONF_H
-#define GTM_ZONES_CONF_H
+#ifndef GTM_CONF_CONF_H
+#define GTM_CONF_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* conf.c: argv and `name = value` config files, validated against schema.c. */
 #include "config.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
