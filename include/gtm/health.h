@@ -1,7 +1,9 @@
 /* health.h: the ONLY channel from the monitor to the answering path.
  * The snapshot holds one health slot per distinct probe (endpoints that
- * probe the same thing share one). The monitor (loop thread) writes a slot
- * with one atomic store; workers read it with a relaxed load. */
+ * probe the same thing share one), and what each slot probes. The monitor
+ * (loop thread) writes a slot with one atomic store; workers read it with
+ * a relaxed load, through health_is_up. How the monitor decides a state
+ * is its own business (monitor/fsm.h). */
 #ifndef GTM_GTM_HEALTH_H
 #define GTM_GTM_HEALTH_H
 
@@ -36,16 +38,5 @@ health_is_up(const struct health_slot *h)
 {
     return atomic_load_explicit(&h->status, memory_order_relaxed) != EPS_DEGRADED;
 }
-
-/* The monitor's per-probe state machine (SPEC §6), pure: no clock, no I/O. */
-struct health_fsm {
-    uint8_t state; /* EPS_CHECKING, EPS_ONLINE, EPS_DEGRADED */
-    uint8_t fails; /* consecutive failures so far */
-};
-
-/* health_step: one probe result. A success makes it Online at once; the
- * fall-th consecutive failure makes it Degraded (from CheckingEndpoint too).
- * Returns true when the state changed. */
-bool health_step(struct health_fsm *h, unsigned fall, bool ok);
 
 #endif
