@@ -491,7 +491,7 @@ monitor_run_due(struct monitor *m)
         /* as libevent reschedules a persistent timer: from when it was due,
          * or from now when a whole interval was missed */
         next->due_ms += next->interval_ms;
-        if (next->due_ms <= now)
+        if (next->due_ms < now)
             next->due_ms = now + next->interval_ms;
         on_tick(-1, EV_TIMEOUT, next);
     }
