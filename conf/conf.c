@@ -21,7 +21,6 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
-#include "gtm/geoip.h"
 #include "gtm/log.h"
 
 #define CONF_LINE_MAX 4096
