@@ -39,6 +39,7 @@
 #include "gtm/dname.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"

@@ -43,6 +43,7 @@
 #include <openssl/x509.h>
 
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"

@@ -26,6 +26,7 @@
 #include "dns/handle.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 #include "monitor/monitor.h"
