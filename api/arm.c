@@ -24,7 +24,7 @@
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 #include "zones/profile_dir.h"
 
 #define API_VERSION_MIN "2017-03-01"

@@ -31,7 +31,7 @@
 #include "gtm/ctx.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 #define API_MAX_HEADERS   (16 * 1024)
 #define API_MAX_TOKENS    64

@@ -20,7 +20,7 @@
 #include "gtm/alloc.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 #define UDP_SOCKBUF (4 * 1024 * 1024)
 

@@ -23,7 +23,7 @@
 #include "dns/worker.h"
 #include "gtm/alloc.h"
 #include "gtm/log.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 /* Queries are small; a frame larger than this is not a query we answer. */
 #define TCP_IN_MAX 4096

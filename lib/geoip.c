@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gtm/snapshot.h"
+#include "gtm/err.h"
 
 #ifdef HAVE_MAXMINDDB
 

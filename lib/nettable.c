@@ -5,13 +5,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "gtm/alloc.h"
-#include "gtm/snapshot.h"
+#include "gtm/err.h"
 
 #define LINE_MAX_LEN 1024
 #define TABLE_MAX    1000000

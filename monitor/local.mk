@@ -1,6 +1,6 @@
 libgtm_a_SOURCES += \
 	%reldir%/curlev.c %reldir%/curlev.h \
-	%reldir%/health.c \
+	%reldir%/fsm.c %reldir%/fsm.h \
 	%reldir%/history.c %reldir%/history.h \
 	%reldir%/monitor.c %reldir%/monitor.h \
 	%reldir%/probe.c %reldir%/probe.h

@@ -9,6 +9,13 @@
  * timeout is as long as the interval (its window is over, even if a stall
  * of ours started it late) or when it has used its whole timeout; only a
  * shorter timeout that a late start has not used up skips the tick.
+ *
+ * Two seams (struct monitor_seams) let a test run this file as it is:
+ * a clock of its own, whose ticks then run in monitor_run_due at the times
+ * the timers would have fired (the same rule as libevent's), and a start
+ * function that replaces the curl transfer, its results coming back through
+ * monitor_result. Without seams (monitor_new) the cost is one test of a
+ * pointer per clock read and per run.
  * Loop thread only. */
 #include "config.h"
 #include "monitor/monitor.h"
@@ -32,10 +39,12 @@
 #include "gtm/dname.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 #include "monitor/curlev.h"
+#include "monitor/fsm.h"
 #include "monitor/probe.h"
 
 #define MIN_INTERVAL_MS 100 /* a guard against a zero interval, not a default */
@@ -52,7 +61,8 @@ struct mprobe {
     bool in_flight; /* x.easy is in the multi */
     bool first;     /* the tick due is the first (random offset) one */
     int64_t started_ms;
-    struct health_fsm fsm;
+    int64_t due_ms; /* the tick due next, on the seam clock (own clock only) */
+    struct fsm fsm;
     struct probe_info info;
     struct history history;
     char setup_err[96];
@@ -72,12 +82,16 @@ struct monitor {
         void *arg;
     } listeners[MONITOR_MAX_LISTENERS];
     unsigned nlisteners;
+    struct monitor_seams seams; /* all NULL: the loop's clock, libevent timers, curl */
 };
 
-/* The loop's clock (wall time, cached per loop turn), in milliseconds. */
+/* The clock: the seam's, else the loop's (wall time, cached per loop
+ * turn), in milliseconds. */
 static int64_t
 now_ms(const struct monitor *m)
 {
+    if (unlikely(m->seams.now_ms != NULL))
+        return m->seams.now_ms(m->seams.arg);
     struct timeval tv;
     if (event_base_gettimeofday_cached(m->base, &tv) != 0)
         gettimeofday(&tv, NULL);
@@ -140,7 +154,8 @@ record(struct mprobe *p, bool ok, const char *text, uint32_t duration_us, bool r
 {
     struct monitor *m = p->m;
     uint8_t old = p->fsm.state;
-    bool changed = health_step(&p->fsm, p->fall, ok);
+    p->fsm = fsm_next(p->fsm, p->fall, ok);
+    bool changed = p->fsm.state != old;
 
     p->info.probed = p->fsm.state;
     p->info.fails = p->fsm.fails;
@@ -191,6 +206,13 @@ start_run(struct mprobe *p)
         record(p, false, p->setup_err, 0, false);
         return;
     }
+    if (p->m->seams.start) {
+        /* the result comes back through monitor_result, now or later */
+        p->in_flight = true;
+        p->started_ms = now_ms(p->m);
+        p->m->seams.start(p->m->seams.arg, p->idx, p->label);
+        return;
+    }
     const char *why = NULL;
     probe_xfer_reset(&p->x);
     if (curlev_add(p->m->cev, p->x.easy, &why) != 0) {
@@ -201,6 +223,15 @@ start_run(struct mprobe *p)
     }
     p->in_flight = true;
     p->started_ms = now_ms(p->m);
+}
+
+/* A run in flight is abandoned: its transfer leaves the multi. */
+static void
+abandon_run(struct mprobe *p)
+{
+    if (!p->m->seams.start)
+        curlev_remove(p->m->cev, p->x.easy);
+    p->in_flight = false;
 }
 
 static void
@@ -214,7 +245,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
         /* from now on every interval, counted from this (scheduled) run */
         struct timeval iv = ms_to_tv(p->interval_ms);
         p->first = false;
-        event_add(&p->tick, &iv);
+        if (!p->m->seams.now_ms)
+            event_add(&p->tick, &iv);
     }
     if (p->in_flight) {
         int64_t elapsed = now_ms(p->m) - p->started_ms;
@@ -228,8 +260,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
             return;
         }
         /* its time is up: curl's own timer just has not fired yet */
-        curlev_remove(p->m->cev, p->x.easy);
-        p->in_flight = false;
+        abandon_run(p);
         char text[sizeof p->info.last_result];
         snprintf(text, sizeof text, "timeout after %u ms", (unsigned)p->x.timeout_ms);
         uint64_t us = (uint64_t)(elapsed > 0 ? elapsed : 0) * 1000;
@@ -257,9 +288,13 @@ probe_new(struct monitor *m, const struct probe_spec *spec, uint32_t idx)
         log_err("monitor: %s: cannot set up the probe: %s", p->label, p->setup_err);
     }
     event_assign(&p->tick, m->base, -1, EV_PERSIST, on_tick, p);
-    struct timeval first = ms_to_tv((uint32_t)(rng_next(m) % p->interval_ms));
+    uint32_t offset = (uint32_t)(rng_next(m) % p->interval_ms);
+    struct timeval first = ms_to_tv(offset);
     p->first = true;
-    event_add(&p->tick, &first);
+    if (m->seams.now_ms)
+        p->due_ms = now_ms(m) + offset; /* monitor_run_due runs it */
+    else
+        event_add(&p->tick, &first);
     return p;
 }
 
@@ -269,7 +304,7 @@ probe_free(struct mprobe *p)
     if (!p)
         return;
     if (p->in_flight)
-        curlev_remove(p->m->cev, p->x.easy);
+        abandon_run(p);
     event_del(&p->tick);
     probe_xfer_cleanup(&p->x);
     free(p->key);
@@ -286,11 +321,19 @@ key_hash(const char *s)
 struct monitor *
 monitor_new(struct event_base *base)
 {
+    return monitor_new_seams(base, NULL);
+}
+
+struct monitor *
+monitor_new_seams(struct event_base *base, const struct monitor_seams *seams)
+{
     struct monitor *m = xcalloc(1, sizeof *m);
     m->base = base;
+    if (seams)
+        m->seams = *seams;
     m->cev = curlev_new(base, on_done, m);
-    uint64_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+    uint64_t seed = m->seams.seed; /* a test's: first runs at known offsets */
+    if (!seed && getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid() ^
@@ -431,6 +474,38 @@ monitor_force(struct monitor *m, uint32_t idx, int state)
     else
         log_info("monitor: endpoint %s: drill override holds it %s (state unchanged)", p->label,
                  ep_status_name((enum ep_status)after));
+    return 0;
+}
+
+void
+monitor_run_due(struct monitor *m)
+{
+    GTM_ASSERT(m->seams.now_ms);
+    for (;;) {
+        int64_t now = now_ms(m);
+        struct mprobe *next = NULL;
+        for (uint32_t j = 0; j < m->nprobes; j++)
+            if (m->probes[j]->due_ms <= now && (!next || m->probes[j]->due_ms < next->due_ms))
+                next = m->probes[j];
+        if (!next)
+            return;
+        /* as libevent reschedules a persistent timer: from when it was due,
+         * or from now when a whole interval was missed */
+        next->due_ms += next->interval_ms;
+        if (next->due_ms < now)
+            next->due_ms = now + next->interval_ms;
+        on_tick(-1, EV_TIMEOUT, next);
+    }
+}
+
+int
+monitor_result(struct monitor *m, uint32_t idx, bool ok, const char *text, uint32_t duration_us)
+{
+    if (!m || !m->seams.start || idx >= m->nprobes || !m->probes[idx]->in_flight)
+        return GTM_EINVAL;
+    struct mprobe *p = m->probes[idx];
+    p->in_flight = false;
+    record(p, ok, text, duration_us, true);
     return 0;
 }
 

@@ -48,8 +48,36 @@ typedef void (*monitor_listener_fn)(void *arg, const struct monitor_event *ev);
 #define MONITOR_MAX_LISTENERS 4
 #define MONITOR_UNFORCE       (-1) /* monitor_force: clear the override */
 
+/* Where the monitor's time and its probes' results come from. Production
+ * uses none (monitor_new): the loop's cached wall clock, libevent timers
+ * and curl transfers. A test gives a clock of its own and steps it, running
+ * the ticks due with monitor_run_due, and may replace the transfers: start
+ * is called for each run, and the run's result is handed back with
+ * monitor_result (at once, later, or never: a timeout). */
+struct monitor_seams {
+    int64_t (*now_ms)(void *arg); /* wall clock in ms; NULL: the loop's */
+    void (*start)(void *arg, uint32_t idx, const char *label); /* NULL: curl */
+    void *arg;
+    uint64_t seed; /* spreads first runs; 0: random */
+};
+
 /* monitor_new: a monitor on base; probes nothing until monitor_reconcile. */
 struct monitor *monitor_new(struct event_base *base);
+
+/* monitor_new_seams: the same with the seams s (copied; NULL: none). With
+ * a clock of its own the monitor arms no timers: see monitor_run_due. */
+struct monitor *monitor_new_seams(struct event_base *base, const struct monitor_seams *s);
+
+/* monitor_run_due: with a seam clock only: runs every tick due by its now,
+ * earliest first, rescheduling each as libevent reschedules a persistent
+ * timer (from when it was due; from now after a missed interval). */
+void monitor_run_due(struct monitor *m);
+
+/* monitor_result: with a seam start only: the result of the run of probe
+ * idx that start began (text as in probe_info.last_result). Returns 0, or
+ * GTM_EINVAL when no run of idx is in flight (a timeout already ended it). */
+int monitor_result(struct monitor *m, uint32_t idx, bool ok, const char *text,
+                   uint32_t duration_us);
 
 /* monitor_reconcile: makes the monitor probe what snap->probes lists, from
  * now on writing results into snap->health. A probe whose key was in the

@@ -10,7 +10,7 @@
 
 #include <curl/curl.h>
 
-#include "gtm/health.h"
+#include "gtm/probe.h"
 
 #define PROBE_BODY_MAX ((size_t)1 << 20) /* more body than this is a failure */
 

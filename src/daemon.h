@@ -3,7 +3,7 @@
 #define GTM_SRC_DAEMON_H
 
 #include "gtm/snapshot.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 /* The example zone embedded for --demo (generated from examples/zones/). */
 extern const char demo_zone_text[];

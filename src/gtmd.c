@@ -20,7 +20,7 @@
 #include "src/daemon.h"
 #include "src/demo.h"
 #include "src/hook.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
 

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,40 +13,12 @@
 #include "gtm/alloc.h"
 #include "gtm/err.h"
 #include "gtm/geoip.h"
-#include "gtm/log.h"
 #include "gtm/snapshot.h"
 #include "gtm/nettable.h"
 #include "gtm/profile.h"
 #include "zones/profile_dir.h"
 #include "zones/tm.h"
 #include "zones/zonefile.h"
-
-void
-config_error(struct config_errors *errs, const char *file, unsigned line, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    errs->count++;
-    if (errs->sink)
-        errs->sink(errs->arg, file, line, msg);
-}
-
-void
-config_warning(const char *file, unsigned line, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (line)
-        log_warn("%s:%u: warning: %s", file, line, msg);
-    else
-        log_warn("%s: warning: %s", file, msg);
-}
 
 void
 rrset_prepare(struct arena *a, struct rrset *s)

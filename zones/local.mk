@@ -1,7 +1,5 @@
 libgtm_a_SOURCES += \
 	%reldir%/build.c \
-	%reldir%/conf.c %reldir%/conf.h \
 	%reldir%/lookup.c %reldir%/lookup.h \
-	%reldir%/schema.c \
 	%reldir%/tm.c %reldir%/tm.h \
 	%reldir%/zonefile.c %reldir%/zonefile.h

@@ -10,6 +10,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/profile.h"
 #include "gtm/stats.h"
 

@@ -6,7 +6,7 @@
 
 #include <ldns/ldns.h>
 
-#include "gtm/snapshot.h"
+#include "gtm/err.h"
 
 /* A parsed zone, before it is built into a snapshot. */
 struct zone_src {

@@ -12,6 +12,7 @@
 
 #include "gtm/compiler.h"
 #include "gtm/dname.h"
+#include "gtm/err.h" /* struct config_errors, config_error */
 
 struct arena;
 struct rrset;
@@ -186,19 +187,6 @@ struct snapshot_params {
     const char *demo_zone;     /* zone text embedded for --demo, or NULL */
     const char *demo_origin;   /* its origin */
 };
-
-/* A configuration error, as "file:line: error: message". */
-struct config_errors {
-    unsigned count;
-    void (*sink)(void *arg, const char *file, unsigned line, const char *msg);
-    void *arg;
-};
-
-/* config_error: records and reports one error (line 0: no line is known). */
-void config_error(struct config_errors *errs, const char *file, unsigned line, const char *fmt, ...)
-    GTM_PRINTF(4, 5);
-/* config_warning: reports a warning in the same format; does not count. */
-void config_warning(const char *file, unsigned line, const char *fmt, ...) GTM_PRINTF(3, 4);
 
 /* snapshot_load: parses and validates every zone into a new snapshot. Every
  * error is reported through errs; with any error the result is NULL. Never

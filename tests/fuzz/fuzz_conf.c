@@ -10,7 +10,7 @@
 
 #include "gtm/err.h"
 #include "gtm/snapshot.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-# Monitor unit tests (cmocka, TAP): health_step as a table, and the monitor
+# Monitor unit tests (cmocka, TAP): fsm_next (monitor/fsm.h) as a table, and the monitor
 # against real servers on 127.0.0.1 in the same process.
 MONITOR_UNIT_TESTS = \
 	%reldir%/test_health \

@@ -1,6 +1,7 @@
 # Policy unit tests (cmocka, TAP): every routing method over hand-built
-# health tables with a seeded PRNG, and scenario tests that script probe
-# results through health_step and ask dns_handle (STYLE "The test pyramid").
+# health tables with a seeded PRNG, and scenario tests that run the real
+# monitor on a stepped clock with scripted probe results and ask dns_handle
+# (STYLE "The test pyramid").
 POLICY_UNIT_TESTS = \
 	%reldir%/test_policy \
 	%reldir%/test_scenario

@@ -17,8 +17,9 @@
 #include <cmocka.h>
 
 #include "gtm/err.h"
+#include "gtm/geoip.h"
 #include "gtm/log.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 #include "unit.h"
 
 static char *dir;
@@ -509,6 +510,175 @@ test_listen_bad(void **state)
     }
 }
 
+/* ---- the option table, walked row by row ---- */
+
+/* A value for row d that differs from its default and passes its check. */
+static const char *
+sample(const struct opt_def *d)
+{
+    static char buf[64];
+    static const struct {
+        const char *name, *value;
+    } special[] = {{"listen", "192.0.2.1:53"}, {"api", "192.0.2.1:8444"}, {"on-change", "true"}};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        if (strcmp(d->name, special[i].name) == 0)
+            return special[i].value;
+    switch (d->type) {
+    case OPT_UINT:
+        snprintf(buf, sizeof buf, "%u",
+                 d->def && strtoul(d->def, NULL, 10) == d->max ? d->min : d->max);
+        return buf;
+    case OPT_LEVEL:
+        return "error";
+    case OPT_BOOL:
+    case OPT_FLAG:
+        return NULL;
+    default:
+        snprintf(buf, sizeof buf, "/sample/%s", d->name);
+        return buf;
+    }
+}
+
+/* The bound field of d in o as text, to compare loads (static buffer). */
+static const char *
+field_text(const struct opt_def *d, const struct gtm_options *o)
+{
+    static char buf[2][128];
+    static int which;
+    char *out = buf[which ^= 1];
+    const char *f = (const char *)o + d->field;
+    switch (d->type) {
+    case OPT_UINT:
+        snprintf(out, 128, "%u", *(const unsigned *)f);
+        break;
+    case OPT_LEVEL:
+        snprintf(out, 128, "%d", *(const int *)f);
+        break;
+    case OPT_BOOL:
+    case OPT_FLAG:
+        snprintf(out, 128, "%s", *(const bool *)f ? "true" : "false");
+        break;
+    default:
+        snprintf(out, 128, "%s", *(char *const *)f ? *(char *const *)f : "(null)");
+        break;
+    }
+    return out;
+}
+
+/* Every row binds a field (or has a setter), and a value written for it,
+ * on the command line or in the file, lands there and nowhere else. */
+static void
+test_table_binds_fields(void **state)
+{
+    (void)state;
+    char *empty = tmpfile_write(dir, "empty.conf", "# nothing\n");
+    assert_non_null(empty);
+    for (int i = 0; i < OPT_ID_COUNT; i++) {
+        const struct opt_def *d = &opt_schema[i];
+        print_message("# %s\n", d->name);
+        assert_true(d->field != OPT_NOFIELD || d->set);
+        assert_true(d->field == OPT_NOFIELD || d->field < sizeof(struct gtm_options));
+        assert_true(d->given == OPT_NOFIELD || d->given < sizeof(struct gtm_options));
+        if (d->type == OPT_ADDR)
+            assert_non_null(d->set);
+        const char *value = d->type == OPT_STRING && i == OPT_ID_CONFIG ? empty : sample(d);
+        /* tls-cert and tls-key go together: each is written with the other */
+        const char *partner = i == OPT_ID_TLS_CERT  ? "tls-key"
+                              : i == OPT_ID_TLS_KEY ? "tls-cert"
+                                                    : NULL;
+        char arg[80], parg[80], line[160];
+        snprintf(arg, sizeof arg, "--%s", d->name);
+        snprintf(parg, sizeof parg, "--%s", partner ? partner : "");
+        snprintf(line, sizeof line, "%s = %s\n%s%s%s", d->name, value ? value : "yes",
+                 partner ? partner : "", partner ? " = /partner" : "", partner ? "\n" : "");
+        if (i == OPT_ID_GEOIP && !geoip_available()) {
+            assert_int_equal(load(arg, value, NULL), GTM_ECONFIG);
+            assert_string_equal(
+                eb.text, "command line: error: geoip: gtmd was built without libmaxminddb\n");
+            continue;
+        }
+
+        /* before: the defaults */
+        assert_int_equal(load(NULL), 0);
+        char before[128] = "";
+        if (d->field != OPT_NOFIELD)
+            snprintf(before, sizeof before, "%s", field_text(d, &opt));
+        if (d->given != OPT_NOFIELD)
+            assert_false(*(bool *)((char *)&opt + d->given));
+
+        /* written on the command line */
+        if (partner)
+            assert_int_equal(load(arg, value, parg, "/partner", NULL), 0);
+        else
+            assert_int_equal(load(arg, value, NULL), 0);
+        assert_string_equal(eb.text, "");
+        char cli[128] = "";
+        if (d->field != OPT_NOFIELD) {
+            snprintf(cli, sizeof cli, "%s", field_text(d, &opt));
+            assert_string_not_equal(cli, before);
+            if (value && d->type != OPT_UINT && d->type != OPT_LEVEL)
+                assert_string_equal(cli, value);
+        }
+        if (d->given != OPT_NOFIELD)
+            assert_true(*(bool *)((char *)&opt + d->given));
+        if (i == OPT_ID_LISTEN) {
+            assert_false(opt.listen_default);
+            assert_int_equal(opt.nlisten, 1);
+            assert_string_equal(opt.listen[0].text, value);
+        }
+        if (i == OPT_ID_API) {
+            assert_false(opt.api_off);
+            assert_string_equal(opt.api.text, value);
+            assert_int_equal(opt.api.port, 8444);
+        }
+
+        /* written in the file: the same value in the same field */
+        if (!d->in_file)
+            continue;
+        assert_int_equal(load("-c", conf(line), NULL), 0);
+        assert_string_equal(eb.text, "");
+        if (d->field != OPT_NOFIELD)
+            assert_string_equal(field_text(d, &opt), cli);
+        if (d->given != OPT_NOFIELD)
+            assert_true(*(bool *)((char *)&opt + d->given));
+        if (i == OPT_ID_LISTEN)
+            assert_string_equal(opt.listen[0].text, value);
+        if (i == OPT_ID_API)
+            assert_string_equal(opt.api.text, value);
+    }
+    free(empty);
+}
+
+/* The switch: yes/no in the file, alone on the command line, and stored in
+ * its own field (it was once written to strict whatever the option). */
+static void
+test_bool_switch(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"yes", "YES", "true", "1", "on"};
+    static const char *const no[] = {"no", "False", "0", "off"};
+    char line[64];
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        snprintf(line, sizeof line, "strict = %s\n", yes[i]);
+        assert_int_equal(load("-c", conf(line), NULL), 0);
+        assert_true(opt.strict);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        snprintf(line, sizeof line, "strict = %s\n", no[i]);
+        assert_int_equal(load("-c", conf(line), NULL), 0);
+        assert_false(opt.strict);
+    }
+    assert_int_equal(load("--strict", NULL), 0);
+    assert_true(opt.strict);
+    assert_false(opt.check_config || opt.demo || opt.help || opt.version);
+    const char *path = conf("strict = maybe\n");
+    assert_int_equal(load("-c", path, NULL), GTM_ECONFIG);
+    assert_false(opt.strict);
+    char want[4200];
+    snprintf(want, sizeof want, "%s:1: error: strict: expected yes or no, got 'maybe'\n", path);
+    assert_string_equal(eb.text, want);
+}
+
 int
 main(void)
 {
@@ -528,6 +698,8 @@ main(void)
         cmocka_unit_test_teardown(test_file_long_line, cleanup_opt),
         cmocka_unit_test_teardown(test_tls_pair, cleanup_opt),
         cmocka_unit_test_teardown(test_repeated_load_freed_argv, cleanup_opt),
+        cmocka_unit_test_teardown(test_table_binds_fields, cleanup_opt),
+        cmocka_unit_test_teardown(test_bool_switch, cleanup_opt),
         cmocka_unit_test(test_listen_forms),
         cmocka_unit_test(test_listen_bad),
     };

@@ -1,5 +1,6 @@
-/* test_health.c: health_step, the monitor's state machine, as a table of
- * (state, failures, fall, result) -> (state, failures, changed). */
+/* test_health.c: fsm_next (monitor/fsm.h), the monitor's state machine,
+ * as a table of (state, failures, fall, result) -> (state, failures,
+ * changed). */
 #include "config.h"
 
 #include <stdarg.h>
@@ -10,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "gtm/health.h"
 #include "gtm/profile.h"
+#include "monitor/fsm.h"
 
 struct step {
     uint8_t state, fails;
@@ -56,8 +57,9 @@ test_table(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         const struct step *s = &steps[i];
-        struct health_fsm h = {.state = s->state, .fails = s->fails};
-        bool changed = health_step(&h, s->fall, s->ok);
+        const struct fsm before = {.state = s->state, .fails = s->fails};
+        struct fsm h = fsm_next(before, s->fall, s->ok);
+        bool changed = h.state != before.state;
         if (h.state != s->want_state || h.fails != s->want_fails || changed != s->want_changed)
             fail_msg("row %zu: got state %u fails %u changed %d, want %u %u %d", i, h.state,
                      h.fails, changed, s->want_state, s->want_fails, s->want_changed);
@@ -80,9 +82,11 @@ test_sequence(void **state)
         {false, EPS_ONLINE, false},   {false, EPS_ONLINE, false}, {false, EPS_DEGRADED, true},
         {false, EPS_DEGRADED, false}, {true, EPS_ONLINE, true},   {false, EPS_ONLINE, false},
     };
-    struct health_fsm h = {.state = EPS_CHECKING, .fails = 0};
+    struct fsm h = {.state = EPS_CHECKING, .fails = 0};
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
-        bool changed = health_step(&h, 4, seq[i].ok);
+        uint8_t old = h.state;
+        h = fsm_next(h, 4, seq[i].ok);
+        bool changed = h.state != old;
         if (h.state != seq[i].state || changed != seq[i].changed)
             fail_msg("step %zu: got state %u changed %d, want %u %d", i, h.state, changed,
                      seq[i].state, seq[i].changed);

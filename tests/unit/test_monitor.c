@@ -4,7 +4,9 @@
  * certificate, and on ::1 when there is one), raw listeners that accept and
  * never answer, stream an endless body or talk garbage, and a closed port.
  * Probes run every second with a one second timeout; the loop runs for
- * bounded time until the expected states show up in the health slots. */
+ * bounded time until the expected states show up in the health slots.
+ * Last, the monitor through its seams (monitor_new_seams): a clock the
+ * test steps and results it hands in, no server and no waiting. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -42,7 +44,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "gtm/err.h"
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
@@ -937,6 +941,137 @@ setup(void **state)
     return 0;
 }
 
+/* ---- the seams: a clock the test steps and results it hands in ---- */
+
+static int64_t seam_now;
+static unsigned seam_started[MAXP]; /* runs begun, by probe index */
+
+static int64_t
+seam_clock(void *arg)
+{
+    (void)arg;
+    return seam_now;
+}
+
+/* The seam start: counts the run and leaves it in flight; the test hands
+ * its result in with monitor_result (or lets it time out). */
+static void
+seam_start(void *arg, uint32_t idx, const char *label)
+{
+    (void)arg;
+    assert_non_null(label);
+    assert_in_range(idx, 0, MAXP - 1);
+    seam_started[idx]++;
+}
+
+struct seen {
+    unsigned n;
+    int64_t at[8];
+    uint8_t to[8];
+};
+
+static void
+seam_listener(void *arg, const struct monitor_event *ev)
+{
+    struct seen *s = arg;
+    if (s->n < 8) {
+        s->at[s->n] = ev->tr->at_ms;
+        s->to[s->n++] = ev->tr->to;
+    }
+}
+
+/* seam_step: ms pass on the seam clock, 10 ms at a time. */
+static void
+seam_step(struct monitor *m, int64_t ms)
+{
+    for (int64_t end = seam_now + ms; seam_now < end;) {
+        seam_now += 10;
+        monitor_run_due(m);
+    }
+}
+
+/* With a clock of its own the monitor arms no timer: its ticks run in
+ * monitor_run_due, once per interval, and every time it records (results,
+ * transitions) is read from that clock. Results handed in go through the
+ * same state machine, drill override and reload as curl's. */
+static void
+test_seams(void **state)
+{
+    struct harness *h = *state;
+    struct snapbuf *a = snap_new(h), *b = snap_new(h);
+    snap_add(a, PROBE_HTTP, "192.0.2.1", 80, "/", 2, "s/one");
+    snap_add(a, PROBE_HTTP, "192.0.2.2", 80, "/", 2, "s/two");
+    static const struct monitor_seams seams = {
+        .now_ms = seam_clock, .start = seam_start, .seed = 7};
+    memset(seam_started, 0, sizeof seam_started);
+    seam_now = 5000000;
+    h->m = monitor_new_seams(h->base, &seams);
+    struct monitor *m = h->m;
+    struct seen seen = {0};
+    assert_int_equal(monitor_listen(m, seam_listener, &seen), 0);
+    monitor_reconcile(m, &a->snap);
+
+    /* no timer: the loop itself runs nothing */
+    run_until(h, NULL, NULL, 50);
+    assert_int_equal(seam_started[0] + seam_started[1], 0);
+
+    /* the first interval: one run each; results handed in */
+    seam_step(m, 1000);
+    assert_int_equal(seam_started[0], 1);
+    assert_int_equal(seam_started[1], 1);
+    assert_int_equal(monitor_result(m, 0, true, "HTTP 200", 700), 0);
+    assert_int_equal(monitor_result(m, 1, false, "HTTP 503", 900), 0);
+    assert_int_equal(monitor_result(m, 1, false, "HTTP 503", 900), GTM_EINVAL); /* not in flight */
+    assert_result(monitor_info(m, 0), EPS_ONLINE, "HTTP 200");
+    assert_int_equal(monitor_info(m, 0)->last_probe_ms, seam_now);
+    assert_int_equal(monitor_info(m, 0)->last_rtt_us, 700);
+    assert_int_equal(atomic_load(&a->health[0].rtt_us), 700);
+    assert_int_equal(slot(a, 0), EPS_ONLINE);
+    assert_int_equal(slot(a, 1), EPS_CHECKING);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.at[0], seam_now);
+
+    /* the second: two failures in a row make s/two Degraded; s/one's run
+     * gets no answer */
+    seam_step(m, 1000);
+    assert_int_equal(seam_started[1], 2);
+    assert_int_equal(monitor_result(m, 1, false, "HTTP 503", 900), 0);
+    assert_int_equal(slot(a, 1), EPS_DEGRADED);
+    assert_int_equal(monitor_info(m, 1)->fails, 2);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.to[1], EPS_DEGRADED);
+
+    /* the third: s/one's tick ends its unanswered run (timeout = interval) */
+    seam_step(m, 1000);
+    assert_int_equal(seam_started[0], 3);
+    assert_int_equal(monitor_info(m, 0)->fails, 1);
+    assert_string_equal(monitor_info(m, 0)->last_result, "timeout after 1000 ms");
+    assert_int_equal(slot(a, 0), EPS_ONLINE);
+
+    /* a drill override holds s/two Online whatever its results say */
+    assert_int_equal(monitor_force(m, 1, EPS_ONLINE), 0);
+    assert_int_equal(slot(a, 1), EPS_ONLINE);
+    assert_int_equal(monitor_result(m, 1, false, "HTTP 503", 900), 0);
+    assert_int_equal(slot(a, 1), EPS_ONLINE);
+    assert_int_equal(monitor_info(m, 1)->probed, EPS_DEGRADED);
+
+    /* reload: s/one kept (state and in-flight run), s/two gone, s/three new */
+    snap_add(b, PROBE_HTTP, "192.0.2.3", 80, "/", 2, "s/three");
+    snap_add(b, PROBE_HTTP, "192.0.2.1", 80, "/", 2, "s/one");
+    monitor_reconcile(m, &b->snap);
+    assert_int_equal(slot(b, 0), EPS_CHECKING);
+    assert_int_equal(slot(b, 1), EPS_ONLINE);
+    assert_int_equal(monitor_result(m, 0, true, "HTTP 200", 1), GTM_EINVAL); /* new: idle */
+    assert_int_equal(monitor_result(m, 1, true, "HTTP 200", 800), 0);
+    assert_int_equal(monitor_result(m, 2, true, "HTTP 200", 1), GTM_EINVAL); /* gone */
+    assert_int_equal(monitor_info(m, 1)->fails, 0);
+    memset(seam_started, 0, sizeof seam_started);
+    seam_step(m, 1000);
+    assert_int_equal(seam_started[0], 1);
+    assert_int_equal(seam_started[1], 1);
+    assert_int_equal(seam_started[2], 0);
+}
+
 /* After each test, even a failed one: no monitor left running. */
 static int
 test_teardown(void **state)
@@ -991,6 +1126,7 @@ main(void)
         cmocka_unit_test_teardown(test_reconcile, test_teardown),
         cmocka_unit_test_teardown(test_spread, test_teardown),
         cmocka_unit_test_teardown(test_late_run_keeps_schedule, test_teardown),
+        cmocka_unit_test_teardown(test_seams, test_teardown),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();

@@ -22,6 +22,7 @@
 #include "api/text.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/snapshot.h"
 #include "monitor/history.h"
 #include "monitor/monitor.h"

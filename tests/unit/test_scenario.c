@@ -1,9 +1,11 @@
 /* test_scenario.c: scenario tests without sleeping (STYLE "The test
  * pyramid", point 2). A snapshot is loaded from a temporary profiles
- * directory and zone directory; probe results are scripted through
- * health_step and stored into the snapshot's health table exactly as the
- * monitor does; after each step dns_handle answers raw query bytes and the
- * answer is checked. No sockets, no timers, no sleeping. */
+ * directory and zone directory and the real monitor (monitor/monitor.c)
+ * probes it through its seams: a clock the test steps, one probe interval
+ * per step, and a start function that answers each probe with the result
+ * the script gives (or never: a timeout). The monitor publishes into the
+ * snapshot's health slots; after each step dns_handle answers raw query
+ * bytes and the answer is checked. No sockets, no timers, no sleeping. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -17,12 +19,17 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
+#include <event2/event.h>
 #include <ldns/ldns.h>
 
 #include "dns/handle.h"
+#include "gtm/err.h"
 #include "gtm/health.h"
+#include "gtm/probe.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
+#include "monitor/monitor.h"
 #include "policy/policy.h"
 #include "unit.h"
 
@@ -75,6 +82,9 @@ static const char example_zone[] = "$ORIGIN example.com.\n"
 
 static char *prof_dir, *zone_dir;
 static struct gtm_snapshot *snap;
+static struct event_base *base; /* the monitor's, never dispatched */
+static struct monitor *mon;
+static int64_t clock_ms; /* the monitor's clock */
 static uint64_t rng = 42;
 static struct dns_view view;
 static uint8_t resp[DNS_TCP_MAX];
@@ -116,13 +126,18 @@ setup(void **state)
         return -1;
     }
     dns_view_init(&view, snap, &rng, NULL, NULL);
-    return 0;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
+    base = event_base_new();
+    return base ? 0 : -1;
 }
 
 static int
 teardown(void **state)
 {
     (void)state;
+    event_base_free(base);
+    curl_global_cleanup();
     snapshot_free(snap);
     tmpdir_remove(prof_dir);
     tmpdir_remove(zone_dir);
@@ -131,14 +146,95 @@ teardown(void **state)
     return 0;
 }
 
-/* ---- the monitor, scripted ---- */
+/* ---- the monitor, on a clock the test steps ---- */
 
-/* One probe as the monitor keeps it: its state machine and its slot. */
-struct sim_probe {
-    uint32_t idx;
-    unsigned fall;
-    struct health_fsm fsm;
-};
+#define INTERVAL_MS 10000 /* intervalInSeconds of every profile above */
+#define TICK_MS     100   /* the clock's step within an interval */
+
+/* What a probe answers in the current step. */
+enum verdict { UP, DOWN, HANG };
+
+static struct {
+    const char *label;
+    enum verdict v;
+} verdicts[8];
+static unsigned nverdicts, nstarted;
+
+static int64_t
+test_clock(void *arg)
+{
+    (void)arg;
+    return clock_ms;
+}
+
+/* The seam start: answers the run with the verdict the script set for
+ * the probe's label (UP when none), at once, as curl would at the end of
+ * the transfer; HANG never answers. */
+static void
+test_start(void *arg, uint32_t idx, const char *label)
+{
+    (void)arg;
+    enum verdict v = UP;
+    for (unsigned i = 0; i < nverdicts; i++)
+        if (strcmp(verdicts[i].label, label) == 0)
+            v = verdicts[i].v;
+    nstarted++;
+    if (v != HANG)
+        assert_int_equal(monitor_result(mon, idx, v == UP, v == UP ? "HTTP 200" : "HTTP 503", 1500),
+                         0);
+}
+
+/* verdict: from now on the probe of label answers v. */
+static void
+verdict(const char *label, enum verdict v)
+{
+    for (unsigned i = 0; i < nverdicts; i++)
+        if (strcmp(verdicts[i].label, label) == 0) {
+            verdicts[i].v = v;
+            return;
+        }
+    assert_true(nverdicts < sizeof verdicts / sizeof verdicts[0]);
+    verdicts[nverdicts].label = label;
+    verdicts[nverdicts++].v = v;
+}
+
+/* step: one probe interval, [now, now + INTERVAL_MS), passes in TICK_MS
+ * steps of the clock (and its last millisecond); each probe runs once in
+ * it (its first run falls somewhere in the first interval). */
+static void
+step(void)
+{
+    int64_t end = clock_ms + INTERVAL_MS;
+    for (; clock_ms < end; clock_ms += TICK_MS)
+        monitor_run_due(mon);
+    clock_ms = end - 1;
+    monitor_run_due(mon);
+    clock_ms = end;
+}
+
+/* A fresh monitor for each test: every slot back to CheckingEndpoint, as
+ * after a load, and no verdicts. */
+static int
+monitor_up(void **state)
+{
+    (void)state;
+    static const struct monitor_seams seams = {
+        .now_ms = test_clock, .start = test_start, .seed = 11};
+    nverdicts = nstarted = 0;
+    clock_ms = 1000000;
+    mon = monitor_new_seams(base, &seams);
+    monitor_reconcile(mon, snap);
+    return 0;
+}
+
+static int
+monitor_down(void **state)
+{
+    (void)state;
+    monitor_free(mon);
+    mon = NULL;
+    return 0;
+}
 
 static const struct profile *
 find_profile(const char *name)
@@ -160,31 +256,14 @@ find_endpoint(const struct profile *p, const char *name)
     return NULL;
 }
 
-/* sim_new: the probe of profile/endpoint, freshly started: every slot of
- * the snapshot back to CheckingEndpoint, as after a load. */
-static struct sim_probe
-sim_new(const char *profile, const char *endpoint)
+/* probe_of: the health slot index of profile/endpoint. */
+static uint32_t
+probe_of(const char *profile, const char *endpoint)
 {
     const struct endpoint *e = find_endpoint(find_profile(profile), endpoint);
     assert_true(e->health_idx != HEALTH_NONE);
     assert_in_range(e->health_idx, 0, snap->nprobes - 1);
-    struct sim_probe s = {e->health_idx, snap->probes[e->health_idx].fall, {EPS_CHECKING, 0}};
-    return s;
-}
-
-static void
-reset_health(void)
-{
-    for (uint32_t i = 0; i < snap->nprobes; i++)
-        atomic_store_explicit(&snap->health[i].status, EPS_CHECKING, memory_order_release);
-}
-
-/* probe: one result, as monitor.c record() handles it. */
-static void
-probe(struct sim_probe *s, bool ok)
-{
-    if (health_step(&s->fsm, s->fall, ok))
-        atomic_store_explicit(&snap->health[s->idx].status, s->fsm.state, memory_order_release);
+    return e->health_idx;
 }
 
 /* ---- asking ---- */
@@ -293,17 +372,16 @@ static void
 test_failover_script(void **state)
 {
     (void)state;
-    reset_health();
     const struct profile *app = find_profile("app");
     const struct endpoint *pe = find_endpoint(app, "primary");
     const struct endpoint *se = find_endpoint(app, "secondary");
-    struct sim_probe prim = sim_new("app", "primary");
-    struct sim_probe sec = sim_new("app", "secondary");
-    assert_true(prim.idx != sec.idx);
-    assert_int_equal(prim.fall, 3); /* toleratedNumberOfFailures 2, + 1 */
-    assert_int_equal(sec.fall, 3);
-    assert_string_equal(snap->probes[prim.idx].label, "app/primary");
-    assert_string_equal(snap->probes[sec.idx].label, "app/secondary");
+    uint32_t prim = probe_of("app", "primary"), sec = probe_of("app", "secondary");
+    assert_true(prim != sec);
+    assert_int_equal(snap->probes[prim].fall, 3); /* toleratedNumberOfFailures 2, + 1 */
+    assert_int_equal(snap->probes[sec].fall, 3);
+    assert_int_equal(snap->probes[prim].interval_ms, INTERVAL_MS);
+    assert_string_equal(snap->probes[prim].label, "app/primary");
+    assert_string_equal(snap->probes[sec].label, "app/secondary");
 
     static const struct {
         const char *when;
@@ -334,8 +412,13 @@ test_failover_script(void **state)
     for (size_t i = 0; i < sizeof script / sizeof script[0]; i++) {
         char want[256];
         print_message("# %s\n", script[i].when);
-        probe(&prim, script[i].primary_ok);
-        probe(&sec, script[i].secondary_ok);
+        verdict("app/primary", script[i].primary_ok ? UP : DOWN);
+        verdict("app/secondary", script[i].secondary_ok ? UP : DOWN);
+        nstarted = 0;
+        step();
+        assert_int_equal(nstarted, snap->nprobes); /* each probe ran once */
+        assert_int_equal(monitor_info(mon, prim)->state, script[i].primary);
+        assert_int_equal(monitor_info(mon, sec)->state, script[i].secondary);
         assert_int_equal(endpoint_status(app, pe, snap->health), script[i].primary);
         assert_int_equal(endpoint_status(app, se, snap->health), script[i].secondary);
         snprintf(want, sizeof want, "app." DOMAIN ".\t42\tIN\tA\t%s\n", script[i].want);
@@ -354,18 +437,79 @@ static void
 test_profiles_independent(void **state)
 {
     (void)state;
-    reset_health();
-    struct sim_probe web1 = sim_new("web", "web1");
-    struct sim_probe prim = sim_new("app", "primary");
-    assert_true(web1.idx != prim.idx);
+    assert_true(probe_of("web", "web1") != probe_of("app", "primary"));
+    verdict("web/web1", DOWN);
     for (int i = 0; i < 3; i++)
-        probe(&web1, false);
+        step();
     assert_answer("web." DOMAIN, LDNS_RR_TYPE_A,
                   "web." DOMAIN ".\t60\tIN\tCNAME\tweb2.example.org.\n");
     assert_answer("app." DOMAIN, LDNS_RR_TYPE_A, APP_A(PRIMARY));
-    probe(&web1, true);
+    verdict("web/web1", UP);
+    step();
     assert_answer("web." DOMAIN, LDNS_RR_TYPE_A,
                   "web." DOMAIN ".\t60\tIN\tCNAME\tweb1.example.org.\n");
+}
+
+/* A probe that never answers: each tick ends the run as a timeout (the
+ * timeout, 5 s, is shorter than the interval: the run has had it), which
+ * counts as a failure; the third makes the endpoint Degraded. */
+static void
+test_hanging_probe(void **state)
+{
+    (void)state;
+    uint32_t prim = probe_of("app", "primary");
+    assert_int_equal(snap->probes[prim].timeout_ms, 5000);
+    verdict("app/primary", HANG);
+    step(); /* the first run starts and hangs */
+    assert_int_equal(monitor_info(mon, prim)->state, EPS_CHECKING);
+    assert_int_equal(monitor_info(mon, prim)->probes_failed, 0);
+    step(); /* its tick: the first timeout, and another run */
+    step();
+    assert_int_equal(monitor_info(mon, prim)->fails, 2);
+    assert_string_equal(monitor_info(mon, prim)->last_result, "timeout after 5000 ms");
+    assert_answer("app." DOMAIN, LDNS_RR_TYPE_A, APP_A(PRIMARY));
+    step(); /* the third timeout */
+    assert_int_equal(monitor_info(mon, prim)->state, EPS_DEGRADED);
+    assert_int_equal(monitor_info(mon, prim)->probes_failed, 3);
+    assert_answer("app." DOMAIN, LDNS_RR_TYPE_A, APP_A(SECONDARY));
+    /* it answers again: the run in flight is over at once */
+    verdict("app/primary", UP);
+    step();
+    assert_int_equal(monitor_info(mon, prim)->state, EPS_ONLINE);
+    assert_answer("app." DOMAIN, LDNS_RR_TYPE_A, APP_A(PRIMARY));
+    /* a result for a run no longer in flight is refused */
+    assert_int_equal(monitor_result(mon, prim, false, "late", 0), GTM_EINVAL);
+}
+
+/* The schedule: first runs spread over the first interval, then one run
+ * per probe per interval, whatever the steps of the clock. */
+static void
+test_schedule(void **state)
+{
+    (void)state;
+    unsigned total = 0;
+    for (int i = 0; i < 5; i++) {
+        nstarted = 0;
+        step();
+        assert_int_equal(nstarted, snap->nprobes);
+        total += nstarted;
+    }
+    /* a stall of the loop (here: of the clock) of three intervals: one run
+     * each when it ends, then every interval from then on */
+    nstarted = 0;
+    clock_ms += 3 * INTERVAL_MS;
+    monitor_run_due(mon);
+    assert_int_equal(nstarted, snap->nprobes);
+    nstarted = 0;
+    clock_ms += INTERVAL_MS - 1;
+    monitor_run_due(mon);
+    assert_int_equal(nstarted, 0);
+    clock_ms += 1;
+    monitor_run_due(mon);
+    assert_int_equal(nstarted, snap->nprobes);
+    assert_int_equal(total, 5 * snap->nprobes);
+    for (uint32_t i = 0; i < snap->nprobes; i++)
+        assert_int_equal(monitor_info(mon, i)->probes_ok, 7);
 }
 
 /* ---- record types (features.md §1.3) ---- */
@@ -374,7 +518,6 @@ static void
 test_ipv4_profile_types(void **state)
 {
     (void)state;
-    reset_health();
     /* A: the endpoint; AAAA and CNAME: NODATA with the domain's SOA. */
     assert_answer("app." DOMAIN, LDNS_RR_TYPE_A, APP_A(PRIMARY));
     assert_negative("app." DOMAIN, LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, "", NEG_APEX);
@@ -393,7 +536,6 @@ static void
 test_cname_profile_types(void **state)
 {
     (void)state;
-    reset_health();
     static const char web1[] = "web." DOMAIN ".\t60\tIN\tCNAME\tweb1.example.org.\n";
     /* A, AAAA, CNAME and ANY: the CNAME (its target is not ours). */
     assert_answer("web." DOMAIN, LDNS_RR_TYPE_A, web1);
@@ -409,7 +551,6 @@ static void
 test_cname_chased_into_zone(void **state)
 {
     (void)state;
-    reset_health();
     assert_answer("local." DOMAIN, LDNS_RR_TYPE_A,
                   "local." DOMAIN ".\t20\tIN\tCNAME\thost.example.com.\n"
                   "host.example.com.\t3600\tIN\tA\t198.51.100.7\n");
@@ -425,7 +566,6 @@ static void
 test_disabled_profile_nxdomain(void **state)
 {
     (void)state;
-    reset_health();
     const struct profile *off = find_profile("off");
     assert_false(off->enabled);
     assert_int_equal(off->endpoints[0].health_idx, HEALTH_NONE); /* not probed */
@@ -443,7 +583,6 @@ static void
 test_ttl(void **state)
 {
     (void)state;
-    reset_health();
     ldns_pkt *p = ask("app." DOMAIN, LDNS_RR_TYPE_A);
     assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_answer(p)), 1);
     assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), 42);
@@ -461,13 +600,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_failover_script),
-        cmocka_unit_test(test_profiles_independent),
-        cmocka_unit_test(test_ipv4_profile_types),
-        cmocka_unit_test(test_cname_profile_types),
-        cmocka_unit_test(test_cname_chased_into_zone),
-        cmocka_unit_test(test_disabled_profile_nxdomain),
-        cmocka_unit_test(test_ttl),
+        cmocka_unit_test_setup_teardown(test_failover_script, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_profiles_independent, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_hanging_probe, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_schedule, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_ipv4_profile_types, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_cname_profile_types, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_cname_chased_into_zone, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_disabled_profile_nxdomain, monitor_up, monitor_down),
+        cmocka_unit_test_setup_teardown(test_ttl, monitor_up, monitor_down),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

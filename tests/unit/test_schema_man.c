@@ -1,5 +1,7 @@
 /* test_schema_man.c: the OPTIONS of man/gtmd.conf.5 are exactly the
- * options of the schema that the config file accepts. */
+ * options of the schema that the config file accepts; the OPTIONS of
+ * man/gtmd.8 are exactly every option of the schema; every row of the
+ * schema binds a field or a setter and has its doc. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -13,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 #define MAX_NAMES 64
 
@@ -121,6 +123,13 @@ test_schema_sane(void **state)
         const struct opt_def *d = &opt_schema[i];
         assert_non_null(d->name);
         assert_non_null(d->doc);
+        assert_true(d->doc[0] != 0);
+        /* the value goes somewhere: a field of its type's, or a setter */
+        assert_true(d->field != OPT_NOFIELD || d->set != NULL);
+        if (d->type == OPT_ADDR)
+            assert_non_null(d->set);
+        /* a default written as text, or one derived, not both */
+        assert_false(d->def && d->deriv && d->type != OPT_ADDR);
         /* Flags are for the command line only; switches (flags and booleans)
          * take no value there, anything else names its value in --help. */
         if (d->type == OPT_FLAG)
@@ -131,20 +140,111 @@ test_schema_sane(void **state)
             assert_true(d->min <= d->max);
         for (int k = i + 1; k < OPT_ID_COUNT; k++) {
             assert_string_not_equal(d->name, opt_schema[k].name);
+            if (d->field != OPT_NOFIELD)
+                assert_int_not_equal(d->field, opt_schema[k].field);
             if (d->short_name)
                 assert_int_not_equal(d->short_name, opt_schema[k].short_name);
         }
     }
 }
 
+/* The option names (long "--x", short "-x") that man/gtmd.8 documents in
+ * its OPTIONS section: those written in the line after each .TP. */
+static unsigned
+man8_names(char names8[][64], unsigned max)
+{
+    const char *srcdir = getenv("GTM_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/man/gtmd.8", srcdir && *srcdir ? srcdir : ".");
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[1024];
+    bool options = false, after_tp = false;
+    unsigned n = 0;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strncmp(line, ".SH", 3) == 0)
+            options = strcmp(line, ".SH OPTIONS") == 0;
+        if (options && after_tp) {
+            /* "\-\-name\-with\-dashes" or "\-c": roff's escaped hyphens */
+            for (const char *p = line; (p = strstr(p, "\\-")) != NULL;) {
+                char name[64];
+                size_t k = 0;
+                name[k++] = '-';
+                p += 2;
+                if (strncmp(p, "\\-", 2) == 0) {
+                    name[k++] = '-';
+                    p += 2;
+                }
+                while (k < sizeof name - 1 &&
+                       (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) ||
+                        (strncmp(p, "\\-", 2) == 0 && k > 2))) {
+                    if (*p == '\\') {
+                        name[k++] = '-';
+                        p += 2;
+                    } else {
+                        name[k++] = *p++;
+                    }
+                }
+                name[k] = 0;
+                if (k > 1 && n < max)
+                    snprintf(names8[n++], 64, "%s", name);
+            }
+        }
+        after_tp = strcmp(line, ".TP") == 0;
+    }
+    fclose(fp);
+    return n;
+}
+
+static void
+test_schema_in_man8(void **state)
+{
+    (void)state;
+    char names8[2 * MAX_NAMES][64];
+    unsigned n = man8_names(names8, 2 * MAX_NAMES);
+    assert_true(n > 0);
+    char missing[1024] = "", unknown[1024] = "";
+    for (int i = 0; i < OPT_ID_COUNT; i++) {
+        const struct opt_def *d = &opt_schema[i];
+        char want[2][64];
+        snprintf(want[0], sizeof want[0], "--%s", d->name);
+        snprintf(want[1], sizeof want[1], "-%c", d->short_name);
+        for (int w = 0; w < (d->short_name ? 2 : 1); w++) {
+            bool found = false;
+            for (unsigned k = 0; k < n; k++)
+                found = found || strcmp(names8[k], want[w]) == 0;
+            if (!found) {
+                size_t at = strlen(missing);
+                snprintf(missing + at, sizeof missing - at, "%s ", want[w]);
+            }
+        }
+    }
+    for (unsigned k = 0; k < n; k++) {
+        bool found = false;
+        for (int i = 0; i < OPT_ID_COUNT; i++) {
+            const struct opt_def *d = &opt_schema[i];
+            found = found || (names8[k][1] == '-' && strcmp(names8[k] + 2, d->name) == 0) ||
+                    (names8[k][1] != '-' && names8[k][2] == 0 && names8[k][1] == d->short_name);
+        }
+        if (!found) {
+            size_t at = strlen(unknown);
+            snprintf(unknown + at, sizeof unknown - at, "%s ", names8[k]);
+        }
+    }
+    /* Options of the schema that man/gtmd.8 does not document. */
+    assert_string_equal(missing, "");
+    /* Options man/gtmd.8 documents that the schema does not have. */
+    assert_string_equal(unknown, "");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_schema_in_man),
-        cmocka_unit_test(test_man_in_schema),
-        cmocka_unit_test(test_man_no_duplicates),
-        cmocka_unit_test(test_schema_sane),
+        cmocka_unit_test(test_schema_in_man),     cmocka_unit_test(test_man_in_schema),
+        cmocka_unit_test(test_man_no_duplicates), cmocka_unit_test(test_schema_sane),
+        cmocka_unit_test(test_schema_in_man8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

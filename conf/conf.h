@@ -1,32 +1,58 @@
-/* conf.h: options from the command line and the config file, one schema. */
-#ifndef GTM_ZONES_CONF_H
-#define GTM_ZONES_CONF_H
+/* conf.h: the daemon's options: one table (opt_schema, in schema.c) whose
+ * rows bind each option to its field of struct gtm_options, with its check,
+ * default and doc; the command line and the config file are parsed through
+ * it (conf.c). */
+#ifndef GTM_CONF_CONF_H
+#define GTM_CONF_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
-#include "gtm/snapshot.h"
+#include "gtm/err.h"
 
+struct gtm_options;
+
+/* How a value is checked and where it is stored: the field a row binds
+ * (struct opt_def.field) has the C type named here. */
 enum opt_type {
-    OPT_STRING, /* any text */
-    OPT_UINT,   /* an integer in [min, max] */
-    OPT_LEVEL,  /* a log level name */
-    OPT_ADDR,   /* ADDR[:PORT], repeatable */
-    OPT_FLAG,   /* no value; command line only */
-    OPT_BOOL,   /* a switch: no value on the command line, yes/no in the file */
+    OPT_STRING, /* any text; char * (a copy) */
+    OPT_UINT,   /* an integer in [min, max]; unsigned */
+    OPT_LEVEL,  /* a log level name; int (enum log_level) */
+    OPT_ADDR,   /* ADDR[:PORT], repeatable; stored by the row's setter only */
+    OPT_FLAG,   /* no value; command line only; bool */
+    OPT_BOOL,   /* a switch: no value on the command line, yes/no in the file; bool */
 };
 
-/* One option: the single source of names, defaults, ranges and help text. */
+/* OPT_NOFIELD: a row that binds no field (its setter stores the value), or
+ * has no "given" flag. */
+#define OPT_NOFIELD ((size_t)-1)
+
+/* opt_set_fn: checks text and stores it into o. Returns 0, or -1 after
+ * writing the complete error message (without "file:line: error: ") into
+ * why. For an OPT_ADDR row it is called once per value written. */
+typedef int (*opt_set_fn)(struct gtm_options *o, const char *text, char *why, size_t whylen);
+
+/* opt_derive_fn: gives the field its default when the option was not
+ * written and the default is not a constant (it depends on the machine or
+ * on another option). Called after every written value is stored. */
+typedef void (*opt_derive_fn)(struct gtm_options *o);
+
+/* One option: the single source of its names, type, range, default, help
+ * text, and of the field its value goes to. */
 struct opt_def {
     const char *name;
     char short_name; /* 0: long only */
     enum opt_type type;
     bool in_file; /* may be written in the config file */
     unsigned min, max;
-    const char *def; /* default as text, NULL: none */
+    const char *def; /* default as text (parsed like a written value), NULL: none */
     const char *arg; /* metavariable for --help */
     const char *doc;
+    size_t field;        /* offsetof(struct gtm_options, ...) of the value, or OPT_NOFIELD */
+    opt_set_fn set;      /* stores the value instead of its type's rule, or NULL */
+    size_t given;        /* offsetof a bool set when the option is written, or OPT_NOFIELD */
+    opt_derive_fn deriv; /* the default when it is not def, or NULL */
 };
 
 enum opt_id {

@@ -1,6 +1,10 @@
-/* conf.c: argv and `name = value` config files, validated against schema.c. */
+/* conf.c: argv and `name = value` config files, parsed through the option
+ * table of schema.c: each written value is checked and stored by its row
+ * (its type's rule into its field, or its setter), defaults come from the
+ * row too. Nothing here knows a particular option but -c, which names the
+ * file, and the tls-cert/tls-key pair. */
 #include "config.h"
-#include "zones/conf.h"
+#include "conf/conf.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,7 +21,6 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
-#include "gtm/geoip.h"
 #include "gtm/log.h"
 
 #define CONF_LINE_MAX 4096
@@ -29,38 +32,51 @@ struct raw {
     unsigned line;
 };
 
+/* What was written for each option: at most one value, or a list for a
+ * repeatable (OPT_ADDR) option. */
 struct raw_set {
-    struct raw v[OPT_ID_COUNT];
-    struct raw *listen;
-    size_t nlisten;
+    struct {
+        struct raw *v;
+        size_t n;
+    } opt[OPT_ID_COUNT];
 };
 
 static void
 raw_set_cleanup(struct raw_set *s)
 {
-    for (int i = 0; i < OPT_ID_COUNT; i++)
-        free(s->v[i].text);
-    for (size_t i = 0; i < s->nlisten; i++)
-        free(s->listen[i].text);
-    free(s->listen);
+    for (int i = 0; i < OPT_ID_COUNT; i++) {
+        for (size_t k = 0; k < s->opt[i].n; k++)
+            free(s->opt[i].v[k].text);
+        free(s->opt[i].v);
+    }
+}
+
+/* The value written last for id, or NULL. */
+static const struct raw *
+raw_get(const struct raw_set *s, enum opt_id id)
+{
+    return s->opt[id].n ? &s->opt[id].v[s->opt[id].n - 1] : NULL;
 }
 
 static void
 raw_put(struct raw_set *s, enum opt_id id, const char *text, const char *file, unsigned line,
         struct config_errors *errs)
 {
-    if (id == OPT_ID_LISTEN) {
-        s->listen = xrealloc(s->listen, (s->nlisten + 1) * sizeof *s->listen);
-        s->listen[s->nlisten++] = (struct raw){xstrdup(text), file, line};
+    const struct opt_def *d = &opt_schema[id];
+    struct raw r = {xstrdup(text ? text : ""), file, line};
+    if (d->type != OPT_ADDR && s->opt[id].n) {
+        if (file) {
+            config_error(errs, file, line, "option '%s' given twice (first on line %u)", d->name,
+                         s->opt[id].v[0].line);
+            free(r.text);
+            return;
+        }
+        free(s->opt[id].v[0].text); /* the command line: the last one wins */
+        s->opt[id].v[0] = r;
         return;
     }
-    if (s->v[id].text && file) {
-        config_error(errs, file, line, "option '%s' given twice (first on line %u)",
-                     opt_schema[id].name, s->v[id].line);
-        return;
-    }
-    free(s->v[id].text);
-    s->v[id] = (struct raw){xstrdup(text ? text : ""), file, line};
+    s->opt[id].v = xrealloc(s->opt[id].v, (s->opt[id].n + 1) * sizeof *s->opt[id].v);
+    s->opt[id].v[s->opt[id].n++] = r;
 }
 
 static int
@@ -195,123 +211,123 @@ where_error(struct config_errors *errs, const struct raw *r, const char *fmt, ..
         config_error(errs, "command line", 0, "%s", msg);
 }
 
+/* ---- the rules of each type: check the text, store it into the field ---- */
+
+static int
+store_string(void *field, const struct opt_def *d, const char *text, char *why, size_t n)
+{
+    (void)d;
+    (void)why;
+    (void)n;
+    char **p = field;
+    free(*p);
+    *p = xstrdup(text);
+    return 0;
+}
+
+static int
+store_uint(void *field, const struct opt_def *d, const char *text, char *why, size_t n)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (!isdigit((unsigned char)*text) || *end || errno || v < d->min || v > d->max) {
+        char range[64];
+        snprintf(range, sizeof range, "'%s' is not an integer in [%u, %u]", text, d->min, d->max);
+        snprintf(why, n, "%s: %s", d->name, range);
+        return -1;
+    }
+    *(unsigned *)field = (unsigned)v;
+    return 0;
+}
+
+static int
+store_level(void *field, const struct opt_def *d, const char *text, char *why, size_t n)
+{
+    int level = log_parse_level(text);
+    if (level < 0) {
+        snprintf(why, n, "%s: unknown level '%s' (debug, info, warn, error)", d->name, text);
+        return -1;
+    }
+    *(int *)field = level;
+    return 0;
+}
+
+/* A switch: written alone on the command line (""), yes or no in the file. */
+static int
+store_bool(void *field, const struct opt_def *d, const char *text, char *why, size_t n)
+{
+    bool *b = field;
+    if (!strcmp(text, "") || !strcasecmp(text, "yes") || !strcasecmp(text, "true") ||
+        !strcmp(text, "1") || !strcasecmp(text, "on"))
+        *b = true;
+    else if (!strcasecmp(text, "no") || !strcasecmp(text, "false") || !strcmp(text, "0") ||
+             !strcasecmp(text, "off"))
+        *b = false;
+    else {
+        snprintf(why, n, "%s: expected yes or no, got '%s'", d->name, text);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+store_flag(void *field, const struct opt_def *d, const char *text, char *why, size_t n)
+{
+    (void)d;
+    (void)text;
+    (void)why;
+    (void)n;
+    *(bool *)field = true;
+    return 0;
+}
+
+typedef int (*store_fn)(void *field, const struct opt_def *d, const char *text, char *why,
+                        size_t n);
+
+/* By enum opt_type; NULL: the row's setter stores it. */
+static const store_fn store_by_type[] = {
+    [OPT_STRING] = store_string, [OPT_UINT] = store_uint, [OPT_LEVEL] = store_level,
+    [OPT_ADDR] = NULL,           [OPT_FLAG] = store_flag, [OPT_BOOL] = store_bool,
+};
+
+/* opt_store: text for row d, into o, through the row's setter or its type's
+ * rule. Returns 0, or -1 with the message in why. */
+static int
+opt_store(const struct opt_def *d, struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    if (d->set)
+        return d->set(o, text, why, n);
+    GTM_ASSERT(d->field != OPT_NOFIELD && store_by_type[d->type]);
+    return store_by_type[d->type]((char *)o + d->field, d, text, why, n);
+}
+
+/* Every written value into its field, in table order; a value that fails
+ * its check is reported where it was written and leaves the default.
+ * Single values come first, then lists (listen), as errors always have. */
 static void
 apply(const struct raw_set *s, struct gtm_options *o, struct config_errors *errs)
 {
-    for (int id = 0; id < OPT_ID_COUNT; id++) {
-        const struct opt_def *d = &opt_schema[id];
-        const struct raw *r = &s->v[id];
-        const char *text = r->text ? r->text : d->def;
-        if (!text || d->type == OPT_ADDR)
-            continue;
-        switch (d->type) {
-        case OPT_UINT: {
-            char *end;
-            errno = 0;
-            unsigned long v = strtoul(text, &end, 10);
-            if (!isdigit((unsigned char)*text) || *end || errno || v < d->min || v > d->max) {
-                char range[64];
-                snprintf(range, sizeof range, "'%s' is not an integer in [%u, %u]", text, d->min,
-                         d->max);
-                where_error(errs, r, "%s: %s", d->name, range);
+    char why[256];
+    for (int lists = 0; lists < 2; lists++)
+        for (int id = 0; id < OPT_ID_COUNT; id++) {
+            const struct opt_def *d = &opt_schema[id];
+            if ((d->type == OPT_ADDR) != lists)
                 continue;
+            size_t n = s->opt[id].n;
+            if (n && d->given != OPT_NOFIELD)
+                *(bool *)((char *)o + d->given) = true;
+            for (size_t k = 0; k < n; k++) {
+                const struct raw *r = &s->opt[id].v[k];
+                if (opt_store(d, o, r->text, why, sizeof why) == 0)
+                    continue;
+                where_error(errs, r, "%s", why);
+                if (d->def && d->type != OPT_ADDR)
+                    opt_store(d, o, d->def, why, sizeof why);
             }
-            if (id == OPT_ID_WORKERS)
-                o->workers = (unsigned)v;
-            else if (id == OPT_ID_TCP_TIMEOUT)
-                o->tcp_timeout = (unsigned)v;
-            else if (id == OPT_ID_TCP_CLIENTS)
-                o->tcp_clients = (unsigned)v;
-            break;
+            if (!n && d->def && !d->deriv && opt_store(d, o, d->def, why, sizeof why) != 0)
+                where_error(errs, &(struct raw){0}, "%s (the default)", why);
         }
-        case OPT_LEVEL:
-            o->log_level = log_parse_level(text);
-            if (o->log_level < 0) {
-                where_error(errs, r, "%s: unknown level '%s' (debug, info, warn, error)", d->name,
-                            text);
-                o->log_level = LOG_LEVEL_INFO;
-            }
-            break;
-        case OPT_STRING:
-            if (id == OPT_ID_CONFIG)
-                o->config = xstrdup(text);
-            else if (id == OPT_ID_DOMAIN)
-                o->domain = xstrdup(text);
-            else if (id == OPT_ID_ZONES)
-                o->zones = xstrdup(text);
-            else if (id == OPT_ID_PROFILES)
-                o->profiles = xstrdup(text);
-            else if (id == OPT_ID_STATE_DIR)
-                o->state_dir = xstrdup(text);
-            else if (id == OPT_ID_API_TOKEN_FILE)
-                o->api_token_file = xstrdup(text);
-            else if (id == OPT_ID_TLS_CERT)
-                o->tls_cert = xstrdup(text);
-            else if (id == OPT_ID_TLS_KEY)
-                o->tls_key = xstrdup(text);
-            else if (id == OPT_ID_API) {
-                o->api_given = r->text != NULL;
-                if (strcasecmp(text, "off") == 0)
-                    o->api_off = true;
-                else if (listen_addr_parse(text, &o->api) != 0 || !strchr(text, ':') ||
-                         (text[0] != '[' && strchr(text, ':') != strrchr(text, ':')))
-                    where_error(errs, r, "api: '%s' is not ADDR:PORT (or off)", text);
-            } else if (id == OPT_ID_LATENCY_TABLE)
-                o->latency_table = xstrdup(text);
-            else if (id == OPT_ID_GEO_TABLE)
-                o->geo_table = xstrdup(text);
-            else if (id == OPT_ID_GEOIP) {
-                if (!geoip_available())
-                    where_error(errs, r, "geoip: gtmd was built without libmaxminddb");
-                else
-                    o->geoip = xstrdup(text);
-            } else if (id == OPT_ID_ON_CHANGE) {
-                if (text[strspn(text, " \t")] == 0)
-                    where_error(errs, r, "on-change: the command is empty");
-                else
-                    o->on_change = xstrdup(text);
-            }
-            break;
-        case OPT_BOOL:
-            if (!strcmp(text, "") || !strcasecmp(text, "yes") || !strcasecmp(text, "true") ||
-                !strcmp(text, "1") || !strcasecmp(text, "on"))
-                o->strict = true;
-            else if (!strcasecmp(text, "no") || !strcasecmp(text, "false") || !strcmp(text, "0") ||
-                     !strcasecmp(text, "off"))
-                o->strict = false;
-            else
-                where_error(errs, r, "%s: expected yes or no, got '%s'", d->name, text);
-            break;
-        case OPT_FLAG:
-            if (id == OPT_ID_CHECK_CONFIG)
-                o->check_config = true;
-            else if (id == OPT_ID_DEMO)
-                o->demo = true;
-            else if (id == OPT_ID_HELP)
-                o->help = true;
-            else if (id == OPT_ID_VERSION)
-                o->version = true;
-            break;
-        case OPT_ADDR:
-            break;
-        }
-    }
-
-    o->nlisten = s->nlisten;
-    o->listen_default = s->nlisten == 0;
-    if (o->listen_default) {
-        static const char *const defaults[] = {"127.0.0.1", "[::1]"};
-        o->nlisten = GTM_ARRAY_LEN(defaults);
-        o->listen = xcalloc(o->nlisten, sizeof *o->listen);
-        for (size_t i = 0; i < o->nlisten; i++)
-            listen_addr_parse(defaults[i], &o->listen[i]);
-        return;
-    }
-    o->listen = xcalloc(o->nlisten, sizeof *o->listen);
-    for (size_t i = 0; i < s->nlisten; i++)
-        if (listen_addr_parse(s->listen[i].text, &o->listen[i]) != 0)
-            where_error(errs, &s->listen[i], "%s: '%s' is not ADDR[:PORT] with a numeric address",
-                        "listen", s->listen[i].text);
 }
 
 int
@@ -324,7 +340,6 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
     size_t sp = 1;
 
     memset(out, 0, sizeof *out);
-    out->log_level = LOG_LEVEL_INFO;
     for (int i = 0; i < OPT_ID_COUNT; i++) {
         const struct opt_def *d = &opt_schema[i];
         bool noarg = d->type == OPT_FLAG || d->type == OPT_BOOL;
@@ -365,41 +380,31 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
     if (optind < argc)
         config_error(errs, "command line", 0, "unexpected argument '%s'", argv[optind]);
 
-    if (cli.v[OPT_ID_CONFIG].text)
-        read_file(cli.v[OPT_ID_CONFIG].text, &file, errs);
+    const struct raw *config = raw_get(&cli, OPT_ID_CONFIG);
+    if (config)
+        read_file(config->text, &file, errs);
 
-    /* The command line wins; its listen list replaces the file's. */
+    /* The command line wins, option by option; a list written there
+     * replaces the file's whole list. */
     for (int i = 0; i < OPT_ID_COUNT; i++)
-        if (!cli.v[i].text && file.v[i].text) {
-            cli.v[i] = file.v[i];
-            file.v[i].text = NULL;
+        if (!cli.opt[i].n && file.opt[i].n) {
+            cli.opt[i] = file.opt[i];
+            file.opt[i].v = NULL;
+            file.opt[i].n = 0;
         }
-    if (!cli.nlisten) {
-        cli.listen = file.listen;
-        cli.nlisten = file.nlisten;
-        file.listen = NULL;
-        file.nlisten = 0;
-    }
     apply(&cli, out, errs);
-    out->profiles_given = out->profiles != NULL;
-    out->state_dir_given = cli.v[OPT_ID_STATE_DIR].text != NULL;
     if (!out->tls_cert != !out->tls_key) {
         /* Reported where the one given was written: the file's line, or
          * the command line. */
         bool cert = out->tls_cert != NULL;
-        where_error(errs, &cli.v[cert ? OPT_ID_TLS_CERT : OPT_ID_TLS_KEY],
+        where_error(errs, raw_get(&cli, cert ? OPT_ID_TLS_CERT : OPT_ID_TLS_KEY),
                     "%s given without %s: tls-cert and tls-key go together",
                     cert ? "tls-cert" : "tls-key", cert ? "tls-key" : "tls-cert");
     }
-    if (!out->profiles) {
-        size_t n = strlen(out->state_dir) + sizeof "/profiles";
-        out->profiles = xmalloc(n);
-        snprintf(out->profiles, n, "%s/profiles", out->state_dir);
-    }
-    if (!out->workers) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        out->workers = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
-    }
+    /* Defaults that depend on the machine or on other options. */
+    for (int i = 0; i < OPT_ID_COUNT; i++)
+        if (!cli.opt[i].n && opt_schema[i].deriv)
+            opt_schema[i].deriv(out);
     raw_set_cleanup(&cli);
     raw_set_cleanup(&file);
     return errs->count == before ? 0 : GTM_ECONFIG;
@@ -408,19 +413,10 @@ options_load(int argc, char **argv, struct gtm_options *out, struct config_error
 void
 options_cleanup(struct gtm_options *o)
 {
-    free(o->config);
+    for (int i = 0; i < OPT_ID_COUNT; i++)
+        if (opt_schema[i].type == OPT_STRING && opt_schema[i].field != OPT_NOFIELD)
+            free(*(char **)((char *)o + opt_schema[i].field));
     free(o->listen);
-    free(o->domain);
-    free(o->zones);
-    free(o->profiles);
-    free(o->state_dir);
-    free(o->api_token_file);
-    free(o->tls_cert);
-    free(o->tls_key);
-    free(o->latency_table);
-    free(o->geo_table);
-    free(o->geoip);
-    free(o->on_change);
     memset(o, 0, sizeof *o);
 }
 

@@ -1,0 +1,188 @@
+/* schema.c: every option of gtmd, once: its names, type, range, default,
+ * help text and the field of struct gtm_options it is stored in (or the
+ * setter that stores it, for the few whose check is more than their
+ * type's). Defaults live here and nowhere else; man/gtmd.conf.5 is checked
+ * against this table by a unit test (tests/unit/test_schema_man.c). */
+#include "config.h"
+#include "conf/conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gtm/alloc.h"
+#include "gtm/compiler.h"
+#include "gtm/geoip.h"
+
+/* ---- setters and derived defaults, for the rows that need one ---- */
+
+/* api: ADDR:PORT (a port is required, an IPv6 address in brackets), or off. */
+static int
+set_api(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    if (strcasecmp(text, "off") == 0) {
+        o->api_off = true;
+        return 0;
+    }
+    if (listen_addr_parse(text, &o->api) != 0 || !strchr(text, ':') ||
+        (text[0] != '[' && strchr(text, ':') != strrchr(text, ':'))) {
+        snprintf(why, n, "api: '%s' is not ADDR:PORT (or off)", text);
+        return -1;
+    }
+    return 0;
+}
+
+/* geoip: only when gtmd was built with libmaxminddb. */
+static int
+set_geoip(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    if (!geoip_available()) {
+        snprintf(why, n, "geoip: gtmd was built without libmaxminddb");
+        return -1;
+    }
+    free(o->geoip);
+    o->geoip = xstrdup(text);
+    return 0;
+}
+
+/* on-change: a command, so not blank. */
+static int
+set_on_change(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    if (text[strspn(text, " \t")] == 0) {
+        snprintf(why, n, "on-change: the command is empty");
+        return -1;
+    }
+    free(o->on_change);
+    o->on_change = xstrdup(text);
+    return 0;
+}
+
+/* listen: one more address (kept, for its text, even when it is wrong). */
+static int
+set_listen(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    o->listen = xrealloc(o->listen, (o->nlisten + 1) * sizeof *o->listen);
+    struct listen_addr *la = &o->listen[o->nlisten++];
+    if (listen_addr_parse(text, la) != 0) {
+        snprintf(why, n, "%s: '%s' is not ADDR[:PORT] with a numeric address", "listen", text);
+        return -1;
+    }
+    return 0;
+}
+
+/* listen not written: the IPv4 and IPv6 loopback addresses, port 5353. */
+static void
+derive_listen(struct gtm_options *o)
+{
+    static const char *const loopback[] = {"127.0.0.1", "[::1]"};
+    o->listen_default = true;
+    o->nlisten = GTM_ARRAY_LEN(loopback);
+    o->listen = xcalloc(o->nlisten, sizeof *o->listen);
+    for (size_t i = 0; i < o->nlisten; i++)
+        listen_addr_parse(loopback[i], &o->listen[i]);
+}
+
+/* profiles not written: STATE-DIR/profiles. */
+static void
+derive_profiles(struct gtm_options *o)
+{
+    const char *dir = o->state_dir ? o->state_dir : ".";
+    size_t n = strlen(dir) + sizeof "/profiles";
+    o->profiles = xmalloc(n);
+    snprintf(o->profiles, n, "%s/profiles", dir);
+}
+
+/* workers not written: one per online CPU, at most 64. */
+static void
+derive_workers(struct gtm_options *o)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    o->workers = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+/* ---- the table ---- */
+
+#define FIELD(f)       offsetof(struct gtm_options, f)
+#define NO             OPT_NOFIELD
+#define GEOIP_DOC_HAVE "Geographic routing: a MaxMind DB (country, subdivision) for clients "
+#define GEOIP_DOC_NONE "Geographic routing from a MaxMind DB (not available: gtmd was built "
+
+/* Columns: name, short, type, in the file, min, max, default, metavariable,
+ * doc, field, setter, "given" flag, derived default. */
+const struct opt_def opt_schema[OPT_ID_COUNT] = {
+    [OPT_ID_CONFIG] = {"config", 'c', OPT_STRING, false, 0, 0, NULL, "FILE",
+                       "read options from FILE (name = value lines)", FIELD(config), NULL, NO,
+                       NULL},
+    [OPT_ID_LISTEN] = {"listen", 'l', OPT_ADDR, true, 0, 0, "127.0.0.1:5353 [::1]:5353",
+                       "ADDR[:PORT]", "answer DNS on UDP and TCP there; repeatable", NO, set_listen,
+                       NO, derive_listen},
+    [OPT_ID_DOMAIN] = {"domain", 0, OPT_STRING, true, 0, 0, "trafficmanager.net", "NAME",
+                       "parent domain of profile names; SOA and NS at its apex", FIELD(domain),
+                       NULL, NO, NULL},
+    [OPT_ID_PROFILES] = {"profiles", 'p', OPT_STRING, true, 0, 0, NULL, "DIR",
+                         "Azure Traffic Manager profiles, one JSON file each (default: "
+                         "STATE-DIR/profiles)",
+                         FIELD(profiles), NULL, FIELD(profiles_given), derive_profiles},
+    [OPT_ID_STATE_DIR] = {"state-dir", 0, OPT_STRING, true, 0, 0, ".", "DIR",
+                          "where gtmd keeps its state (profiles/ by default)", FIELD(state_dir),
+                          NULL, FIELD(state_dir_given), NULL},
+    [OPT_ID_STRICT] = {"strict", 0, OPT_BOOL, true, 0, 0, NULL, NULL,
+                       "reject profile values that Azure Traffic Manager rejects", FIELD(strict),
+                       NULL, NO, NULL},
+    [OPT_ID_API] = {"api", 0, OPT_STRING, true, 0, 0, "127.0.0.1:8443", "ADDR:PORT|off",
+                    "management API (HTTPS): Azure's REST surface, /metrics, status page", NO,
+                    set_api, FIELD(api_given), NULL},
+    [OPT_ID_API_TOKEN_FILE] = {"api-token-file", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                               "bearer tokens, one per line (without it: read-only, loopback)",
+                               FIELD(api_token_file), NULL, NO, NULL},
+    [OPT_ID_TLS_CERT] = {"tls-cert", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                         "API certificate chain, PEM (default: self-signed)", FIELD(tls_cert), NULL,
+                         NO, NULL},
+    [OPT_ID_TLS_KEY] = {"tls-key", 0, OPT_STRING, true, 0, 0, NULL, "FILE", "API private key, PEM",
+                        FIELD(tls_key), NULL, NO, NULL},
+    [OPT_ID_LATENCY_TABLE] = {"latency-table", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                              "Performance routing: rows 'CIDR region latency_ms'",
+                              FIELD(latency_table), NULL, NO, NULL},
+    [OPT_ID_GEO_TABLE] = {"geo-table", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                          "Geographic routing: rows 'CIDR code' (US, US-CA, ...)", FIELD(geo_table),
+                          NULL, NO, NULL},
+#ifdef HAVE_MAXMINDDB
+    [OPT_ID_GEOIP] = {"geoip", 0, OPT_STRING, true, 0, 0, NULL, "FILE.mmdb",
+                      GEOIP_DOC_HAVE "the geo table does not cover", FIELD(geoip), set_geoip, NO,
+                      NULL},
+#else
+    [OPT_ID_GEOIP] = {"geoip", 0, OPT_STRING, true, 0, 0, NULL, "FILE.mmdb",
+                      GEOIP_DOC_NONE "without libmaxminddb)", FIELD(geoip), set_geoip, NO, NULL},
+#endif
+    [OPT_ID_ON_CHANGE] = {"on-change", 0, OPT_STRING, true, 0, 0, NULL, "CMD",
+                          "run CMD (split on blanks, no shell) on every endpoint state "
+                          "transition",
+                          FIELD(on_change), set_on_change, NO, NULL},
+    [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
+                      "serve the static zone files DIR/*.zone", FIELD(zones), NULL, NO, NULL},
+    [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",
+                        "workers, each with its own sockets (default: number of CPUs)",
+                        FIELD(workers), NULL, NO, derive_workers},
+    [OPT_ID_TCP_TIMEOUT] = {"tcp-timeout", 0, OPT_UINT, true, 1, 3600, "10", "SECONDS",
+                            "close a TCP connection idle this long", FIELD(tcp_timeout), NULL, NO,
+                            NULL},
+    [OPT_ID_TCP_CLIENTS] = {"tcp-clients", 0, OPT_UINT, true, 1, 65536, "256", "N",
+                            "at most N TCP connections per worker", FIELD(tcp_clients), NULL, NO,
+                            NULL},
+    [OPT_ID_LOG_LEVEL] = {"log-level", 0, OPT_LEVEL, true, 0, 0, "info", "LEVEL",
+                          "debug, info, warn or error", FIELD(log_level), NULL, NO, NULL},
+    [OPT_ID_CHECK_CONFIG] = {"check-config", 0, OPT_FLAG, false, 0, 0, NULL, NULL,
+                             "validate the configuration and zones, print errors, exit 0 or 1",
+                             FIELD(check_config), NULL, NO, NULL},
+    [OPT_ID_DEMO] = {"demo", 0, OPT_FLAG, false, 0, 0, NULL, NULL,
+                     "the embedded demo: example.com, and app.<domain> over two endpoints gtmd "
+                     "runs",
+                     FIELD(demo), NULL, NO, NULL},
+    [OPT_ID_HELP] = {"help", 'h', OPT_FLAG, false, 0, 0, NULL, NULL, "print this help and exit",
+                     FIELD(help), NULL, NO, NULL},
+    [OPT_ID_VERSION] = {"version", 'V', OPT_FLAG, false, 0, 0, NULL, NULL,
+                        "print the version and exit", FIELD(version), NULL, NO, NULL},
+};
