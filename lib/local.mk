@@ -1,11 +1,13 @@
 # lib/: small shared pieces under everything (STYLE.md §1): allocation and
-# arenas, logging, wire names, client keys for connection shares, network
-# tables, the GeoIP reader. Their headers are contracts in include/gtm/;
-# nothing here includes a header of a folder above it.
+# arenas, logging, configuration errors (file:line: error:), wire names,
+# client keys for connection shares, network tables, the GeoIP reader.
+# Their headers are contracts in include/gtm/; nothing here includes a
+# header of a folder above it.
 libgtm_a_SOURCES += \
 	%reldir%/alloc.c \
 	%reldir%/client.c \
 	%reldir%/dname.c \
+	%reldir%/err.c \
 	%reldir%/geoip.c \
 	%reldir%/log.c \
 	%reldir%/nettable.c

@@ -6,7 +6,6 @@ libgtm_a_SOURCES += \
 	%reldir%/ctx.c \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \
-	%reldir%/err.c \
 	%reldir%/hook.c %reldir%/hook.h \
 	%reldir%/stats.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c
