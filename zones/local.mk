@@ -3,7 +3,6 @@ libgtm_a_SOURCES += \
 	%reldir%/conf.c %reldir%/conf.h \
 	%reldir%/dname.c \
 	%reldir%/geoip.c \
-	%reldir%/lookup.c %reldir%/lookup.h \
 	%reldir%/nettable.c \
 	%reldir%/schema.c \
 	%reldir%/tm.c %reldir%/tm.h \

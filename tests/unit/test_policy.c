@@ -38,9 +38,10 @@ struct fx {
     uint16_t order[NEP];
 };
 
-/* Priority has two paths: with by_priority (the order tm_prepare builds for
- * a snapshot) and without (a profile nobody prepared). Tests marked BOTH
- * run once each way; use_order says which. */
+/* Priority walks an order: by_priority (the one tm_prepare builds for a
+ * snapshot, walked inline by policy.c) or, for a profile nobody prepared,
+ * the one priority.c makes on the spot. Tests marked BOTH run once each
+ * way; use_order says which. */
 static bool use_order;
 
 /* prep_order: p->by_priority as tm_prepare fills it (lowest priority first,
@@ -1065,6 +1066,23 @@ test_parsed_profile(void **state)
     arena_free(a);
 }
 
+/* The registry: one ops per method, named as the profile documents name it;
+ * only MultiValue refuses nested endpoints and has maxReturn. */
+static void
+test_registry(void **state)
+{
+    (void)state;
+    for (int m = ROUTE_PRIORITY; m <= ROUTE_ROUNDROBIN; m++) {
+        const struct policy_ops *ops = policy_method((enum routing_method)m);
+        assert_non_null(ops->choose);
+        assert_non_null(ops->reason);
+        assert_string_equal(ops->name, profile_method_name((enum routing_method)m));
+        assert_int_equal(ops->nested_ok, m != ROUTE_MULTIVALUE);
+        assert_int_equal(ops->max_return, m == ROUTE_MULTIVALUE);
+    }
+    assert_ptr_equal(policy_method((enum routing_method)99), policy_method(ROUTE_PRIORITY));
+}
+
 /* The same tests with by_priority filled in (order_on runs first). */
 #define SORTED_VARIANT(fn)                                                                         \
     static void fn##_sorted(void **state)                                                          \
@@ -1106,6 +1124,7 @@ main(void)
         SORTED(test_priority_checking_counts_as_up),
         T(test_priority_always_serve),
         SORTED(test_priority_always_serve),
+        T(test_registry),
         T(test_priority_disabled_never),
         SORTED(test_priority_disabled_never),
         T(test_priority_best_effort),
