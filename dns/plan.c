@@ -45,9 +45,12 @@ negative(struct plan *r, const struct zone *z, const uint8_t *name, uint8_t len,
     r->nns = 1;
 }
 
+/* A delegation of the question's name (only the first name of a chain gets
+ * one): the cut's NS and glue, not authoritative. */
 static void
 referral(struct plan *r, const struct zone_node *cut)
 {
+    r->aa = false;
     add(r->ns, 0, cut->name, cut->name_len, cut->ns);
     r->nns = 1;
     for (uint16_t i = 0; i < cut->ns->nglue && r->nar < PLAN_MAX_AR; i++) {
@@ -237,8 +240,6 @@ plan(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *q
         enum step st = step(s, pc, name, len, hash, qtype, hops == 0, r, &cname, trace);
         if (st == STEP_OUTSIDE)
             return hops == 0 ? PLAN_REFUSED : PLAN_ANSWER;
-        if (hops == 0 && st == STEP_DONE && r->nns && r->ns[0].rrset->type == LDNS_RR_TYPE_NS)
-            r->aa = false; /* a referral */
         if (st == STEP_DONE || hops + 1 >= PLAN_MAX_CNAMES || !cname->target)
             return PLAN_ANSWER;
         name = cname->target;
