@@ -167,7 +167,7 @@ arm_render_profile(const struct profile *p, const json_t *doc, const struct arm_
     json_t *tv = json_object_get(sp, "trafficViewEnrollmentStatus");
     json_object_set_new(pr, "trafficViewEnrollmentStatus",
                         json_is_string(tv) ? json_deep_copy(tv) : json_string("Disabled"));
-    if (p->method == ROUTE_MULTIVALUE)
+    if (policy_method(p->method)->max_return)
         json_object_set_new(pr, "maxReturn", json_integer(p->max_return));
     if (sp)
         copy_rest(pr, sp);

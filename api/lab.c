@@ -32,7 +32,6 @@
 #include "monitor/monitor.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
-#include "zones/lookup.h"
 
 /* ---- endpoints: history and override ---- */
 
@@ -214,70 +213,33 @@ parse_client(const char *text, struct policy_client *cl)
     return 0;
 }
 
-/* The records of one RRset under owner, as JSON: parsed back with ldns
- * from the wire form an answer carries, so every type prints as dig would. */
-static void
-rrset_json(json_t *out, const struct rr_ref *ref)
+/* The records of a section of a response, as JSON, each printed as dig
+ * prints it (ldns). */
+static json_t *
+section_json(const ldns_rr_list *list)
 {
-    const struct rrset *set = ref->rrset;
-    size_t cap = 12 + ref->owner_len + 4 + set->wire_len + (size_t)set->count * 10;
-    uint8_t *pkt = calloc(1, cap);
-    if (!pkt)
-        return;
-    pkt[5] = 1; /* QDCOUNT */
-    pkt[6] = (uint8_t)(set->count >> 8);
-    pkt[7] = (uint8_t)set->count;
-    size_t o = 12;
-    memcpy(pkt + o, ref->owner, ref->owner_len);
-    o += ref->owner_len;
-    pkt[o++] = (uint8_t)(set->type >> 8);
-    pkt[o++] = (uint8_t)set->type;
-    pkt[o++] = 0;
-    pkt[o++] = 1;
-    const uint8_t *rd = set->wire;
-    for (uint16_t i = 0; i < set->count; i++) {
-        size_t rdlen = (size_t)(rd[0] << 8 | rd[1]);
-        const uint8_t fixed[10] = {0xC0,
-                                   12,
-                                   (uint8_t)(set->type >> 8),
-                                   (uint8_t)set->type,
-                                   0,
-                                   1,
-                                   (uint8_t)(set->ttl >> 24),
-                                   (uint8_t)(set->ttl >> 16),
-                                   (uint8_t)(set->ttl >> 8),
-                                   (uint8_t)set->ttl};
-        memcpy(pkt + o, fixed, 10);
-        memcpy(pkt + o + 10, rd, rdlen + 2);
-        o += rdlen + 12;
-        rd += rdlen + 2;
-    }
-    ldns_pkt *p = NULL;
-    if (ldns_wire2pkt(&p, pkt, o) == LDNS_STATUS_OK) {
-        ldns_rr_list *an = ldns_pkt_answer(p);
-        for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-            ldns_rr *rr = ldns_rr_list_rr(an, i);
-            char *owner = ldns_rdf2str(ldns_rr_owner(rr));
-            char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
-            ldns_buffer *data = ldns_buffer_new(256);
-            for (size_t k = 0; data && k < ldns_rr_rd_count(rr); k++) {
-                if (k)
-                    ldns_buffer_printf(data, " ");
-                ldns_rdf2buffer_str(data, ldns_rr_rdf(rr, k));
-            }
-            char *dtext = data ? ldns_buffer_export2str(data) : NULL;
-            json_array_append_new(out,
-                                  json_pack("{s:s,s:s,s:I,s:s}", "name", owner ? owner : "", "type",
-                                            type ? type : "", "ttl", (json_int_t)ldns_rr_ttl(rr),
-                                            "data", dtext ? dtext : ""));
-            free(owner);
-            free(type);
-            free(dtext);
-            ldns_buffer_free(data);
+    json_t *out = json_array();
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
+        const ldns_rr *rr = ldns_rr_list_rr(list, i);
+        char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+        char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
+        ldns_buffer *data = ldns_buffer_new(256);
+        for (size_t k = 0; data && k < ldns_rr_rd_count(rr); k++) {
+            if (k)
+                ldns_buffer_printf(data, " ");
+            ldns_rdf2buffer_str(data, ldns_rr_rdf(rr, k));
         }
-        ldns_pkt_free(p);
+        char *dtext = data ? ldns_buffer_export2str(data) : NULL;
+        json_array_append_new(out,
+                              json_pack("{s:s,s:s,s:I,s:s}", "name", owner ? owner : "", "type",
+                                        type ? type : "", "ttl", (json_int_t)ldns_rr_ttl(rr),
+                                        "data", dtext ? dtext : ""));
+        free(owner);
+        free(type);
+        free(dtext);
+        ldns_buffer_free(data);
     }
-    free(pkt);
+    return out;
 }
 
 /* type=: a mnemonic ldns knows, or TYPEnnn (RFC 3597 5), 0 to 65535.
@@ -318,15 +280,6 @@ rcode_text(uint16_t rcode, char *buf, size_t cap)
     return buf;
 }
 
-static json_t *
-section_json(const struct rr_ref *refs, unsigned n)
-{
-    json_t *a = json_array();
-    for (unsigned i = 0; i < n; i++)
-        rrset_json(a, &refs[i]);
-    return a;
-}
-
 static void
 resolve(struct api_req *r)
 {
@@ -356,86 +309,91 @@ resolve(struct api_req *r)
         return;
     }
 
+    /* The question as a resolver would ask it over TCP: the client as the
+     * source address, or as an ECS subnet when a shorter prefix is given. */
+    uint8_t req[DNS_QUERY_MAKE_MAX];
+    unsigned max = cl.family == AF_INET ? 32 : 128;
+    bool ecs = cl.family && cl.prefix > 0 && cl.prefix < max;
+    size_t req_len = dns_query_make(req, qname, (uint8_t)qlen, qtype,
+                                    ecs ? (cl.family == AF_INET ? 1 : 2) : 0, cl.prefix, cl.addr);
+    struct sockaddr_storage source = {0};
+    if (cl.family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&source;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, cl.addr, 4);
+    } else if (cl.family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&source;
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, cl.addr, 16);
+    }
+
+    /* Answered by the real pipeline, with its trace on. */
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
     uint64_t rng;
     if (getrandom(&rng, sizeof rng, GRND_NONBLOCK) != (ssize_t)sizeof rng)
         rng = (uint64_t)(uintptr_t)&rng ^ s->generation;
-    struct policy_ctx pc = {
-        .health = s->health,
-        .rng = &rng,
-        .client = &cl,
-        .qtype = qtype,
-        .latency = s->latency,
-        .geo = s->geo,
-        .geoip = s->geoip,
-    };
-    /* The question as a query of class IN would carry it, judged by the
-     * rule every DNS answer follows. */
-    struct dns_query q = {0};
-    q.qtype = qtype;
-    q.qclass = LDNS_RR_CLASS_IN;
-    q.has_question = true;
-    memcpy(q.lname, qname, (size_t)qlen);
-    q.qname_len = (uint8_t)qlen;
-    q.lhash = dname_hash(qname, (size_t)qlen);
-    struct lookup_result res;
-    bool looked;
-    uint16_t verdict = dns_verdict(s, &pc, &q, &res, &looked);
+    struct dns_view *view = calloc(1, sizeof *view);
+    struct dns_trace *trace = calloc(1, sizeof *trace);
+    uint8_t *resp = malloc(DNS_TCP_MAX);
+    size_t resp_len = 0;
+    ldns_pkt *pkt = NULL;
+    if (view && trace && resp) {
+        dns_view_init(view, s, &rng, NULL, NULL);
+        view->client = cl.family ? (const struct sockaddr *)&source : NULL;
+        view->trace = trace;
+        resp_len = dns_handle(view, req, req_len, DNS_PROTO_TCP, resp, DNS_TCP_MAX);
+    }
+    if (resp_len == 0 || ldns_wire2pkt(&pkt, resp, resp_len) != LDNS_STATUS_OK) {
+        api_error(r, 500, "InternalServerError", "The query could not be answered.");
+        goto done;
+    }
 
+    uint16_t rcode = (uint16_t)ldns_pkt_get_rcode(pkt);
     char qtext[DNAME_MAXLEN * 4 + 2], ctextbuf[INET6_ADDRSTRLEN + 8], rbuf[16];
     char *type_name = ldns_rr_type2str((ldns_rr_type)qtype);
     json_t *out = json_pack("{s:s,s:s,s:s,s:s}", "name", dname_to_text(qname, qtext, sizeof qtext),
                             "type", type_name ? type_name : "?", "client",
                             policy_client_text(&cl, ctextbuf, sizeof ctextbuf), "rcode",
-                            rcode_text(verdict ? verdict : res.rcode, rbuf, sizeof rbuf));
-    if (verdict) {
+                            rcode_text(rcode, rbuf, sizeof rbuf));
+    if (!trace->looked || rcode == LDNS_RCODE_REFUSED) {
         /* An answer with no records: no lookup, or a name outside the zones. */
         char why[128];
-        if (looked)
+        if (trace->looked)
             snprintf(why, sizeof why, "the name is in none of gtmd's zones");
         else
             snprintf(why, sizeof why, "a query of type %s gets %s for any name, with no records",
-                     type_name ? type_name : "?", rcode_text(verdict, rbuf, sizeof rbuf));
+                     type_name ? type_name : "?", rcode_text(rcode, rbuf, sizeof rbuf));
         free(type_name);
         json_object_set_new(out, "reason", json_string(why));
         api_reply_json(r, 200, out);
-        return;
+        goto done;
     }
     free(type_name);
-    json_object_set_new(out, "authoritative", json_boolean(res.aa));
-    json_object_set_new(out, "ecsScope", json_integer(res.ecs_scope));
-    json_object_set_new(out, "answer", section_json(res.an, res.nan));
-    json_object_set_new(out, "authority", section_json(res.ns, res.nns));
-    json_object_set_new(out, "additional", section_json(res.ar, res.nar));
+    json_object_set_new(out, "authoritative", json_boolean(ldns_pkt_aa(pkt)));
+    json_object_set_new(out, "ecsScope", json_integer(trace->ecs_scope));
+    json_object_set_new(out, "answer", section_json(ldns_pkt_answer(pkt)));
+    json_object_set_new(out, "authority", section_json(ldns_pkt_authority(pkt)));
+    json_object_set_new(out, "additional", section_json(ldns_pkt_additional(pkt)));
 
-    /* Every traffic manager name on the way: the query name, then each
-     * CNAME target of the chain. */
-    const struct rrset *served[LOOKUP_MAX_AN];
-    for (unsigned i = 0; i < res.nan; i++)
-        served[i] = res.an[i].rrset;
+    /* Every traffic manager name on the way, and why its profile answered
+     * as it did. */
     json_t *why = json_array();
-    const uint8_t *at = qname;
-    size_t at_len = (size_t)qlen;
-    for (unsigned i = 0; at; i++) {
-        const struct zone_node *node = snapshot_find_name(s, at, at_len, dname_hash(at, at_len));
-        if (node && node->profile) {
-            char fq[DNAME_MAXLEN * 4 + 2];
-            json_t *x = json_pack("{s:s}", "name", dname_to_text(at, fq, sizeof fq));
-            json_t *ex = policy_explain(node->profile, &pc, served, res.nan);
-            json_object_update(x, ex);
-            json_decref(ex);
-            json_array_append_new(why, x);
-        }
-        at = NULL;
-        for (; i < res.nan; i++)
-            if (res.an[i].rrset->type == LDNS_RR_TYPE_CNAME && res.an[i].rrset->target) {
-                at = res.an[i].rrset->target;
-                at_len = res.an[i].rrset->target_len;
-                break;
-            }
+    for (unsigned i = 0; i < trace->nsteps; i++) {
+        const struct dns_trace_step *st = &trace->step[i];
+        char fq[DNAME_MAXLEN * 4 + 2];
+        json_t *x = json_pack("{s:s}", "name", dname_to_text(st->name, fq, sizeof fq));
+        json_t *ex = policy_explain(st->level, s->health, trace->served, trace->nserved);
+        json_object_update(x, ex);
+        json_decref(ex);
+        json_array_append_new(why, x);
     }
     json_object_set_new(out, "profiles", why);
     api_reply_json(r, 200, out);
+done:
+    ldns_pkt_free(pkt);
+    free(resp);
+    free(trace);
+    free(view);
 }
 
 /* ---- reload ---- */

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "dns/answer.h"
 
+#include <endian.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
@@ -131,7 +132,7 @@ put_opt(uint8_t *o, const struct dns_query *q, uint16_t rcode, uint8_t scope)
 
 size_t
 dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
-                 const struct lookup_result *r, uint8_t *out, size_t limit)
+                 const struct plan *r, uint8_t *out, size_t limit)
 {
     /* Header and question: written straight, they always fit (limit >= 512). */
     size_t qlen = q->has_question ? q->question_len : 0;
@@ -167,9 +168,10 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
     out[2] = (uint8_t)(0x80 | (q->flags1 & 0x79) | (aa ? 0x04 : 0) |
                        (tc ? 0x02 : 0));                     /* QR, opcode, RD copied */
     out[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F)); /* CD copied */
-    set16(out + 4, q->has_question ? 1 : 0);
-    set16(out + 6, an);
-    set16(out + 8, ns);
-    set16(out + 10, ar);
+    /* QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT: one big-endian store. */
+    uint64_t counts =
+        htobe64((uint64_t)(q->has_question ? 1 : 0) << 48 | (uint64_t)(uint16_t)an << 32 |
+                (uint64_t)(uint16_t)ns << 16 | (uint16_t)ar);
+    memcpy(out + 4, &counts, sizeof counts);
     return pos;
 }

@@ -6,13 +6,13 @@
 #include <stdint.h>
 
 #include "dns/query.h"
-#include "zones/lookup.h"
+#include "dns/plan.h"
 
 /* dns_answer_build: writes the response to q (whose request bytes are req)
  * into out, at most limit bytes (limit >= the header, question and OPT).
  * r may be NULL for an error response carrying only rcode. Sets TC and drops
  * every record when the sections do not fit. Returns the length. */
 size_t dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
-                        const struct lookup_result *r, uint8_t *out, size_t limit);
+                        const struct plan *r, uint8_t *out, size_t limit);
 
 #endif

@@ -1,4 +1,7 @@
-/* handle.c: parse -> early rcode -> lookup -> answer (STYLE 4.2). */
+/* handle.c: what happens to a query (STYLE 4.2): handle(), near the end,
+ * reads top to bottom: parse -> early code -> plan -> build, counted by
+ * response code. The transports (udp.c, tcp.c) do the I/O around it;
+ * dns_handle is the entry, with or without a trace. */
 #include "config.h"
 #include "dns/handle.h"
 
@@ -9,15 +12,15 @@
 #include <sys/socket.h>
 
 #include "dns/answer.h"
+#include "dns/plan.h"
 #include "dns/query.h"
 #include "gtm/snapshot.h"
 #include "gtm/stats.h"
 #include "policy/policy.h"
-#include "zones/lookup.h"
 
 /* The client for routing: the ECS subnet when the query has one with a
  * non-zero source prefix (RFC 7871 7.1.2), else the source address. */
-static void
+static inline __attribute__((always_inline)) void
 client_from(const struct dns_query *q, const struct sockaddr *sa, struct policy_client *c)
 {
     c->family = 0;
@@ -38,7 +41,7 @@ client_from(const struct dns_query *q, const struct sockaddr *sa, struct policy_
 }
 
 /* The largest response this request may get (RFC 1035 4.2.1, RFC 6891 6.2.5). */
-static size_t
+static inline __attribute__((always_inline)) size_t
 response_limit(const struct dns_query *q, enum dns_proto proto, size_t cap)
 {
     size_t limit = DNS_TCP_MAX;
@@ -50,7 +53,7 @@ response_limit(const struct dns_query *q, enum dns_proto proto, size_t cap)
     return limit < cap ? limit : cap;
 }
 
-static uint16_t
+static inline __attribute__((always_inline)) uint16_t
 early_rcode(const struct dns_query *q)
 {
     if (q->rcode)
@@ -74,34 +77,8 @@ early_rcode(const struct dns_query *q)
     }
 }
 
-/* The verdict on a parsed query: an error code answered with no records
- * (the early one, or REFUSED for a name outside every zone), or 0 with r
- * holding the lookup, whose r->rcode is the answer's code. *looked: whether
- * the name was looked up. pc's client is set by the caller. */
-static inline uint16_t
-verdict(const struct gtm_snapshot *snap, struct policy_ctx *pc, const struct dns_query *q,
-        struct lookup_result *r, bool *looked)
-{
-    *looked = false;
-    uint16_t rcode = early_rcode(q);
-    if (rcode)
-        return rcode;
-    *looked = true;
-    pc->qtype = q->qtype;
-    if (zone_lookup(snap, pc, q->lname, q->qname_len, q->lhash, q->qtype, r) == LOOKUP_REFUSED)
-        return LDNS_RCODE_REFUSED;
-    return 0;
-}
-
-uint16_t
-dns_verdict(const struct gtm_snapshot *snap, struct policy_ctx *pc, const struct dns_query *q,
-            struct lookup_result *r, bool *looked)
-{
-    return verdict(snap, pc, q, r, looked);
-}
-
 /* Counts the response by its code (one writer per worker row). */
-static size_t
+static inline __attribute__((always_inline)) size_t
 counted(struct dns_view *v, uint16_t rcode, size_t len)
 {
     enum q_rcode c;
@@ -137,6 +114,7 @@ dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng
     v->client = NULL;
     v->rcodes = rcodes;
     v->seed = 1;
+    v->trace = NULL;
     v->pc = (struct policy_ctx){.health = snap->health,
                                 .rng = rng ? rng : &v->seed,
                                 .client = &v->routing_client,
@@ -146,21 +124,73 @@ dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng
                                 .stats = stats};
 }
 
-size_t
-dns_handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto, uint8_t *resp,
-           size_t cap)
+/* A traced query's verdict, and what its answer holds. */
+__attribute__((noinline, cold)) static void
+trace_answer(struct dns_trace *t, const struct plan *r)
 {
+    t->ecs_scope = r->ecs_scope;
+    t->nserved = r->nan;
+    for (unsigned i = 0; i < r->nan; i++)
+        t->served[i] = r->an[i].rrset;
+}
+
+/* What happens to a query. trace is NULL but for the API's resolve; the
+ * untraced copy of this (trace a constant NULL) has no trace in it. */
+static inline __attribute__((always_inline)) size_t
+handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto, uint8_t *resp,
+       size_t cap, struct dns_trace *trace)
+{
+    /* 1. Parse the header, question and OPT; what is not a query gets nothing. */
     struct dns_query *q = &v->q;
     if (dns_query_parse(req, len, q) != DNS_PARSE_OK)
         return counted(v, 0, 0);
     size_t limit = response_limit(q, proto, cap);
-    client_from(q, v->client, &v->routing_client);
-    struct lookup_result *r = &v->r;
-    bool looked;
-    uint16_t rcode = verdict(v->snap, &v->pc, q, r, &looked);
+    if (trace) {
+        trace->looked = false;
+        trace->nsteps = trace->nserved = 0;
+    }
+
+    /* 2. Codes decided before any lookup: FORMERR, NOTIMP, REFUSED, BADVERS. */
+    uint16_t rcode = early_rcode(q);
     if (rcode)
         return counted(v, rcode, dns_answer_build(q, req, rcode, NULL, resp, limit));
+
+    /* 3. Plan: who asks (as routing sees it), then the walk over the zones,
+     * the chain and the profiles. Outside every zone: REFUSED. */
+    client_from(q, v->client, &v->routing_client);
+    v->pc.qtype = q->qtype;
+    struct plan *r = &v->r;
+    if (trace)
+        trace->looked = true;
+    int planned = trace
+                      ? plan_query_traced(v->snap, &v->pc, q->lname, q->qname_len, q->lhash,
+                                          q->qtype, r, trace)
+                      : plan_query(v->snap, &v->pc, q->lname, q->qname_len, q->lhash, q->qtype, r);
+    if (planned == PLAN_REFUSED)
+        return counted(v, LDNS_RCODE_REFUSED,
+                       dns_answer_build(q, req, LDNS_RCODE_REFUSED, NULL, resp, limit));
     if (q->ecs && q->ecs_source == 0)
         r->ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
+    if (trace)
+        trace_answer(trace, r);
+
+    /* 4. Build the response: sections, negative SOA, OPT, TC when it does not fit. */
     return counted(v, r->rcode, dns_answer_build(q, req, 0, r, resp, limit));
+}
+
+/* The API's resolve: the same, written down. */
+__attribute__((noinline, cold)) static size_t
+handle_traced(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
+              uint8_t *resp, size_t cap)
+{
+    return handle(v, req, len, proto, resp, cap, v->trace);
+}
+
+size_t
+dns_handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto, uint8_t *resp,
+           size_t cap)
+{
+    if (__builtin_expect(v->trace != NULL, 0))
+        return handle_traced(v, req, len, proto, resp, cap);
+    return handle(v, req, len, proto, resp, cap, NULL);
 }

@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns/plan.h"
 #include "dns/query.h"
 #include "policy/policy.h"
-#include "zones/lookup.h"
 
 struct gtm_snapshot;
 
@@ -27,9 +27,12 @@ struct dns_view {
     struct policy_ctx pc;     /* client and qtype are filled in per query */
     struct policy_client routing_client;
     uint64_t seed; /* the PRNG when the thread has none (tests) */
+    /* NULL, or where to write down why (the API's resolve): set after
+     * dns_view_init, costs nothing when NULL. */
+    struct dns_trace *trace;
     /* Room for the query being answered and its lookup. */
     struct dns_query q;
-    struct lookup_result r;
+    struct plan r;
 };
 
 #define DNS_TCP_MAX 65535
@@ -40,20 +43,12 @@ struct dns_view {
 void dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng,
                    _Atomic uint64_t *stats, _Atomic uint64_t *rcodes);
 
-/* dns_verdict: the rule dns_handle answers a parsed query q by (q->rcode as
- * dns_query_parse left it, then its class and type, then the lookup), for
- * the API's resolve to agree with DNS on every type: returns an error code
- * answered with no records (FORMERR, NOTIMP, REFUSED, BADVERS...), or 0 with
- * r holding the lookup (r->rcode: NOERROR or NXDOMAIN). *looked [out]: the
- * name was looked up (false: the code came before any lookup; REFUSED with
- * true: the name is in no zone). pc's client [in] is who asks; its qtype is
- * set. Pure, as dns_handle. */
-uint16_t dns_verdict(const struct gtm_snapshot *snap, struct policy_ctx *pc,
-                     const struct dns_query *q, struct lookup_result *r, bool *looked);
-
 /* dns_handle: answers the request req[0..len) received over proto into
  * resp[0..cap) (cap >= DNS_EDNS_UDP_MAX for UDP, DNS_TCP_MAX for TCP).
- * Returns the response length, or 0 when nothing must be sent. */
+ * Returns the response length, or 0 when nothing must be sent. With
+ * v->trace, also fills it in: whether the name was looked up, every traffic
+ * manager name on the way with why its profile chose as it did, and the
+ * answer's RRsets (the API's resolve renders that). */
 size_t dns_handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
                   uint8_t *resp, size_t cap);
 

@@ -1,6 +1,7 @@
 libgtm_a_SOURCES += \
 	%reldir%/answer.c %reldir%/answer.h \
 	%reldir%/handle.c %reldir%/handle.h \
+	%reldir%/plan.c %reldir%/plan.h \
 	%reldir%/query.c %reldir%/query.h \
 	%reldir%/server.c %reldir%/server.h \
 	%reldir%/share.c %reldir%/share.h \

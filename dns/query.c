@@ -169,3 +169,45 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
         q->rcode = 16; /* BADVERS (RFC 6891 6.1.3) */
     return DNS_PARSE_OK;
 }
+
+/* Big-endian 16 bits at p. */
+static void
+put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+size_t
+dns_query_make(uint8_t *buf, const uint8_t *name, uint8_t name_len, uint16_t qtype,
+               uint8_t ecs_family, uint8_t ecs_source, const uint8_t *ecs_addr)
+{
+    memset(buf, 0, DNS_HEADER_LEN);
+    put16(buf + 4, 1); /* QDCOUNT */
+    size_t o = DNS_HEADER_LEN;
+    memcpy(buf + o, name, name_len);
+    o += name_len;
+    put16(buf + o, qtype);
+    put16(buf + o + 2, LDNS_RR_CLASS_IN);
+    o += 4;
+    if (ecs_family != 1 && ecs_family != 2)
+        return o;
+    /* OPT (RFC 6891): root owner, our UDP size, version 0, one option:
+     * ECS (RFC 7871) with SCOPE 0 and only the address bytes the source
+     * prefix covers. */
+    size_t alen = ((size_t)ecs_source + 7) / 8;
+    put16(buf + 10, 1); /* ARCOUNT */
+    buf[o] = 0;
+    put16(buf + o + 1, LDNS_RR_TYPE_OPT);
+    put16(buf + o + 3, DNS_EDNS_UDP_MAX);
+    memset(buf + o + 5, 0, 4); /* extended code, version, flags */
+    put16(buf + o + 9, (unsigned)(8 + alen));
+    o += 11;
+    put16(buf + o, 8); /* OPTION-CODE: ECS */
+    put16(buf + o + 2, (unsigned)(4 + alen));
+    put16(buf + o + 4, ecs_family);
+    buf[o + 6] = ecs_source;
+    buf[o + 7] = 0;
+    memcpy(buf + o + 8, ecs_addr, alen);
+    return o + 8 + alen;
+}

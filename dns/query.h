@@ -1,5 +1,6 @@
 /* query.h: the only hand-written wire parser: header, question and OPT of a
- * query, bounded and fuzzed. Pure: no allocation, no I/O. */
+ * query, bounded and fuzzed; and its inverse for the API's resolve, which
+ * asks dns_handle a made-up query. Pure: no allocation, no I/O. */
 #ifndef GTM_DNS_QUERY_H
 #define GTM_DNS_QUERY_H
 
@@ -43,5 +44,16 @@ struct dns_query {
 /* dns_query_parse: parses the request in buf[0..len). Never reads past len.
  * Returns enum dns_parse; q is filled as far as parsing got. */
 int dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q);
+
+/* Room for any query dns_query_make writes. */
+#define DNS_QUERY_MAKE_MAX (DNS_HEADER_LEN + DNAME_MAXLEN + 4 + 11 + 8 + 16)
+
+/* dns_query_make: a query (ID 0, RD clear) for name (wire, name_len bytes)
+ * of type qtype, class IN, into buf (room for DNS_QUERY_MAKE_MAX); with an
+ * OPT record carrying EDNS Client Subnet when ecs_family is 1 (IPv4) or 2
+ * (IPv6): ecs_source bits of ecs_addr, whose bits past them must be zero.
+ * Returns its length. */
+size_t dns_query_make(uint8_t *buf, const uint8_t *name, uint8_t name_len, uint16_t qtype,
+                      uint8_t ecs_family, uint8_t ecs_source, const uint8_t *ecs_addr);
 
 #endif

@@ -1,10 +1,9 @@
-/* explain.h: why a profile answers a client as it does, for
+/* explain.h: why a profile answered a client as it did, for
  * GET /gtmd/v1/resolve: the routing method, every endpoint with its state
  * and whether it is a candidate, best effort, and what the method matched
- * (the latency table row, the geographic code, the subnet range). Reads
- * what policy_choose reads and changes nothing; the answer itself comes
- * from the real lookup, whose RRsets mark the endpoints served. Loop
- * thread (it allocates). */
+ * (the latency table row, the geographic code, the subnet range), rendered
+ * from the trace the method filled while the real query was answered; the
+ * answer's RRsets mark the endpoints served. Loop thread (it allocates). */
 #ifndef GTM_POLICY_EXPLAIN_H
 #define GTM_POLICY_EXPLAIN_H
 
@@ -14,10 +13,11 @@
 
 struct rrset;
 
-/* policy_explain: p for the client and health of c [in]; served [in] holds
+/* policy_explain: the trace t [in] (t[0], and t[1]... for nested levels)
+ * of a profile, the endpoint statuses read from health; served [in] holds
  * the nserved RRsets of the answer (endpoints whose RRset is among them are
  * marked served, nested ones when a descendant is). Returns new. */
-json_t *policy_explain(const struct profile *p, const struct policy_ctx *c,
+json_t *policy_explain(const struct policy_trace *t, const struct health_slot *health,
                        const struct rrset *const *served, unsigned nserved);
 
 /* policy_client_text: "203.0.113.0/24" into out[cap] ("unknown" for family

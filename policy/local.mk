@@ -1,8 +1,13 @@
 libgtm_a_SOURCES += \
-	%reldir%/client.c \
+	%reldir%/candidates.c \
 	%reldir%/explain.c %reldir%/explain.h \
 	%reldir%/geo.c \
+	%reldir%/geographic.c \
 	%reldir%/methods.h \
-	%reldir%/policy.h \
-	%reldir%/select.c \
-	%reldir%/simple.c
+	%reldir%/multivalue.c \
+	%reldir%/performance.c \
+	%reldir%/policy.c %reldir%/policy.h \
+	%reldir%/priority.c \
+	%reldir%/roundrobin.c \
+	%reldir%/subnet.c \
+	%reldir%/weighted.c

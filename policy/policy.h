@@ -1,10 +1,14 @@
-/* policy.h: routing methods. Each takes a profile and what the client looks
- * like, reads the health table, and picks endpoints into a caller-provided
- * result. Pure: no allocation, no lock, no I/O; any worker thread. */
+/* policy.h: routing methods as a registry (policy.c holds it). Each method
+ * takes a profile and what the client looks like, reads the health table,
+ * and picks endpoints into a caller-provided result; with a trace it also
+ * writes down why. Pure: no allocation, no lock, no I/O; any worker thread.
+ * The contract between dns/ (the only caller at query time), the profile
+ * loader (load-time checks) and the API (rendering a trace). */
 #ifndef GTM_POLICY_POLICY_H
 #define GTM_POLICY_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gtm/geoip.h"
@@ -46,9 +50,104 @@ struct policy_pick {
     uint8_t scope;    /* ECS scope prefix the decision depended on */
 };
 
-/* policy_choose: runs p's routing method (nested endpoints run their child
- * profile, at most POLICY_NEST_MAX levels). Returns enum policy_rc. */
+/* Why a profile answered as it did, written while choosing (only when asked
+ * for: the API's resolve), one per nesting level. */
+enum policy_outcome {
+    POLICY_RAN,              /* the method chose (rc, chosen) */
+    POLICY_PROFILE_DISABLED, /* profileStatus Disabled: NXDOMAIN */
+    POLICY_ALL_DISABLED,     /* every endpoint Disabled: NXDOMAIN */
+};
+
+/* Which method-specific parts of a trace are filled in. */
+#define POLICY_TRACE_LATENCY 1u /* Performance: the latency table rows */
+#define POLICY_TRACE_GEO     2u /* Geographic: the code and what was tried */
+#define POLICY_TRACE_SUBNET  4u /* Subnet: the range that holds the client */
+
+struct policy_trace {
+    const struct profile *p; /* NULL: this level was not reached */
+    enum policy_outcome outcome;
+    int rc;                        /* enum policy_rc of the method */
+    const struct endpoint *chosen; /* with POLICY_OK, unless the method filled the pick */
+    bool best_effort;              /* of the candidate set below */
+    uint16_t ncand;
+    uint16_t cand[PROFILE_MAX_ENDPOINTS]; /* the candidates (policy_candidates) */
+    unsigned parts;                       /* POLICY_TRACE_* */
+    struct {
+        bool table;                /* a latency table is loaded */
+        const struct net_row *row; /* the client's rows (NULL: none covers it) */
+        uint32_t nrows;
+        int32_t matched; /* the row whose region answered, or -1 */
+    } latency;
+    struct {
+        bool table, database;      /* a geo table, a GeoIP database loaded */
+        const struct net_row *row; /* the geo table's row for the client, or NULL */
+        const char *code;          /* the client's code (row or database), or NULL */
+        const char *tried[4];      /* state, country, group, WORLD: as far as tried */
+        unsigned ntried;
+        const char *matched;         /* the code an endpoint maps, or NULL */
+        const struct endpoint *ep;   /* that endpoint (whatever its status) */
+        char country[8];             /* room for the tried country */
+        char dbcode[GEOIP_CODE_MAX]; /* room for the database's code */
+    } geo;
+    struct {
+        const struct endpoint *hit;       /* the first enabled endpoint whose range holds the
+                                           * client, or NULL */
+        const struct subnet_range *range; /* that range */
+        bool hit_candidate;               /* hit is a candidate */
+        const struct endpoint *fallback;  /* the candidate without ranges, or NULL */
+    } subnet;
+};
+
+/* policy_choose_traced: runs p's routing method (nested endpoints run their
+ * child profile, at most POLICY_NEST_MAX levels). t: NULL, or room for
+ * POLICY_NEST_MAX levels, t[k] written for nesting depth k (t[k].p NULL
+ * when not reached: the caller clears them). Returns enum policy_rc. */
+int policy_choose_traced(const struct profile *p, const struct policy_ctx *c,
+                         struct policy_pick *out, struct policy_trace *t);
+
+/* policy_choose: the same without a trace (the query path). */
 int policy_choose(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out);
+
+/* Load-time checks of one endpoint report through this: the problem is
+ * field (under the endpoint's properties when in_props) of the endpoint. */
+struct policy_report {
+    void (*fail)(void *arg, bool in_props, const char *field, const char *msg);
+    void *arg;
+};
+
+/* Profile-wide checks a method needs from the profile loader. */
+#define POLICY_CHECK_PRIORITIES 1u /* priorities distinct (Priority) */
+#define POLICY_CHECK_GEO        2u /* each region code mapped once (Geographic) */
+#define POLICY_CHECK_SUBNETS    4u /* ranges valid and apart (Subnet) */
+
+/* A method's verdict: enum policy_rc, and with POLICY_OK the endpoint it
+ * chose (which may be nested: the caller runs the child), or NULL when it
+ * filled the pick itself. */
+struct policy_choice {
+    int rc;
+    const struct endpoint *e;
+};
+
+/* A routing method. One file of policy/ per method defines one, and
+ * policy.c lists them: adding a method is a file and a line there. */
+struct policy_ops {
+    const char *name;   /* trafficRoutingMethod: "Priority", ... */
+    bool nested_ok;     /* may have nested endpoints */
+    bool mixed_targets; /* endpoints may mix kinds of target */
+    bool max_return;    /* has maxReturn (MultiValue) */
+    bool probe_rtt;     /* routes by probe time: explain shows it */
+    unsigned checks;    /* POLICY_CHECK_* */
+    /* check: what the method requires of endpoint e (load time); NULL: nothing. */
+    void (*check)(const struct endpoint *e, const struct policy_report *r);
+    /* choose: at nesting depth; see policy/methods.h. */
+    struct policy_choice (*choose)(const struct profile *p, const struct policy_ctx *c,
+                                   struct policy_pick *out, unsigned depth, struct policy_trace *t);
+    /* reason: why, in a sentence, from a trace the method filled. */
+    void (*reason)(const struct policy_trace *t, char *why, size_t cap);
+};
+
+/* policy_method: the ops of m (Priority's for a value out of range). */
+const struct policy_ops *policy_method(enum routing_method m);
 
 /* endpoint_status: an endpoint's monitor status as Azure reports it; for a
  * nested endpoint, aggregated from its child (reference §1.4). */

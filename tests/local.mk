@@ -12,7 +12,7 @@ AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; 
 UNIT_TESTS = \
 	%reldir%/unit/test_dns_query \
 	%reldir%/unit/test_dns_handle \
-	%reldir%/unit/test_zone_lookup \
+	%reldir%/unit/test_dns_plan \
 	%reldir%/unit/test_zonefile \
 	%reldir%/unit/test_conf \
 	%reldir%/unit/test_schema_man
@@ -28,9 +28,9 @@ EXTRA_DIST += %reldir%/unit/unit.h %reldir%/unit/tap-skip.sh
 %canon_reldir%_unit_test_dns_handle_SOURCES = %reldir%/unit/test_dns_handle.c
 %canon_reldir%_unit_test_dns_handle_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_dns_handle_LDADD = $(unit_ldadd)
-%canon_reldir%_unit_test_zone_lookup_SOURCES = %reldir%/unit/test_zone_lookup.c
-%canon_reldir%_unit_test_zone_lookup_CFLAGS = $(unit_cflags)
-%canon_reldir%_unit_test_zone_lookup_LDADD = $(unit_ldadd)
+%canon_reldir%_unit_test_dns_plan_SOURCES = %reldir%/unit/test_dns_plan.c
+%canon_reldir%_unit_test_dns_plan_CFLAGS = $(unit_cflags)
+%canon_reldir%_unit_test_dns_plan_LDADD = $(unit_ldadd)
 %canon_reldir%_unit_test_zonefile_SOURCES = %reldir%/unit/test_zonefile.c
 %canon_reldir%_unit_test_zonefile_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_zonefile_LDADD = $(unit_ldadd)

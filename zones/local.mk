@@ -1,5 +1,4 @@
 libgtm_a_SOURCES += \
 	%reldir%/build.c \
-	%reldir%/lookup.c %reldir%/lookup.h \
 	%reldir%/tm.c %reldir%/tm.h \
 	%reldir%/zonefile.c %reldir%/zonefile.h

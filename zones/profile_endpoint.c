@@ -14,6 +14,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/profile.h"
+#include "policy/policy.h"
 #include "zones/profile_read.h"
 
 /* ---- endpoints ---- */
@@ -554,6 +555,19 @@ tkind_text(enum target_kind k)
     return "no target";
 }
 
+/* What the routing method requires of one endpoint, reported at its path. */
+struct ep_report {
+    struct pctx *c;
+    const struct ep_aux *x;
+};
+
+static void
+ep_fail(void *arg, bool in_props, const char *field, const char *msg)
+{
+    struct ep_report *r = arg;
+    pr_fail(r->c, in_props ? r->x->ppath : r->x->path, field, "%s", msg);
+}
+
 static void
 check_endpoints(struct pctx *c, enum routing_method method, bool method_ok,
                 const struct endpoint *v, const struct ep_aux *x, size_t n)
@@ -561,32 +575,17 @@ check_endpoints(struct pctx *c, enum routing_method method, bool method_ok,
     check_names(c, v, x, n);
     if (!method_ok)
         return;
+    const struct policy_ops *ops = policy_method(method);
     long first_t = -1;
     for (size_t i = 0; i < n; i++) {
         const struct endpoint *e = &v[i];
         if (x[i].broken)
             continue;
-        switch (method) {
-        case ROUTE_MULTIVALUE:
-            if (e->kind != EP_EXTERNAL)
-                pr_fail(c, x[i].path, "type", "MultiValue routing allows only external endpoints");
-            else if (e->tkind == TARGET_NAME)
-                pr_fail(c, x[i].ppath, "target",
-                        "MultiValue routing needs an IPv4 or IPv6 address, got a host name");
-            break;
-        case ROUTE_PERFORMANCE:
-            if (!e->location)
-                pr_fail(c, x[i].ppath, "endpointLocation", "required for Performance routing");
-            break;
-        case ROUTE_GEOGRAPHIC:
-            if (e->ngeo == 0)
-                pr_fail(c, x[i].ppath, "geoMapping",
-                        "required for Geographic routing (at least one region code)");
-            break;
-        default:
-            break;
+        if (ops->check) {
+            struct ep_report er = {c, &x[i]};
+            ops->check(e, &(struct policy_report){ep_fail, &er});
         }
-        if (method == ROUTE_MULTIVALUE || e->tkind == TARGET_NONE)
+        if (ops->mixed_targets || e->tkind == TARGET_NONE)
             continue;
         if (first_t < 0)
             first_t = (long)i;
@@ -595,11 +594,11 @@ check_endpoints(struct pctx *c, enum routing_method method, bool method_ok,
                    "%s, but %s has %s (one kind of target per profile, except MultiValue)",
                    tkind_text(e->tkind), x[first_t].path, tkind_text(v[first_t].tkind));
     }
-    if (method == ROUTE_PRIORITY)
+    if (ops->checks & POLICY_CHECK_PRIORITIES)
         check_priorities(c, v, x, n);
-    if (method == ROUTE_GEOGRAPHIC)
+    if (ops->checks & POLICY_CHECK_GEO)
         check_geo(c, v, x, n);
-    if (method == ROUTE_SUBNET)
+    if (ops->checks & POLICY_CHECK_SUBNETS)
         check_subnets(c, v, x, n);
 }
 

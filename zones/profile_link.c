@@ -15,6 +15,7 @@
 #include "gtm/alloc.h"
 #include "gtm/err.h"
 #include "gtm/snapshot.h"
+#include "policy/policy.h"
 
 /* ---- JSON paths, following each document's shape (only needed for messages) ---- */
 
@@ -154,10 +155,10 @@ resolve_children(struct profile **v, uint32_t n, struct graph *g, struct config_
             if (e->kind != EP_NESTED)
                 continue;
             char path[128];
-            if (v[i]->method == ROUTE_MULTIVALUE) {
+            if (!policy_method(v[i]->method)->nested_ok) {
                 field_path(v[i], j, "type", false, path, sizeof path);
-                config_error(errs, v[i]->file, 0,
-                             "%s: a MultiValue profile cannot have nested endpoints", path);
+                config_error(errs, v[i]->file, 0, "%s: a %s profile cannot have nested endpoints",
+                             path, policy_method(v[i]->method)->name);
             }
             long c = e->child ? find(v, n, e->child) : -1;
             if (c < 0) {

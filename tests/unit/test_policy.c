@@ -38,9 +38,10 @@ struct fx {
     uint16_t order[NEP];
 };
 
-/* Priority has two paths: with by_priority (the order tm_prepare builds for
- * a snapshot) and without (a profile nobody prepared). Tests marked BOTH
- * run once each way; use_order says which. */
+/* Priority walks an order: by_priority (the one tm_prepare builds for a
+ * snapshot, walked inline by policy.c) or, for a profile nobody prepared,
+ * the one priority.c makes on the spot. Tests marked BOTH run once each
+ * way; use_order says which. */
 static bool use_order;
 
 /* prep_order: p->by_priority as tm_prepare fills it (lowest priority first,
@@ -1065,6 +1066,95 @@ test_parsed_profile(void **state)
     arena_free(a);
 }
 
+/* The trace a traced choice writes, level by level: the same choice as
+ * without one; the candidates; a nested endpoint's child on the next level,
+ * the levels below left alone. */
+static void
+test_trace_nested(void **state)
+{
+    (void)state;
+    struct fx parent, child;
+    fx_pair(&parent, &child);
+    set_health(&parent, 3, EPS_DEGRADED);
+    prep(&parent);
+    uint64_t rng = 1;
+    struct policy_ctx c = {
+        .health = parent.h, .rng = &rng, .client = &no_client, .qtype = LDNS_RR_TYPE_A};
+    struct policy_pick plain, traced;
+    static struct policy_trace t[POLICY_NEST_MAX];
+    for (unsigned k = 0; k < POLICY_NEST_MAX; k++)
+        t[k].p = NULL;
+    assert_int_equal(policy_choose(&parent.p, &c, &plain), POLICY_OK);
+    assert_int_equal(policy_choose_traced(&parent.p, &c, &traced, t), POLICY_OK);
+    assert_ptr_equal(plain.ep[0], traced.ep[0]);
+    assert_ptr_equal(traced.ep[0], &child.ep[1]);
+    assert_ptr_equal(t[0].p, &parent.p);
+    assert_int_equal(t[0].outcome, POLICY_RAN);
+    assert_int_equal(t[0].ncand, 2); /* the nested endpoint (its child is up) and B */
+    assert_ptr_equal(t[0].chosen, &parent.ep[0]);
+    assert_ptr_equal(t[1].p, &child.p);
+    assert_int_equal(t[1].ncand, 1); /* Y: X is Degraded */
+    assert_int_equal(t[1].cand[0], 1);
+    assert_false(t[1].best_effort);
+    assert_ptr_equal(t[1].chosen, &child.ep[1]);
+    assert_null(t[2].p);
+    /* A disabled profile: its level says so. */
+    parent.p.enabled = false;
+    assert_int_equal(policy_choose_traced(&parent.p, &c, &traced, t), POLICY_NXDOMAIN);
+    assert_int_equal(t[0].outcome, POLICY_PROFILE_DISABLED);
+}
+
+/* A Subnet trace: the range that holds the client, whether its endpoint is
+ * a candidate, and the fallback. */
+static void
+test_trace_subnet(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f, "sub", ROUTE_SUBNET, 2);
+    struct subnet_range r = {.family = AF_INET};
+    inet_pton(AF_INET, "203.0.113.0", r.first);
+    inet_pton(AF_INET, "203.0.113.127", r.last);
+    f.ep[0].subnets = &r;
+    f.ep[0].nsubnets = 1;
+    set_health(&f, 0, EPS_DEGRADED);
+    set_health(&f, 1, EPS_ONLINE);
+    struct policy_client cl = {.family = AF_INET, .prefix = 32};
+    inet_pton(AF_INET, "203.0.113.9", cl.addr);
+    uint64_t rng = 1;
+    struct policy_ctx c = {.health = f.h, .rng = &rng, .client = &cl, .qtype = LDNS_RR_TYPE_A};
+    static struct policy_trace t[POLICY_NEST_MAX];
+    struct policy_pick pk;
+    assert_int_equal(policy_choose_traced(&f.p, &c, &pk, t), POLICY_OK);
+    assert_ptr_equal(pk.ep[0], &f.ep[1]);
+    assert_true(t[0].parts & POLICY_TRACE_SUBNET);
+    assert_ptr_equal(t[0].subnet.hit, &f.ep[0]);
+    assert_ptr_equal(t[0].subnet.range, &r);
+    assert_false(t[0].subnet.hit_candidate);
+    assert_ptr_equal(t[0].subnet.fallback, &f.ep[1]);
+    char why[256];
+    policy_method(ROUTE_SUBNET)->reason(&t[0], why, sizeof why);
+    assert_string_equal(why, "Subnet: the client is in a range of endpoint A, which is not up; "
+                             "the endpoint without ranges, B, answers");
+}
+
+/* The registry: one ops per method, named as the profile documents name it;
+ * only MultiValue refuses nested endpoints and has maxReturn. */
+static void
+test_registry(void **state)
+{
+    (void)state;
+    for (int m = ROUTE_PRIORITY; m <= ROUTE_ROUNDROBIN; m++) {
+        const struct policy_ops *ops = policy_method((enum routing_method)m);
+        assert_non_null(ops->choose);
+        assert_non_null(ops->reason);
+        assert_string_equal(ops->name, profile_method_name((enum routing_method)m));
+        assert_int_equal(ops->nested_ok, m != ROUTE_MULTIVALUE);
+        assert_int_equal(ops->max_return, m == ROUTE_MULTIVALUE);
+    }
+    assert_ptr_equal(policy_method((enum routing_method)99), policy_method(ROUTE_PRIORITY));
+}
+
 /* The same tests with by_priority filled in (order_on runs first). */
 #define SORTED_VARIANT(fn)                                                                         \
     static void fn##_sorted(void **state)                                                          \
@@ -1106,6 +1196,9 @@ main(void)
         SORTED(test_priority_checking_counts_as_up),
         T(test_priority_always_serve),
         SORTED(test_priority_always_serve),
+        T(test_registry),
+        T(test_trace_nested),
+        T(test_trace_subnet),
         T(test_priority_disabled_never),
         SORTED(test_priority_disabled_never),
         T(test_priority_best_effort),

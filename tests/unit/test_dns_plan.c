@@ -1,4 +1,4 @@
-/* test_zone_lookup.c: zone_lookup over snapshots of several zone files. */
+/* test_dns_plan.c: plan_query over snapshots of several zone files. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 #include "gtm/dname.h"
 #include "gtm/snapshot.h"
 #include "policy/policy.h"
-#include "zones/lookup.h"
+#include "dns/plan.h"
 #include "unit.h"
 
 #define SOA(origin) "@ IN SOA ns1." origin " hostmaster." origin " 1 7200 3600 1209600 300\n"
@@ -101,7 +101,7 @@ teardown(void **state)
 static uint8_t qname[DNAME_MAXLEN];
 
 static int
-lookup(const struct gtm_snapshot *s, const char *name, uint16_t qtype, struct lookup_result *r)
+lookup(const struct gtm_snapshot *s, const char *name, uint16_t qtype, struct plan *r)
 {
     int len = dname_from_text(name, qname);
     assert_true(len > 0);
@@ -110,7 +110,7 @@ lookup(const struct gtm_snapshot *s, const char *name, uint16_t qtype, struct lo
     static uint64_t rng = 1;
     static const struct policy_client client = {0, 0, {0}};
     struct policy_ctx pc = {.health = s->health, .rng = &rng, .client = &client, .qtype = qtype};
-    return zone_lookup(s, &pc, qname, (uint8_t)len, dname_hash(qname, (size_t)len), qtype, r);
+    return plan_query(s, &pc, qname, (uint8_t)len, dname_hash(qname, (size_t)len), qtype, r);
 }
 
 static const char *
@@ -133,9 +133,9 @@ static void
 test_zone_selection_nested(void **state)
 {
     (void)state;
-    struct lookup_result r;
+    struct plan r;
     /* The parent delegates child, but the child zone is loaded: it answers. */
-    assert_int_equal(lookup(snap, "www.child.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "www.child.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, 0);
     assert_true(r.aa);
     assert_int_equal(r.nan, 1);
@@ -143,18 +143,18 @@ test_zone_selection_nested(void **state)
     assert_int_equal(r.an[0].rrset->type, LDNS_RR_TYPE_A);
     assert_int_equal(r.an[0].rrset->ttl, 60);
 
-    assert_int_equal(lookup(snap, "child.example.com", LDNS_RR_TYPE_SOA, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "child.example.com", LDNS_RR_TYPE_SOA, &r), PLAN_ANSWER);
     assert_true(r.aa);
     assert_int_equal(r.nan, 1);
     assert_int_equal(r.an[0].rrset->type, LDNS_RR_TYPE_SOA);
 
-    assert_int_equal(lookup(snap, "child.example.com", LDNS_RR_TYPE_NS, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "child.example.com", LDNS_RR_TYPE_NS, &r), PLAN_ANSWER);
     assert_true(r.aa);
     assert_int_equal(r.nan, 1);
     assert_int_equal(r.nns, 0);
 
     /* The child's NXDOMAIN carries the child's SOA. */
-    assert_int_equal(lookup(snap, "nope.child.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "nope.child.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, LDNS_RCODE_NXDOMAIN);
     assert_true(r.aa);
     assert_int_equal(r.nns, 1);
@@ -162,7 +162,7 @@ test_zone_selection_nested(void **state)
     assert_int_equal(r.ns[0].rrset->ttl, 60);
 
     /* Without the child zone loaded the parent refers. */
-    assert_int_equal(lookup(snap, "www.gone.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "www.gone.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_false(r.aa);
     assert_int_equal(r.nan, 0);
     assert_int_equal(r.nns, 1);
@@ -171,20 +171,20 @@ test_zone_selection_nested(void **state)
     assert_int_equal(r.nar, 1);
     assert_string_equal(ref_owner(&r.ar[0]), "ns.gone.example.com.");
 
-    assert_int_equal(lookup(snap, "www.example.org", LDNS_RR_TYPE_A, &r), LOOKUP_REFUSED);
-    assert_int_equal(lookup(snap, "com", LDNS_RR_TYPE_A, &r), LOOKUP_REFUSED);
-    assert_int_equal(lookup(snap, ".", LDNS_RR_TYPE_NS, &r), LOOKUP_REFUSED);
-    assert_int_equal(lookup(snap, "net", LDNS_RR_TYPE_NS, &r), LOOKUP_REFUSED);
+    assert_int_equal(lookup(snap, "www.example.org", LDNS_RR_TYPE_A, &r), PLAN_REFUSED);
+    assert_int_equal(lookup(snap, "com", LDNS_RR_TYPE_A, &r), PLAN_REFUSED);
+    assert_int_equal(lookup(snap, ".", LDNS_RR_TYPE_NS, &r), PLAN_REFUSED);
+    assert_int_equal(lookup(snap, "net", LDNS_RR_TYPE_NS, &r), PLAN_REFUSED);
 }
 
 static void
 test_ent_nodata(void **state)
 {
     (void)state;
-    struct lookup_result r;
+    struct plan r;
     static const char *const ents[] = {"deep.ent.example.com", "ent.example.com"};
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(lookup(snap, ents[i], LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+        assert_int_equal(lookup(snap, ents[i], LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
         assert_int_equal(r.rcode, 0);
         assert_true(r.aa);
         assert_int_equal(r.nan, 0);
@@ -194,7 +194,7 @@ test_ent_nodata(void **state)
         assert_string_equal(ref_owner(&r.ns[0]), "example.com.");
     }
     /* ... and the wildcard does not cover an empty non-terminal. */
-    assert_int_equal(lookup(snap, "ent.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "ent.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 0);
 }
 
@@ -202,9 +202,9 @@ static void
 test_wildcard_scope(void **state)
 {
     (void)state;
-    struct lookup_result r;
+    struct plan r;
     /* A name that does not exist: synthesised from *.example.com. */
-    assert_int_equal(lookup(snap, "nothing.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "nothing.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, 0);
     assert_int_equal(r.nan, 1);
     assert_ptr_equal(r.an[0].owner, qname);
@@ -212,36 +212,35 @@ test_wildcard_scope(void **state)
     assert_int_equal(r.an[0].rrset->wire[5], 99);
 
     /* Several labels below the apex: still the closest encloser's wildcard. */
-    assert_int_equal(lookup(snap, "x.y.z.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "x.y.z.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 1);
 
     /* An existing name: its own data or NODATA, never the wildcard. */
-    assert_int_equal(lookup(snap, "www.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "www.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.an[0].rrset->wire[5], 20);
-    assert_int_equal(lookup(snap, "www.example.com", LDNS_RR_TYPE_MX, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "www.example.com", LDNS_RR_TYPE_MX, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, 0);
     assert_int_equal(r.nan, 0);
     assert_int_equal(r.nns, 1);
 
     /* Below an existing name: its closest encloser is www, which has no *. */
-    assert_int_equal(lookup(snap, "x.www.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "x.www.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, LDNS_RCODE_NXDOMAIN);
     assert_int_equal(r.nan, 0);
     assert_int_equal(r.nns, 1);
-    assert_int_equal(lookup(snap, "x.host.deep.ent.example.com", LDNS_RR_TYPE_A, &r),
-                     LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "x.host.deep.ent.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, LDNS_RCODE_NXDOMAIN);
     /* Below an empty non-terminal: also not the apex wildcard. */
-    assert_int_equal(lookup(snap, "x.ent.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "x.ent.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, LDNS_RCODE_NXDOMAIN);
 
     /* The wildcard name itself is an ordinary name. */
-    assert_int_equal(lookup(snap, "*.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "*.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 1);
     assert_int_equal(r.an[0].rrset->wire[5], 99);
 
     /* A wildcard CNAME is followed from the synthesised name. */
-    assert_int_equal(lookup(snap, "q.wild.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "q.wild.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 2);
     assert_string_equal(ref_owner(&r.an[0]), "q.wild.example.com.");
     assert_int_equal(r.an[0].rrset->type, LDNS_RR_TYPE_CNAME);
@@ -252,24 +251,24 @@ static void
 test_cname_loop(void **state)
 {
     (void)state;
-    struct lookup_result r;
-    assert_int_equal(lookup(snap, "a.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    struct plan r;
+    assert_int_equal(lookup(snap, "a.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, 0);
     assert_true(r.aa);
-    assert_int_equal(r.nan, LOOKUP_MAX_CNAMES);
+    assert_int_equal(r.nan, PLAN_MAX_CNAMES);
     for (unsigned i = 0; i < r.nan; i++) {
         assert_int_equal(r.an[i].rrset->type, LDNS_RR_TYPE_CNAME);
         assert_string_equal(ref_owner(&r.an[i]), i % 2 ? "b.example.com." : "a.example.com.");
     }
     assert_int_equal(r.nns, 0);
 
-    /* A chain of 9 CNAMEs then an A: cut after LOOKUP_MAX_CNAMES. */
-    assert_int_equal(lookup(snap, "c0.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
-    assert_int_equal(r.nan, LOOKUP_MAX_CNAMES);
-    assert_string_equal(ref_owner(&r.an[LOOKUP_MAX_CNAMES - 1]), "c7.example.com.");
+    /* A chain of 9 CNAMEs then an A: cut after PLAN_MAX_CNAMES. */
+    assert_int_equal(lookup(snap, "c0.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
+    assert_int_equal(r.nan, PLAN_MAX_CNAMES);
+    assert_string_equal(ref_owner(&r.an[PLAN_MAX_CNAMES - 1]), "c7.example.com.");
 
     /* Chains that fit are followed to the end. */
-    assert_int_equal(lookup(snap, "c3.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "c3.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 7);
     assert_int_equal(r.an[6].rrset->type, LDNS_RR_TYPE_A);
 }
@@ -278,8 +277,8 @@ static void
 test_cname_across_zones(void **state)
 {
     (void)state;
-    struct lookup_result r;
-    assert_int_equal(lookup(snap, "to-other.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    struct plan r;
+    assert_int_equal(lookup(snap, "to-other.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, 0);
     assert_true(r.aa);
     assert_int_equal(r.nan, 2);
@@ -289,12 +288,12 @@ test_cname_across_zones(void **state)
     assert_int_equal(r.an[1].rrset->ttl, 120);
 
     /* Into the child zone, which the parent delegates. */
-    assert_int_equal(lookup(snap, "to-child.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "to-child.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 2);
     assert_int_equal(r.an[1].rrset->ttl, 60);
 
     /* Into a delegation we do not serve: the CNAME alone, AA, no referral. */
-    assert_int_equal(lookup(snap, "to-gone.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "to-gone.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_true(r.aa);
     assert_int_equal(r.rcode, 0);
     assert_int_equal(r.nan, 1);
@@ -302,19 +301,19 @@ test_cname_across_zones(void **state)
     assert_int_equal(r.nar, 0);
 
     /* Out of our zones. */
-    assert_int_equal(lookup(snap, "to-nowhere.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "to-nowhere.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_true(r.aa);
     assert_int_equal(r.nan, 1);
     assert_int_equal(r.nns, 0);
 
     /* Through a wildcard CNAME. */
-    assert_int_equal(lookup(snap, "to-wild.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "to-wild.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 3);
     assert_int_equal(r.an[2].rrset->type, LDNS_RR_TYPE_A);
 
     /* NXDOMAIN at the end of a chain: the rcode of the last name (RFC 6604),
      * with the SOA of the zone that said so. */
-    assert_int_equal(lookup(snap, "to-nx.example.com", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(snap, "to-nx.example.com", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, LDNS_RCODE_NXDOMAIN);
     assert_true(r.aa);
     assert_int_equal(r.nan, 1);
@@ -326,7 +325,7 @@ static void
 test_domain_synth(void **state)
 {
     (void)state;
-    struct lookup_result r;
+    struct plan r;
     time_t before = time(NULL);
     struct errbuf eb;
     struct config_errors errs = errs_init(&eb);
@@ -337,7 +336,7 @@ test_domain_synth(void **state)
     assert_int_equal(errs.count, 0);
     assert_int_equal(s->nzones, 1);
 
-    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_SOA, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_SOA, &r), PLAN_ANSWER);
     assert_true(r.aa);
     assert_int_equal(r.nan, 1);
     const struct rrset *soa = r.an[0].rrset;
@@ -362,7 +361,7 @@ test_domain_synth(void **state)
     assert_int_equal(v[3], 2419200);
     assert_int_equal(v[4], 30);
 
-    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_NS, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_NS, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 1);
     assert_int_equal(r.an[0].rrset->ttl, 3600);
     static const uint8_t ns1[] = "\0\024\3ns1\2tm\7example\3net";
@@ -370,21 +369,21 @@ test_domain_synth(void **state)
     assert_memory_equal(r.an[0].rrset->wire, ns1, sizeof ns1);
 
     /* Names below: NXDOMAIN with SOA TTL min(30, 30). */
-    assert_int_equal(lookup(s, "profile.tm.example.net", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(s, "profile.tm.example.net", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, LDNS_RCODE_NXDOMAIN);
     assert_int_equal(r.nns, 1);
     assert_int_equal(r.ns[0].rrset->ttl, 30);
-    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_A, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_A, &r), PLAN_ANSWER);
     assert_int_equal(r.rcode, 0);
     assert_int_equal(r.nan, 0);
-    assert_int_equal(lookup(s, "example.net", LDNS_RR_TYPE_A, &r), LOOKUP_REFUSED);
+    assert_int_equal(lookup(s, "example.net", LDNS_RR_TYPE_A, &r), PLAN_REFUSED);
     snapshot_free(s);
 
     /* The domain as written in any case is found in lowercase. */
     p.domain = "Tm.Example.NET";
     s = snapshot_load(&p, &errs);
     assert_non_null(s);
-    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_SOA, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(s, "tm.example.net", LDNS_RR_TYPE_SOA, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 1);
     snapshot_free(s);
 
@@ -399,14 +398,14 @@ test_domain_from_file(void **state)
 {
     (void)state;
     /* A zone file for the --domain apex replaces the synthesised one. */
-    struct lookup_result r;
+    struct plan r;
     struct errbuf eb;
     struct config_errors errs = errs_init(&eb);
     struct snapshot_params p = {.zones_dir = dir, .domain = "other.net"};
     struct gtm_snapshot *s = snapshot_load(&p, &errs);
     assert_non_null(s);
     assert_int_equal(s->nzones, 3);
-    assert_int_equal(lookup(s, "other.net", LDNS_RR_TYPE_SOA, &r), LOOKUP_ANSWER);
+    assert_int_equal(lookup(s, "other.net", LDNS_RR_TYPE_SOA, &r), PLAN_ANSWER);
     assert_int_equal(r.nan, 1);
     assert_int_equal(r.an[0].rrset->ttl, 120);
     snapshot_free(s);

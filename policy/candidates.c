@@ -1,5 +1,6 @@
-/* select.c: what every method shares (SPEC §5): statuses, the candidate set
- * (enabled and not Degraded; best effort when none is up), and dispatch. */
+/* candidates.c: what every method shares (SPEC §5): endpoint statuses
+ * (nested ones counted from their child), the candidate set (enabled and not
+ * Degraded; best effort when none is up), and the profile's status. */
 #include "config.h"
 #include "policy/policy.h"
 #include "policy/methods.h"
@@ -94,82 +95,13 @@ policy_candidates(const struct profile *p, const struct policy_ctx *c, unsigned 
     return n;
 }
 
-/* True when some endpoint of p is enabled. */
-static bool
-any_enabled(const struct profile *p)
+bool
+policy_is_candidate(const uint16_t *idx, unsigned n, uint32_t i)
 {
-    for (uint32_t i = 0; i < p->nendpoints; i++)
-        if (p->endpoints[i].enabled)
+    for (unsigned k = 0; k < n; k++)
+        if (idx[k] == i)
             return true;
     return false;
-}
-
-/* Every method but Priority with its precomputed order. */
-__attribute__((noinline)) static struct choice
-method_other(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-             unsigned depth)
-{
-    const struct endpoint *e = NULL;
-    int rc;
-    switch (p->method) {
-    case ROUTE_MULTIVALUE:
-        rc = method_multivalue(p, c, out, depth);
-        break;
-    case ROUTE_PERFORMANCE:
-        rc = method_performance(p, c, out, depth, &e);
-        break;
-    case ROUTE_GEOGRAPHIC:
-        rc = method_geographic(p, c, out, depth, &e);
-        break;
-    case ROUTE_SUBNET:
-        rc = method_subnet(p, c, out, depth, &e);
-        break;
-    case ROUTE_PRIORITY: /* without a precomputed order (hand-built profiles) */
-    case ROUTE_WEIGHTED:
-    case ROUTE_ROUNDROBIN:
-    default:
-        rc = method_simple(p, c, out, depth, &e);
-        break;
-    }
-    return (struct choice){rc, rc == POLICY_OK ? e : NULL};
-}
-
-int
-policy_dispatch(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out,
-                unsigned depth)
-{
-    if (!p->enabled)
-        return POLICY_NXDOMAIN;
-    struct choice ch = p->method == ROUTE_PRIORITY && p->by_priority
-                           ? method_priority(p, c, out, depth)
-                           : method_other(p, c, out, depth);
-    if (ch.rc != POLICY_OK) {
-        /* "All endpoints disabled": NXDOMAIN, as ATM, whatever the method
-         * would say. (No method ever picks a disabled endpoint, so this is
-         * only asked when none was picked.) */
-        return any_enabled(p) ? ch.rc : POLICY_NXDOMAIN;
-    }
-    const struct endpoint *e = ch.e;
-    if (!e)
-        return POLICY_OK; /* MultiValue filled out */
-    if (e->kind == EP_NESTED) {
-        /* The child decides; its scope counts if it is narrower. */
-        if (!e->child_profile || depth + 1 >= POLICY_NEST_MAX)
-            return POLICY_NODATA;
-        return policy_dispatch(e->child_profile, c, out, depth + 1);
-    }
-    out->ep[0] = e;
-    out->n = 1;
-    return POLICY_OK;
-}
-
-int
-policy_choose(const struct profile *p, const struct policy_ctx *c, struct policy_pick *out)
-{
-    out->n = 0;
-    out->scope = 0;
-    out->best_effort = false;
-    return policy_dispatch(p, c, out, 0);
 }
 
 enum profile_status

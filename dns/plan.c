@@ -1,7 +1,10 @@
-/* lookup.c: the answer plan for a name: zone, delegation, exact node,
- * wildcard, CNAME chain, negative answer. Per query: a few hash probes. */
+/* plan.c: the plan stage of the pipeline: what to answer for a name. The
+ * zone, a delegation, the exact node or the wildcard standing in for it,
+ * the CNAME chain, a negative answer; at a traffic manager name, its
+ * profile's routing method picks the endpoints (the only query-time call
+ * into policy/) and the outcome is counted. Per query: a few hash probes. */
 #include "config.h"
-#include "zones/lookup.h"
+#include "dns/plan.h"
 
 #include <string.h>
 
@@ -35,20 +38,22 @@ add(struct rr_ref *sec, unsigned idx, const uint8_t *owner, size_t len, const st
  * is the tail of the name: the owner points there, so that the answer
  * compresses it into the question when name is the question. */
 static void
-negative(struct lookup_result *r, const struct zone *z, const uint8_t *name, uint8_t len,
-         uint8_t rcode)
+negative(struct plan *r, const struct zone *z, const uint8_t *name, uint8_t len, uint8_t rcode)
 {
     r->rcode = rcode;
     add(r->ns, 0, name + len - z->apex_len, z->apex_len, z->neg_soa);
     r->nns = 1;
 }
 
+/* A delegation of the question's name (only the first name of a chain gets
+ * one): the cut's NS and glue, not authoritative. */
 static void
-referral(struct lookup_result *r, const struct zone_node *cut)
+referral(struct plan *r, const struct zone_node *cut)
 {
+    r->aa = false;
     add(r->ns, 0, cut->name, cut->name_len, cut->ns);
     r->nns = 1;
-    for (uint16_t i = 0; i < cut->ns->nglue && r->nar < LOOKUP_MAX_AR; i++) {
+    for (uint16_t i = 0; i < cut->ns->nglue && r->nar < PLAN_MAX_AR; i++) {
         const struct glue *g = &cut->ns->glue[i];
         add(r->ar, r->nar++, g->owner, g->owner_len, g->rrset);
     }
@@ -56,13 +61,29 @@ referral(struct lookup_result *r, const struct zone_node *cut)
 
 /* A traffic manager name: the profile picks endpoints, whose prepared
  * RRsets answer when their type fits the query (reference §1.3). */
-static enum step
+/* Room in trace for the profile of name (NULL when the chain is longer
+ * than the room), its levels cleared. */
+__attribute__((noinline, cold)) static struct policy_trace *
+trace_step(struct dns_trace *trace, const uint8_t *name, uint8_t len)
+{
+    if (trace->nsteps >= PLAN_MAX_CNAMES)
+        return NULL;
+    struct dns_trace_step *st = &trace->step[trace->nsteps++];
+    st->name = name;
+    st->len = len;
+    for (unsigned k = 0; k < POLICY_NEST_MAX; k++)
+        st->level[k].p = NULL;
+    return st->level;
+}
+
+static inline __attribute__((always_inline)) enum step
 profile_step(const struct zone *z, const struct profile *p, const struct policy_ctx *pc,
-             const uint8_t *name, uint8_t len, uint16_t qtype, struct lookup_result *r,
-             const struct rrset **next)
+             const uint8_t *name, uint8_t len, uint16_t qtype, struct plan *r,
+             const struct rrset **next, struct dns_trace *trace)
 {
     struct policy_pick *pick = &r->pick;
-    int rc = policy_choose(p, pc, pick);
+    int rc = trace ? policy_choose_traced(p, pc, pick, trace_step(trace, name, len))
+                   : policy_choose(p, pc, pick);
     if (pick->scope > r->ecs_scope)
         r->ecs_scope = pick->scope;
     if (rc != POLICY_OK) {
@@ -71,7 +92,7 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         return STEP_DONE;
     }
     unsigned before = r->nan;
-    for (unsigned i = 0; i < pick->n && r->nan < LOOKUP_MAX_AN; i++) {
+    for (unsigned i = 0; i < pick->n && r->nan < PLAN_MAX_AN; i++) {
         const struct rrset *set = pick->ep[i]->rrset;
         if (set->type == qtype || qtype == LDNS_RR_TYPE_ANY) {
             add(r->an, r->nan++, name, len, set);
@@ -104,8 +125,7 @@ struct walked {
 /* A name absent from the exact-name table: the zone that holds it, then
  * a delegation above it or the wildcard that stands in for it. */
 static struct walked
-walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
-     struct lookup_result *r)
+walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first, struct plan *r)
 {
     uint8_t offs[DNAME_MAXLABELS + 1];
     unsigned nl = label_offsets(name, offs);
@@ -156,11 +176,11 @@ walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
 /* The data of a node (exact, or the wildcard standing in for the name). */
 static inline __attribute__((always_inline)) enum step
 answer_node(const struct zone *z, const struct zone_node *node, const struct policy_ctx *pc,
-            const uint8_t *name, uint8_t len, uint16_t qtype, struct lookup_result *r,
-            const struct rrset **next)
+            const uint8_t *name, uint8_t len, uint16_t qtype, struct plan *r,
+            const struct rrset **next, struct dns_trace *trace)
 {
     if (node->profile)
-        return profile_step(z, node->profile, pc, name, len, qtype, r, next);
+        return profile_step(z, node->profile, pc, name, len, qtype, r, next, trace);
     const struct rrset *set = NULL;
     if (node->cname && qtype != LDNS_RR_TYPE_CNAME) {
         add(r->an, r->nan++, name, len, node->cname);
@@ -181,7 +201,8 @@ answer_node(const struct zone *z, const struct zone_node *node, const struct pol
 /* One name of the chain. On STEP_CNAME, *next is the target to follow. */
 static inline __attribute__((always_inline)) enum step
 step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
-     uint32_t hash, uint16_t qtype, bool first, struct lookup_result *r, const struct rrset **next)
+     uint32_t hash, uint16_t qtype, bool first, struct plan *r, const struct rrset **next,
+     struct dns_trace *trace)
 {
     /* The common case: a name that exists, in the zone authoritative for it. */
     const struct zone_node *node = snapshot_find_name(s, name, len, hash);
@@ -197,12 +218,13 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
             r->aa = true;
         return STEP_DONE;
     }
-    return answer_node(node->zone, node, pc, name, len, qtype, r, next);
+    return answer_node(node->zone, node, pc, name, len, qtype, r, next, trace);
 }
 
-int
-zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
-            uint8_t qlen, uint32_t qhash, uint16_t qtype, struct lookup_result *r)
+/* The walk; its untraced copy (trace a constant NULL) has no trace in it. */
+static inline __attribute__((always_inline)) int
+plan(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname, uint8_t qlen,
+     uint32_t qhash, uint16_t qtype, struct plan *r, struct dns_trace *trace)
 {
     r->rcode = LDNS_RCODE_NOERROR;
     r->aa = true;
@@ -215,15 +237,28 @@ zone_lookup(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uin
     uint32_t hash = qhash;
     for (unsigned hops = 0;; hops++) {
         const struct rrset *cname = NULL;
-        enum step st = step(s, pc, name, len, hash, qtype, hops == 0, r, &cname);
+        enum step st = step(s, pc, name, len, hash, qtype, hops == 0, r, &cname, trace);
         if (st == STEP_OUTSIDE)
-            return hops == 0 ? LOOKUP_REFUSED : LOOKUP_ANSWER;
-        if (hops == 0 && st == STEP_DONE && r->nns && r->ns[0].rrset->type == LDNS_RR_TYPE_NS)
-            r->aa = false; /* a referral */
-        if (st == STEP_DONE || hops + 1 >= LOOKUP_MAX_CNAMES || !cname->target)
-            return LOOKUP_ANSWER;
+            return hops == 0 ? PLAN_REFUSED : PLAN_ANSWER;
+        if (st == STEP_DONE || hops + 1 >= PLAN_MAX_CNAMES || !cname->target)
+            return PLAN_ANSWER;
         name = cname->target;
         len = cname->target_len;
         hash = dname_hash(name, len);
     }
+}
+
+int
+plan_query(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
+           uint8_t qlen, uint32_t qhash, uint16_t qtype, struct plan *r)
+{
+    return plan(s, pc, qname, qlen, qhash, qtype, r, NULL);
+}
+
+int
+plan_query_traced(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
+                  uint8_t qlen, uint32_t qhash, uint16_t qtype, struct plan *r,
+                  struct dns_trace *trace)
+{
+    return plan(s, pc, qname, qlen, qhash, qtype, r, trace);
 }

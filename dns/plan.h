@@ -1,0 +1,74 @@
+/* plan.h: the plan stage of the pipeline (STYLE 4.2): name -> what to
+ * answer, over a snapshot: zone, delegation, exact node, wildcard, CNAME
+ * chain, and a traffic manager name's profile through the policy (dns/ is
+ * the policy's only caller at query time). Pure: no allocation, no I/O. */
+#ifndef GTM_DNS_PLAN_H
+#define GTM_DNS_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gtm/snapshot.h"
+#include "policy/policy.h"
+
+#define PLAN_MAX_CNAMES 8
+#define PLAN_MAX_AN     (PLAN_MAX_CNAMES + 12) /* a chain, then MultiValue's 10 */
+#define PLAN_MAX_AR     64
+
+/* One RRset to put in a section, under this owner (lowercase wire). */
+struct rr_ref {
+    const uint8_t *owner;
+    uint8_t owner_len;
+    const struct rrset *rrset;
+};
+
+enum plan_status {
+    PLAN_ANSWER,  /* rcode/sections filled in (NOERROR, NXDOMAIN, NODATA, referral) */
+    PLAN_REFUSED, /* the name is in none of our zones */
+};
+
+/* What a traced query went through (only when the API's resolve asks:
+ * struct dns_view's trace): each traffic manager name of the chain with its
+ * profile's trace; what the answer holds; the verdict. Written by
+ * plan_query (steps) and dns_handle (the rest). */
+struct dns_trace {
+    bool looked;       /* the name was looked up (false: the code came before) */
+    uint8_t ecs_scope; /* the answer's scope, as plan_query left it */
+    unsigned nsteps;
+    struct dns_trace_step {
+        const uint8_t *name; /* the traffic manager name (lowercase wire) */
+        uint8_t len;
+        struct policy_trace level[POLICY_NEST_MAX]; /* its profile, then nested ones */
+    } step[PLAN_MAX_CNAMES];
+    unsigned nserved;
+    const struct rrset *served[PLAN_MAX_AN]; /* the answer section's RRsets */
+};
+
+struct plan {
+    uint8_t rcode; /* 0 NOERROR or 3 NXDOMAIN */
+    bool aa;
+    uint8_t ecs_scope; /* client prefix bits the answer depended on (RFC 7871 SCOPE) */
+    uint8_t nan, nns;
+    uint16_t nar;
+    struct rr_ref an[PLAN_MAX_AN];
+    struct rr_ref ns[1];
+    struct rr_ref ar[PLAN_MAX_AR];
+    struct policy_pick pick; /* room for a profile's decision on the way */
+};
+
+/* plan_query: what to answer for (qname, qtype). qname is lowercase wire of
+ * qlen bytes, valid for as long as r is used (answers may point into it);
+ * qhash is dname_hash(qname, qlen).
+ * Follows CNAMEs inside our zones, synthesises wildcards, stops at zone cuts,
+ * and runs the profile of a traffic manager name through pc (its health
+ * table, PRNG and client), counting the outcome. Fills r; returns enum
+ * plan_status. Any thread. */
+int plan_query(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
+               uint8_t qlen, uint32_t qhash, uint16_t qtype, struct plan *r);
+
+/* plan_query_traced: the same, writing the steps of trace [out]. */
+int plan_query_traced(const struct gtm_snapshot *s, const struct policy_ctx *pc,
+                      const uint8_t *qname, uint8_t qlen, uint32_t qhash, uint16_t qtype,
+                      struct plan *r, struct dns_trace *trace);
+
+#endif
