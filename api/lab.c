@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "gtm/ctx.h"
 #include "gtm/dname.h"
 #include "gtm/health.h"
+#include "gtm/nettable.h"
 #include "gtm/snapshot.h"
 #include "monitor/monitor.h"
 #include "policy/explain.h"
@@ -178,38 +178,11 @@ endpoint_route(struct api_req *r)
 static int
 parse_client(const char *text, struct policy_client *cl)
 {
-    char buf[INET6_ADDRSTRLEN + 8];
-    size_t len = strlen(text);
-    if (len >= sizeof buf)
-        return -1;
-    memcpy(buf, text, len + 1);
-    char *slash = strchr(buf, '/');
-    if (slash)
-        *slash = 0;
     memset(cl, 0, sizeof *cl);
-    unsigned max;
-    if (inet_pton(AF_INET, buf, cl->addr) == 1) {
-        cl->family = AF_INET;
-        max = 32;
-    } else if (inet_pton(AF_INET6, buf, cl->addr) == 1) {
-        cl->family = AF_INET6;
-        max = 128;
-    } else {
+    bool had_prefix;
+    if (net_parse(text, &cl->family, cl->addr, &cl->prefix, &had_prefix))
         return -1;
-    }
-    unsigned prefix = max;
-    if (slash) {
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(slash + 1, &end, 10);
-        if (!slash[1] || *end || errno || v > max)
-            return -1;
-        prefix = (unsigned)v;
-    }
-    cl->prefix = (uint8_t)prefix;
-    /* as a resolver sends it: the bits past the prefix are zero */
-    for (unsigned bit = prefix; bit < max; bit++)
-        cl->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+    net_mask(cl->addr, cl->prefix); /* as a resolver sends it: zero past the prefix */
     return 0;
 }
 

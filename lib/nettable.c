@@ -26,38 +26,63 @@ prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
     return rest == 0 || ((a[full] ^ net[full]) & (uint8_t)(0xFF << (8 - rest))) == 0;
 }
 
-/* "addr/len" -> row; 0 or an error text. The address must be the network's. */
-static const char *
-parse_cidr(const char *text, struct net_row *r)
+const char *
+net_parse(const char *text, uint8_t *family, uint8_t addr[16], uint8_t *prefix, bool *had_prefix)
 {
     char buf[INET6_ADDRSTRLEN + 8];
     const char *slash = strchr(text, '/');
-    if (!slash || (size_t)(slash - text) >= sizeof buf)
-        return "expected ADDRESS/PREFIX";
-    memcpy(buf, text, (size_t)(slash - text));
-    buf[slash - text] = 0;
-    memset(r->addr, 0, sizeof r->addr);
+    size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+    if (alen >= sizeof buf)
+        return "not an IPv4 or IPv6 address";
+    memcpy(buf, text, alen);
+    buf[alen] = 0;
+    memset(addr, 0, 16);
     unsigned max;
-    if (inet_pton(AF_INET, buf, r->addr) == 1) {
-        r->family = AF_INET;
+    if (inet_pton(AF_INET, buf, addr) == 1) {
+        *family = AF_INET;
         max = 32;
-    } else if (inet_pton(AF_INET6, buf, r->addr) == 1) {
-        r->family = AF_INET6;
+    } else if (inet_pton(AF_INET6, buf, addr) == 1) {
+        *family = AF_INET6;
         max = 128;
     } else {
         return "not an IPv4 or IPv6 address";
     }
+    *had_prefix = slash != NULL;
+    *prefix = (uint8_t)max;
+    if (!slash)
+        return NULL;
     char *end;
     errno = 0;
     unsigned long len = strtoul(slash + 1, &end, 10);
     if (!isdigit((unsigned char)slash[1]) || *end || errno || len > max)
         return "bad prefix length";
-    r->prefix = (uint8_t)len;
-    uint8_t masked[16] = {0};
-    memcpy(masked, r->addr, len / 8);
-    if (len % 8)
-        masked[len / 8] = r->addr[len / 8] & (uint8_t)(0xFF << (8 - len % 8));
-    if (memcmp(masked, r->addr, 16) != 0)
+    *prefix = (uint8_t)len;
+    return NULL;
+}
+
+bool
+net_mask(uint8_t addr[16], unsigned prefix)
+{
+    bool set = false;
+    for (unsigned i = prefix / 8; i < 16; i++) {
+        uint8_t keep = i == prefix / 8 && prefix % 8 ? (uint8_t)(0xFF << (8 - prefix % 8)) : 0;
+        set |= (addr[i] & (uint8_t)~keep) != 0;
+        addr[i] &= keep;
+    }
+    return set;
+}
+
+/* "addr/len" -> row; 0 or an error text. The address must be the network's. */
+static const char *
+parse_cidr(const char *text, struct net_row *r)
+{
+    if (!strchr(text, '/'))
+        return "expected ADDRESS/PREFIX";
+    bool had_prefix;
+    const char *why = net_parse(text, &r->family, r->addr, &r->prefix, &had_prefix);
+    if (why)
+        return why;
+    if (net_mask(r->addr, r->prefix))
         return "address has bits set past the prefix (not a network address)";
     return NULL;
 }

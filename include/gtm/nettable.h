@@ -4,6 +4,7 @@
 #ifndef GTM_GTM_NETTABLE_H
 #define GTM_GTM_NETTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,18 @@ const struct net_row *net_table_find(const struct net_table *t, uint8_t family, 
  * answer for a network the table routes elsewhere. Pure. */
 uint8_t net_table_scope(const struct net_table *t, uint8_t family, const uint8_t *addr,
                         const struct net_row *match);
+
+/* net_parse: "ADDRESS" or "ADDRESS/PREFIX", IPv4 or IPv6, into *family
+ * (AF_INET, AF_INET6), addr (16 bytes, zero past the address) and *prefix
+ * (the address's whole length when no "/PREFIX" is written; *had_prefix
+ * says which). Returns NULL, or why not: "not an IPv4 or IPv6 address",
+ * "bad prefix length". Pure. */
+const char *net_parse(const char *text, uint8_t *family, uint8_t addr[16], uint8_t *prefix,
+                      bool *had_prefix);
+
+/* net_mask: clears the bits of addr (16 bytes) past prefix; returns whether
+ * any was set. Pure. */
+bool net_mask(uint8_t addr[16], unsigned prefix);
 
 /* net_common_prefix: how many leading bits a and b (len bytes) share. */
 unsigned net_common_prefix(const uint8_t *a, const uint8_t *b, size_t len);

@@ -1,0 +1,8 @@
+# Unit tests (cmocka, TAP) of lib/: the shared pieces under everything.
+LIB_UNIT_TESTS = %reldir%/test_nettable
+check_PROGRAMS += $(LIB_UNIT_TESTS)
+TESTS += $(LIB_UNIT_TESTS)
+
+%canon_reldir%_test_nettable_SOURCES = %reldir%/test_nettable.c
+%canon_reldir%_test_nettable_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+%canon_reldir%_test_nettable_LDADD = $(GTM_LIBS) $(CMOCKA_LIBS)
