@@ -26,6 +26,7 @@
 
 #include "api/conn.h"
 #include "api/http.h"
+#include "api/store.h"
 #include "api/tls.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
@@ -347,6 +348,8 @@ api_start(struct gtm_ctx *ctx)
     a->ssl = api_tls_new(o->tls_cert, o->tls_key, o->state_dir_given ? o->state_dir : NULL);
     if (!a->ssl)
         goto fail;
+    if (o->profiles)
+        store_sweep(o->profiles);
     a->conns = api_conns_new(ctx->base);
     a->http = a->conns ? evhttp_new(ctx->base) : NULL;
     if (!a->http)

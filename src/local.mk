@@ -11,6 +11,7 @@ libgtm_a_SOURCES += \
 	%reldir%/err.c \
 	%reldir%/hook.c %reldir%/hook.h \
 	%reldir%/log.c \
+	%reldir%/reload.c \
 	%reldir%/stats.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c
 

@@ -26,6 +26,11 @@ struct config_errors;
 int profile_load_dir(struct arena *a, const char *dir, bool must_exist, bool strict,
                      struct config_errors *errs, struct profile ***out, uint32_t *n);
 
+/* profile_load_dir_owned: the same, but each profile in an arena of its own
+ * (profile_parse_owned; a holds the array only): what snapshots load. */
+int profile_load_dir_owned(struct arena *a, const char *dir, bool must_exist, bool strict,
+                           struct config_errors *errs, struct profile ***out, uint32_t *n);
+
 /* profile_link: checks across profiles and resolves nested endpoints.
  * Profile names and relative names must be unique (case-insensitively);
  * every nested endpoint's child must be loaded (sets child_profile); nesting
