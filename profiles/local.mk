@@ -2,4 +2,5 @@
 # snapshots share it, and the checks of one profile against the others.
 libgtm_a_SOURCES += \
 	%reldir%/check.c %reldir%/check.h \
+	%reldir%/fields.c %reldir%/fields.h \
 	%reldir%/own.c

@@ -11,6 +11,7 @@
 
 #include "gtm/compiler.h"
 #include "gtm/profile.h"
+#include "profiles/fields.h"
 
 struct arena;
 struct config_errors;
@@ -67,6 +68,9 @@ int pr_get_str(struct pctx *c, const json_t *o, const char *base, const char *ke
 /* pr_get_int: an integer in [lo, hi]; *out untouched unless 1 is returned. */
 int pr_get_int(struct pctx *c, const json_t *o, const char *base, const char *key, long long lo,
                long long hi, long long *out);
+/* pr_get_field: an integer field of profiles/fields.h, in its range, by
+ * its key; *out untouched unless 1 is returned. */
+int pr_get_field(struct pctx *c, const json_t *o, const char *base, enum pf_id id, long long *out);
 /* pr_get_enum: a string matching one of names (any case); *out its index. */
 int pr_get_enum(struct pctx *c, const json_t *o, const char *base, const char *key,
                 const char *const *names, size_t n, int *out);
