@@ -19,14 +19,14 @@
 #include <unistd.h>
 
 #include "api/arm_doc.h"
-#include "api/store.h"
+#include "profiles/store.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
 #include "zones/conf.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 #define API_VERSION_MIN "2017-03-01"
 #define API_VERSION_MAX "2022-04-01"

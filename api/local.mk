@@ -9,6 +9,5 @@ libgtm_a_SOURCES += \
 	%reldir%/obs.c %reldir%/obs.h \
 	%reldir%/server.c \
 	%reldir%/status.c \
-	%reldir%/store.c %reldir%/store.h \
 	%reldir%/text.c %reldir%/text.h \
 	%reldir%/tls.c %reldir%/tls.h

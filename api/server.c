@@ -26,7 +26,7 @@
 
 #include "api/conn.h"
 #include "api/http.h"
-#include "api/store.h"
+#include "profiles/store.h"
 #include "api/tls.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"

@@ -12,7 +12,7 @@
 #include "gtm/err.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 bool
 profile_same_name(const char *a, const char *b)

@@ -56,7 +56,7 @@ const struct profile_field profile_fields[PF_COUNT] = {
                          .def = 30,
                          .az_only = azure_intervals,
                          .az_count = 2},
-    /* the default and Azure's upper bound follow the interval (profile.c) */
+    /* the default and Azure's upper bound follow the interval (parse.c) */
     [PF_MON_TIMEOUT] = INT(PF_MON, "timeoutInSeconds", 1, 3600, 10, 5, 10),
     /* absent: the third failure in a row makes an endpoint Degraded */
     [PF_MON_TOLERATED] = INT(PF_MON, "toleratedNumberOfFailures", 0, 9, 3, 0, 9),

@@ -22,7 +22,7 @@
 #include "gtm/snapshot.h"
 #include "gtm/nettable.h"
 #include "gtm/profile.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 #include "zones/tm.h"
 #include "zones/zonefile.h"
 

@@ -1,5 +1,5 @@
 /* profile.h: an Azure Traffic Manager profile, validated, as the answering
- * path and the monitor use it. Built by zones/profile.c from the JSON of a
+ * path and the monitor use it. Built by profiles/parse.c from the JSON of a
  * Microsoft.Network/trafficManagerProfiles resource (ARM shape or the
  * flattened `az ... profile show` shape); lives in the snapshot arena and is
  * immutable once published (but for the RoundRobin cursor). */

@@ -1,8 +1,8 @@
-/* profile_link.c: the checks that span profiles: unique names and relative
+/* link.c: the checks that span profiles: unique names and relative
  * names, nested endpoints resolved to their child profiles, no loops and at
  * most PROFILE_MAX_NESTING profiles in a chain. */
 #include "config.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 #include <stdarg.h>
 #include <stdio.h>

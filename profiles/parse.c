@@ -1,8 +1,8 @@
-/* profile.c: one Azure Traffic Manager profile document (ARM shape or the
+/* parse.c: one Azure Traffic Manager profile document (ARM shape or the
  * flattened `az ... profile show` shape) -> a validated struct profile in an
  * arena. Every problem is reported with the document's own JSON path; all of
  * a document's errors are reported, not just the first. The endpoints are
- * read by profile_endpoint.c; the shared helpers are in profile_read.h. */
+ * read by endpoint.c; the shared helpers are in read.h. */
 #include "config.h"
 #include "gtm/profile.h"
 
@@ -16,7 +16,7 @@
 #include "gtm/alloc.h"
 #include "gtm/err.h"
 #include "gtm/snapshot.h"
-#include "zones/profile_read.h"
+#include "profiles/read.h"
 
 static const char *const method_names[] = {
     [ROUTE_PRIORITY] = "Priority",       [ROUTE_WEIGHTED] = "Weighted",

@@ -1,7 +1,7 @@
 /* store.c: atomic replacement of files in the profiles directory: temporary
  * file, write, fsync, rename, fsync of the directory. */
 #include "config.h"
-#include "api/store.h"
+#include "profiles/store.h"
 
 #include <dirent.h>
 #include <errno.h>

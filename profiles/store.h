@@ -1,8 +1,8 @@
 /* store.h: crash-safe writes of the profiles directory (SPEC §7, §10): a
  * file is replaced whole or not at all, and survives kill -9 and power loss
- * once the call returns. Private to api/. */
-#ifndef GTM_API_STORE_H
-#define GTM_API_STORE_H
+ * once the call returns. Used by the API (api/arm.c). */
+#ifndef GTM_PROFILES_STORE_H
+#define GTM_PROFILES_STORE_H
 
 #include <stddef.h>
 

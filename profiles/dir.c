@@ -1,6 +1,6 @@
-/* profile_dir.c: every *.json of a profiles directory, in name order. */
+/* dir.c: every *.json of a profiles directory, in name order. */
 #include "config.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 #include <dirent.h>
 #include <errno.h>

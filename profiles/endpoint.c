@@ -1,4 +1,4 @@
-/* profile_endpoint.c: the endpoints of a profile document, each on its own
+/* endpoint.c: the endpoints of a profile document, each on its own
  * and across them (names, priorities, geo mappings, subnets, target kinds). */
 #include "config.h"
 
@@ -14,7 +14,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/profile.h"
-#include "zones/profile_read.h"
+#include "profiles/read.h"
 
 /* ---- endpoints ---- */
 

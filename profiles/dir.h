@@ -1,7 +1,7 @@
-/* profile_dir.h: loading a directory of profile documents, and the checks
+/* dir.h: loading a directory of profile documents, and the checks
  * that span profiles (names, relative names, nesting). */
-#ifndef GTM_ZONES_PROFILE_DIR_H
-#define GTM_ZONES_PROFILE_DIR_H
+#ifndef GTM_PROFILES_DIR_H
+#define GTM_PROFILES_DIR_H
 
 #include <stdbool.h>
 #include <stdint.h>
