@@ -32,7 +32,8 @@ int profile_load_dir_owned(struct arena *a, const char *dir, bool must_exist, bo
                            struct config_errors *errs, struct profile ***out, uint32_t *n);
 
 /* profile_link: checks across profiles and resolves nested endpoints.
- * Profile names and relative names must be unique (case-insensitively);
+ * Profile names and relative names must be unique (profile_same_name:
+ * the one rule, also for a single change);
  * every nested endpoint's child must be loaded (sets child_profile); nesting
  * goes at most 10 profiles deep and never loops; a MultiValue profile has no
  * nested endpoints. Sorts v by name (case-insensitively).
