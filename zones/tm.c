@@ -113,6 +113,7 @@ struct tm_slot {
     struct probe_spec spec; /* its strings live in mem */
     struct arena *mem;
     uint32_t users; /* endpoints that use it; 0: free, filled by tm_compact */
+    bool relabel;   /* its first user may have changed: tm_compact names it again */
 };
 
 struct stats_range {
@@ -307,6 +308,7 @@ tm_add(struct tm_index *t, struct profile *p)
         if (idx != UINT32_MAX) {
             arena_free(mem);
             t->slot[idx].users++;
+            t->slot[idx].relabel = true;
             e->health_idx = idx;
             continue;
         }
@@ -318,7 +320,7 @@ tm_add(struct tm_index *t, struct profile *p)
             t->slot = xrealloc(t->slot, t->cap * sizeof *t->slot);
         }
         idx = t->nslots++;
-        t->slot[idx] = (struct tm_slot){spec, mem, 1};
+        t->slot[idx] = (struct tm_slot){spec, mem, 1, false};
         if (t->nslots * 2 + 2 > t->mask + 1) {
             map_rebuild(t);
         } else {
@@ -340,8 +342,10 @@ tm_remove(struct tm_index *t, const struct profile *p)
 {
     for (uint32_t k = 0; k < p->nendpoints; k++) {
         uint32_t idx = p->endpoints[k].health_idx;
-        if (idx != HEALTH_NONE && idx < t->nslots && t->slot[idx].users)
+        if (idx != HEALTH_NONE && idx < t->nslots && t->slot[idx].users) {
             t->slot[idx].users--;
+            t->slot[idx].relabel = true;
+        }
     }
     /* Its counters are freed by tm_stats_release, once no worker counts
      * into them any more. */
@@ -417,6 +421,26 @@ tm_compact(struct tm_index *t, struct profile **v, uint32_t n, struct gtm_snapsh
     }
     if (moved)
         map_rebuild(t);
+
+    /* A slot is labelled after its first user in name order, as a full
+     * load labels it: name again those whose users changed. */
+    bool any = false;
+    for (uint32_t i = 0; i < t->nslots && !any; i++)
+        any = t->slot[i].relabel;
+    for (uint32_t i = 0; any && i < n; i++)
+        for (uint32_t k = 0; k < v[i]->nendpoints; k++) {
+            uint32_t idx = v[i]->endpoints[k].health_idx;
+            if (idx == HEALTH_NONE || idx >= t->nslots || !t->slot[idx].relabel)
+                continue;
+            struct tm_slot *sl = &t->slot[idx];
+            char label[300];
+            snprintf(label, sizeof label, "%s/%s", v[i]->name, v[i]->endpoints[k].name);
+            if (strcmp(label, sl->spec.label) != 0)
+                sl->spec.label = arena_strdup(sl->mem, label);
+            sl->relabel = false;
+        }
+    for (uint32_t i = 0; i < t->nslots; i++)
+        t->slot[i].relabel = false;
 }
 
 void

@@ -4,7 +4,7 @@
  * handler itself (arm_route, its reply captured): each change is served at
  * once, shares every other profile with the snapshot before it, keeps the
  * health table without holes and each endpoint on the slot of what it
- * probes (as a full load would place them), refuses clashes and broken
+ * probes (with the label a full load gives it), refuses clashes and broken
  * nesting with the current snapshot untouched, and keeps the counters of
  * the profiles it does not change. */
 #include "config.h"
@@ -160,6 +160,7 @@ check_slots(const struct gtm_snapshot *s)
                 continue;
             assert_true(hi < s->nprobes);
             assert_string_equal(s->probes[hi].key, full->probes[fi].key);
+            assert_string_equal(s->probes[hi].label, full->probes[fi].label);
             users[hi]++;
             if (p->endpoints[k].kind == EP_NESTED)
                 assert_non_null(p->endpoints[k].child_profile);
