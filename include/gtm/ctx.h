@@ -1,6 +1,8 @@
 /* ctx.h: the daemon's one context: the control loop, the published snapshot
  * and the workers. The only mutable state shared across threads is the
- * snapshot pointer and the epoch counters below. */
+ * snapshot pointer and the epoch counters below. Implemented in src/:
+ * ctx.c (signals, lifetime) and reload.c (load, publish, reclaim, and
+ * reload_profile, the one way a single profile changes). */
 #ifndef GTM_GTM_CTX_H
 #define GTM_GTM_CTX_H
 
@@ -60,7 +62,7 @@ void ctx_reload(struct gtm_ctx *ctx);
 
 struct config_errors;
 /* ctx_reload_errors: loads everything again now, on the loop (the API's
- * writes and reload route, whose reply waits for it); on any error keeps
+ * reload route, whose reply waits for it); on any error keeps
  * the current snapshot and returns GTM_ECONFIG after logging each error
  * and passing it to out (when not NULL). A background reload that started
  * before it is dropped when it ends, and runs again. Loop thread only. */
