@@ -14,7 +14,8 @@ int
 profile_parse_owned(const char *file, const char *text, size_t len, bool strict,
                     struct config_errors *errs, struct profile **out)
 {
-    struct arena *a = arena_new_small();
+    /* what a profile of this text takes, about: the text kept, its strings */
+    struct arena *a = arena_new_small(3 * len + 1024);
     struct profile *p = NULL;
     if (profile_parse(a, file, text, len, strict, errs, &p) != 0) {
         arena_free(a);
@@ -57,7 +58,8 @@ struct profile *
 profile_clone(const struct profile *p)
 {
     const struct profile *origin = p->origin ? p->origin : p;
-    struct arena *a = arena_new_small();
+    struct arena *a =
+        arena_new_small(sizeof *p + p->nendpoints * sizeof *p->endpoints + 2 * sizeof(void *));
     struct profile *c = profile_copy(a, p);
     c->arena = a;
     c->origin = origin;

@@ -75,10 +75,11 @@ arena_new(void)
 }
 
 struct arena *
-arena_new_small(void)
+arena_new_small(size_t first)
 {
     struct arena *a = xcalloc(1, sizeof(struct arena));
-    a->next_cap = 1024;
+    first = (first + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    a->next_cap = first < 256 ? 256 : first > ARENA_CHUNK ? ARENA_CHUNK : first;
     return a;
 }
 

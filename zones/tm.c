@@ -301,7 +301,7 @@ tm_add(struct tm_index *t, struct profile *p)
         e->health_idx = HEALTH_NONE;
         if (!p->enabled || !e->enabled || e->always_serve || e->kind == EP_NESTED || !e->target)
             continue;
-        struct arena *mem = arena_new_small();
+        struct arena *mem = arena_new_small(512);
         struct probe_spec spec;
         spec_build(mem, &spec, p, e);
         uint32_t idx = map_find(t, spec.key);
