@@ -5,7 +5,9 @@
 #include "config.h"
 #include "profiles/check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "gtm/alloc.h"
@@ -23,7 +25,23 @@ profile_same_name(const char *a, const char *b)
 const struct profile *
 profile_clash(const struct gtm_snapshot *s, const struct profile *old, const struct profile *np)
 {
-    for (uint32_t i = 0; s && np && i < s->nprofiles; i++) {
+    if (!s || !np)
+        return NULL;
+    /* Each profile's DNS name is a node of the --domain zone, in lowercase
+     * as relativeName is kept: a lookup there is the rule below, at once. */
+    char text[DNAME_MAXLEN * 4 + 8];
+    uint8_t wire[DNAME_MAXLEN + 1];
+    int len = snprintf(text, sizeof text, "%s.", np->relative_name) < (int)sizeof text
+                  ? dname_from_text(text, wire)
+                  : -1;
+    const struct zone *z = s->domain;
+    if (z && len > 1 && (size_t)len - 1 + z->apex_len <= DNAME_MAXLEN) {
+        memcpy(wire + len - 1, z->apex, z->apex_len); /* over the root label */
+        const struct zone_node *n = zone_find_node(z, wire, (size_t)len - 1 + z->apex_len);
+        const struct profile *q = n ? n->profile : NULL;
+        return q && q != old && profile_same_name(q->relative_name, np->relative_name) ? q : NULL;
+    }
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
         const struct profile *q = s->profiles[i];
         if (q != old && profile_same_name(q->relative_name, np->relative_name))
             return q;
