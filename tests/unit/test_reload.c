@@ -414,6 +414,48 @@ test_put_through_the_handler(void **state)
     check_slots(current());
 }
 
+/* A replaced profile keeps its counts (outcomes, and endpoints by name); a
+ * deleted one takes them along. */
+static void
+test_counts_follow_the_name(void **state)
+{
+    (void)state;
+    struct gtm_snapshot *s = current();
+    const struct profile *old = snapshot_find_profile(s, "d");
+    s->stats_base[old->stats_slot + TM_ANSWER] += 5;
+    s->stats_base[old->endpoints[1].stats_slot] += 3; /* "two" */
+    /* d again, its endpoints in the other order */
+    char text[2048], path[4096];
+    snprintf(text, sizeof text,
+             "{\"name\":\"d\",\"properties\":{\"trafficRoutingMethod\":\"Priority\","
+             "\"dnsConfig\":{\"relativeName\":\"d\",\"ttl\":30},"
+             "\"monitorConfig\":{\"protocol\":\"TCP\",\"port\":80},\"endpoints\":["
+             "{\"name\":\"two\",\"properties\":{\"target\":\"192.0.2.1\"}},"
+             "{\"name\":\"one\",\"properties\":{\"target\":\"192.0.2.6\"}}]}}\n");
+    snprintf(path, sizeof path, "%s/d.json", dir);
+    free(tmpfile_write(dir, "d.json", text));
+    struct profile *nd = NULL;
+    assert_int_equal(profile_parse_owned(path, text, strlen(text), false, &errs, &nd), 0);
+    struct profile_change c = {.old = old, .np = nd};
+    assert_int_equal(reload_profile(&ctx, &c, &errs), CHANGE_OK);
+    assert_int_equal(stats_profile(&ctx, nd, TM_ANSWER), 5);
+    assert_int_equal(stats_endpoint(&ctx, nd, 0), 3); /* "two" is first now */
+    assert_int_equal(stats_endpoint(&ctx, nd, 1), 0);
+    check_slots(current());
+
+    /* deleted, then made again: from zero */
+    rm_profile("d");
+    struct profile_change del = {.old = nd};
+    assert_int_equal(reload_profile(&ctx, &del, &errs), CHANGE_OK);
+    struct profile *again = parse("d", "d", "192.0.2.6", "192.0.2.1");
+    struct profile_change add = {.np = again};
+    assert_int_equal(reload_profile(&ctx, &add, &errs), CHANGE_OK);
+    assert_int_equal(stats_profile(&ctx, again, TM_ANSWER), 0);
+    assert_int_equal(stats_endpoint(&ctx, again, 0), 0);
+    assert_int_equal(stats_endpoint(&ctx, again, 1), 0);
+    check_slots(current());
+}
+
 int
 main(void)
 {
@@ -423,6 +465,7 @@ main(void)
         cmocka_unit_test(test_child_replaced_parent_follows),
         cmocka_unit_test(test_refusals_leave_it_served),
         cmocka_unit_test(test_put_through_the_handler),
+        cmocka_unit_test(test_counts_follow_the_name),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
