@@ -381,6 +381,33 @@ step_unstore(void *arg)
                 strerror(-rc));
 }
 
+/* file_text: doc as the route's profile file: its identity set, read-only
+ * members out, indented for people who edit the files (compact when that
+ * makes it too large), with a final newline. Returns new text, or NULL
+ * after replying 400. */
+static char *
+file_text(struct api_req *r, const struct route *rt, json_t *doc)
+{
+    set_identity(doc, rt->sub, rt->rg, rt->name);
+    arm_doc_prepare(doc);
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    size_t len = text ? strlen(text) : 0;
+    if (text && len + 1 > PROFILE_FILE_MAX) {
+        free(text);
+        text = json_dumps(doc, JSON_COMPACT);
+        len = text ? strlen(text) : 0;
+    }
+    if (!text || len + 1 > PROFILE_FILE_MAX) {
+        free(text);
+        api_error(r, 400, "BadRequest", "The profile document is larger than %d bytes.",
+                  PROFILE_FILE_MAX);
+        return NULL;
+    }
+    text = xrealloc(text, len + 2);
+    memcpy(text + len, "\n", 2);
+    return text;
+}
+
 /* commit: makes doc (NULL: nothing) the profile called name, replacing old
  * (NULL: none), on disk and in what is served, through reload_profile: the
  * new profile alone is parsed, checked against the others, written and
@@ -414,25 +441,9 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
 
     struct profile *np = NULL;
     if (doc) {
-        set_identity(doc, rt->sub, rt->rg, rt->name);
-        arm_doc_prepare(doc);
-        /* Indented for people who edit the files, unless that makes it
-         * larger than a profile file may be: then compact. */
-        text = json_dumps(doc, JSON_INDENT(2));
-        size_t len = text ? strlen(text) : 0;
-        if (text && len + 1 > PROFILE_FILE_MAX) {
-            free(text);
-            text = json_dumps(doc, JSON_COMPACT);
-            len = text ? strlen(text) : 0;
-        }
-        if (!text || len + 1 > PROFILE_FILE_MAX) {
-            api_error(r, 400, "BadRequest", "The profile document is larger than %d bytes.",
-                      PROFILE_FILE_MAX);
+        if (!(text = file_text(r, rt, doc)))
             goto out;
-        }
-        text = xrealloc(text, len + 2);
-        memcpy(text + len, "\n", 2);
-        if (profile_parse_owned(el.self, text, len + 1, ctx->opt->strict, &el.ce, &np) != 0) {
+        if (profile_parse_owned(el.self, text, strlen(text), ctx->opt->strict, &el.ce, &np) != 0) {
             reply_errors(r, 400, "BadRequest", "The profile is not valid", &el);
             goto out;
         }
