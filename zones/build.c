@@ -523,6 +523,15 @@ snapshot_find_profile(const struct gtm_snapshot *s, const char *name)
 }
 
 static uint32_t
+count_dotted(struct profile *const *v, uint32_t n)
+{
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n; i++)
+        c += v[i] && strchr(v[i]->relative_name, '.') != NULL;
+    return c;
+}
+
+static uint32_t
 count_nested(struct profile *const *v, uint32_t n)
 {
     uint32_t c = 0;
@@ -729,7 +738,7 @@ names_patch(struct gtm_snapshot *s, const struct gtm_snapshot *prev,
 {
     struct snapshot_base *b = s->base;
     const struct zone *pd = prev->domain;
-    if (!pd || (pd->nnodes + ncame) * 2 > pd->mask + 1 ||
+    if (!pd || prev->ndotted || (pd->nnodes + ncame) * 2 > pd->mask + 1 ||
         (prev->nnames + ncame) * 2 > prev->nmask + 1)
         return false;
     for (uint32_t i = 0; i < ngone + ncame; i++) {
@@ -743,6 +752,13 @@ names_patch(struct gtm_snapshot *s, const struct gtm_snapshot *prev,
         snprintf(text, sizeof text, "%s.%s", came[i]->relative_name, b->domain_text);
         int len = dname_from_text(text, wire);
         if (len < 0 || zone_find_node(b->domain, wire, (size_t)len))
+            return false;
+        /* a name in use but by one of those that go: build in full */
+        const struct zone_node *there = zone_find_node(pd, wire, (size_t)len);
+        bool going = false;
+        for (uint32_t k = 0; there && k < ngone; k++)
+            going = going || there == gone[k]->node;
+        if (there && !going)
             return false;
         profile_node(b, came[i], wire, (size_t)len);
     }
@@ -924,6 +940,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     names_build(s);
     b->nworkers = p->nworkers;
     s->nnested = count_nested(s->profiles, s->nprofiles);
+    s->ndotted = count_dotted(s->profiles, s->nprofiles);
     s->tmi = tm_index_new();
     for (uint32_t i = 0; i < s->nprofiles; i++) {
         tm_prepare_profile(s->arena, s->profiles[i]);
@@ -1092,6 +1109,8 @@ snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct prof
     free(came);
     free(swaps);
     hold_profiles(s);
+    s->ndotted =
+        cur->ndotted - count_dotted((struct profile *const *)&old, 1) + count_dotted(&np, 1);
     s->nnested = cur->nnested - (old ? count_nested((struct profile *const *)&old, 1) : 0) +
                  (np ? count_nested(&np, 1) : 0);
     tm_fill(s->tmi, s, b->nworkers, cur);

@@ -100,6 +100,7 @@ struct gtm_snapshot {
     const struct profile *moved_from, *moved_to;
     bool changed;
     uint32_t nnested;          /* nested endpoints over all profiles */
+    uint32_t ndotted;          /* profiles whose relativeName has a dot (empty non-terminals) */
     struct profile **profiles; /* sorted by name; each held (profile_ref) */
     uint32_t nprofiles;
     const struct zone *domain;  /* the --domain zone, where profile names live */

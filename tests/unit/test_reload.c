@@ -456,6 +456,52 @@ test_counts_follow_the_name(void **state)
     check_slots(current());
 }
 
+/* The node of rel.DOMAIN, profile or not (an empty non-terminal). */
+static const struct zone_node *
+node_of(const struct gtm_snapshot *s, const char *rel)
+{
+    char text[256];
+    uint8_t wire[DNAME_MAXLEN];
+    snprintf(text, sizeof text, "%s." DOMAIN ".", rel);
+    int len = dname_from_text(text, wire);
+    assert_true(len > 0);
+    return zone_find_node(s->domain, wire, (size_t)len);
+}
+
+/* Dotted names make empty non-terminals, which come and go with them. */
+static void
+test_dotted_names(void **state)
+{
+    (void)state;
+    struct profile *x = parse("x", "x.app", "192.0.2.30", "192.0.2.31");
+    struct profile_change cx = {.np = x};
+    assert_int_equal(reload_profile(&ctx, &cx, &errs), CHANGE_OK);
+    const struct zone_node *ent = node_of(current(), "app");
+    assert_non_null(ent); /* app.DOMAIN exists: NODATA, not NXDOMAIN */
+    assert_null(ent->profile);
+    assert_ptr_equal(served(current(), "x.app"), x);
+
+    struct profile *app = parse("app", "app", "192.0.2.32", "192.0.2.33");
+    struct profile_change ca = {.np = app};
+    assert_int_equal(reload_profile(&ctx, &ca, &errs), CHANGE_OK);
+    assert_ptr_equal(served(current(), "app"), app);
+    check_slots(current());
+
+    rm_profile("app");
+    struct profile_change da = {.old = app};
+    assert_int_equal(reload_profile(&ctx, &da, &errs), CHANGE_OK);
+    ent = node_of(current(), "app");
+    assert_non_null(ent);
+    assert_null(ent->profile);
+
+    rm_profile("x");
+    struct profile_change dx = {.old = x};
+    assert_int_equal(reload_profile(&ctx, &dx, &errs), CHANGE_OK);
+    assert_null(node_of(current(), "app")); /* NXDOMAIN again */
+    assert_null(node_of(current(), "x.app"));
+    check_slots(current());
+}
+
 int
 main(void)
 {
@@ -466,6 +512,7 @@ main(void)
         cmocka_unit_test(test_refusals_leave_it_served),
         cmocka_unit_test(test_put_through_the_handler),
         cmocka_unit_test(test_counts_follow_the_name),
+        cmocka_unit_test(test_dotted_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
