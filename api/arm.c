@@ -2,7 +2,8 @@
  * reference §2.3): routes, api-version, the handlers, and the write path:
  * a change is validated like a file (the profile alone, then the checks
  * across profiles), stored atomically in the profiles directory, and
- * served by a reload before the reply; when the reload refuses it, the
+ * served before the reply by reload_profile, which publishes a snapshot
+ * sharing every other profile; when that snapshot is refused, the
  * previous file is put back, so disk and memory always agree. */
 #include "config.h"
 #include "api/http.h"
@@ -18,14 +19,14 @@
 #include <unistd.h>
 
 #include "api/arm_doc.h"
-#include "api/store.h"
+#include "profiles/store.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
 #include "conf/conf.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 #define API_VERSION_MIN "2017-03-01"
 #define API_VERSION_MAX "2022-04-01"
@@ -200,10 +201,7 @@ version_ok(const char *v)
 static struct profile *
 find_profile(const struct gtm_snapshot *s, const char *name)
 {
-    for (uint32_t i = 0; s && i < s->nprofiles; i++)
-        if (strcasecmp(s->profiles[i]->name, name) == 0)
-            return s->profiles[i];
-    return NULL;
+    return snapshot_find_profile(s, name);
 }
 
 /* The subscription and resource group a stored profile belongs to: those of
@@ -342,45 +340,86 @@ set_identity(json_t *doc, const char *sub, const char *rg, const char *name)
     json_decref(n);
 }
 
-/* link_check: profile_link over the current profiles with old replaced by
- * np (or removed when np is NULL), on copies: the published ones stay as
- * they are. */
-static void
-link_check(struct arena *a, const struct gtm_snapshot *s, const struct profile *old,
-           struct profile *np, struct config_errors *errs)
+/* The steps of a write that are the API's own: the file. */
+struct write_step {
+    struct api_req *r;
+    const char *dir, *base, *path;
+    const char *text; /* NULL: remove */
+    const char *prev; /* the file as it was (NULL: none) */
+    bool is_new;
+};
+
+static int
+step_precheck(void *arg)
 {
-    uint32_t n = 0, cap = (s ? s->nprofiles : 0) + 1;
-    struct profile **v = xcalloc(cap, sizeof *v);
-    for (uint32_t i = 0; s && i < s->nprofiles; i++) {
-        const struct profile *q = s->profiles[i];
-        if (q == old)
-            continue;
-        /* Everything but the RoundRobin cursor (the last member), which
-         * workers write and profile_link does not read. */
-        struct profile *c = arena_alloc(a, sizeof *c);
-        memcpy(c, q, offsetof(struct profile, rr_next));
-        if (q->nendpoints)
-            c->endpoints = arena_memdup(a, q->endpoints, q->nendpoints * sizeof *q->endpoints);
-        v[n++] = c;
+    struct write_step *w = arg;
+    if (w->is_new && access(w->path, F_OK) == 0) {
+        api_error(w->r, 409, "Conflict",
+                  "%s exists but holds no loaded profile: remove or fix it first.", SAFE(w->path));
+        return -1;
     }
-    if (np)
-        v[n++] = np;
-    profile_link(v, n, errs);
-    free(v);
+    return 0;
+}
+
+static int
+step_store(void *arg)
+{
+    struct write_step *w = arg;
+    return w->text ? store_write(w->dir, w->base, w->text, strlen(w->text))
+                   : store_remove(w->dir, w->base);
+}
+
+/* The snapshot was refused: put the previous file back. */
+static void
+step_unstore(void *arg)
+{
+    struct write_step *w = arg;
+    int rc = w->prev ? store_write(w->dir, w->base, w->prev, strlen(w->prev))
+                     : store_remove(w->dir, w->base);
+    if (rc != 0)
+        log_err("api: cannot restore %s: %s; the directory and what is served differ", w->path,
+                strerror(-rc));
+}
+
+/* file_text: doc as the route's profile file: its identity set, read-only
+ * members out, indented for people who edit the files (compact when that
+ * makes it too large), with a final newline. Returns new text, or NULL
+ * after replying 400. */
+static char *
+file_text(struct api_req *r, const struct route *rt, json_t *doc)
+{
+    set_identity(doc, rt->sub, rt->rg, rt->name);
+    arm_doc_prepare(doc);
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    size_t len = text ? strlen(text) : 0;
+    if (text && len + 1 > PROFILE_FILE_MAX) {
+        free(text);
+        text = json_dumps(doc, JSON_COMPACT);
+        len = text ? strlen(text) : 0;
+    }
+    if (!text || len + 1 > PROFILE_FILE_MAX) {
+        free(text);
+        api_error(r, 400, "BadRequest", "The profile document is larger than %d bytes.",
+                  PROFILE_FILE_MAX);
+        return NULL;
+    }
+    text = xrealloc(text, len + 2);
+    memcpy(text + len, "\n", 2);
+    return text;
 }
 
 /* commit: makes doc (NULL: nothing) the profile called name, replacing old
- * (NULL: none), on disk and in the published snapshot. Returns 0, or -1
- * after replying with the reason. old and every profile of the current
+ * (NULL: none), on disk and in what is served, through reload_profile: the
+ * new profile alone is parsed, checked against the others, written and
+ * published in a snapshot that shares every other profile. Returns 0, or
+ * -1 after replying with the reason. old and every profile of the current
  * snapshot are invalid once it returns 0. */
 static int
 commit(struct api_req *r, const struct route *rt, const struct profile *old, json_t *doc)
 {
     struct gtm_ctx *ctx = r->ctx;
     const char *dir = ctx->opt->profiles;
-    const struct gtm_snapshot *s = atomic_load(&ctx->snap);
     char base[320], *path = NULL, *text = NULL, *prev = NULL;
-    struct arena *a = arena_new();
     struct errlist el;
     errlist_init(&el, NULL);
     int rc = -1;
@@ -402,85 +441,60 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
 
     struct profile *np = NULL;
     if (doc) {
-        set_identity(doc, rt->sub, rt->rg, rt->name);
-        arm_doc_prepare(doc);
-        /* Indented for people who edit the files, unless that makes it
-         * larger than a profile file may be: then compact. */
-        text = json_dumps(doc, JSON_INDENT(2));
-        size_t len = text ? strlen(text) : 0;
-        if (text && len + 1 > PROFILE_FILE_MAX) {
-            free(text);
-            text = json_dumps(doc, JSON_COMPACT);
-            len = text ? strlen(text) : 0;
-        }
-        if (!text || len + 1 > PROFILE_FILE_MAX) {
-            api_error(r, 400, "BadRequest", "The profile document is larger than %d bytes.",
-                      PROFILE_FILE_MAX);
+        if (!(text = file_text(r, rt, doc)))
             goto out;
-        }
-        text = xrealloc(text, len + 2);
-        memcpy(text + len, "\n", 2);
-        if (profile_parse(a, el.self, text, len + 1, ctx->opt->strict, &el.ce, &np) != 0) {
+        if (profile_parse_owned(el.self, text, strlen(text), ctx->opt->strict, &el.ce, &np) != 0) {
             reply_errors(r, 400, "BadRequest", "The profile is not valid", &el);
             goto out;
         }
-        for (uint32_t i = 0; s && i < s->nprofiles; i++) {
-            const struct profile *q = s->profiles[i];
-            if (q != old && strcasecmp(q->relative_name, np->relative_name) == 0) {
-                api_error(r, 409, "Conflict",
-                          "The DNS name %s.%s is already used by profile '%s'. Please choose a "
-                          "different DNS prefix (dnsConfig.relativeName).",
-                          np->relative_name, SAFE(ctx->opt->domain), q->name);
-                goto out;
-            }
-        }
-        if (!old && access(path, F_OK) == 0) {
-            api_error(r, 409, "Conflict",
-                      "%s exists but holds no loaded profile: remove or fix it first.", SAFE(path));
-            goto out;
-        }
-    }
-    link_check(a, s, old, np, &el.ce);
-    if (el.ce.count) {
-        if (doc)
-            reply_errors(r, 400, "BadRequest", "The profile does not fit with the others", &el);
-        else
-            reply_errors(r, 409, "Conflict", "Other profiles depend on this one", &el);
-        goto out;
     }
 
     if (old)
         prev = xstrdup(old->json);
-    int w = doc ? store_write(dir, base, text, strlen(text)) : store_remove(dir, base);
-    if (w != 0) {
-        log_err("api: cannot %s %s: %s", doc ? "write" : "remove", path, strerror(-w));
+    char *rel = np ? xstrdup(np->relative_name) : NULL; /* np is gone after a refusal */
+    struct write_step w = {r, dir, base, path, text, prev, !old && doc};
+    struct profile_change c = {.old = old,
+                               .np = np,
+                               .precheck = doc ? step_precheck : NULL,
+                               .store = step_store,
+                               .unstore = step_unstore,
+                               .arg = &w};
+    switch (reload_profile(ctx, &c, &el.ce)) {
+    case CHANGE_OK:
+        rc = 0;
+        break;
+    case CHANGE_CLASH:
+        api_error(r, 409, "Conflict",
+                  "The DNS name %s.%s is already used by profile '%s'. Please choose a "
+                  "different DNS prefix (dnsConfig.relativeName).",
+                  rel, SAFE(ctx->opt->domain), c.clash->name);
+        break;
+    case CHANGE_PRECHECK:
+        break; /* replied */
+    case CHANGE_LINK:
+        if (doc)
+            reply_errors(r, 400, "BadRequest", "The profile does not fit with the others", &el);
+        else
+            reply_errors(r, 409, "Conflict", "Other profiles depend on this one", &el);
+        break;
+    case CHANGE_STORE:
+        log_err("api: cannot %s %s: %s", doc ? "write" : "remove", path, strerror(-c.store_err));
         api_error(r, 500, "InternalServerError", "Cannot %s %s: %s.", doc ? "write" : "remove",
-                  SAFE(path), strerror(-w));
-        goto out;
+                  SAFE(path), strerror(-c.store_err));
+        break;
+    case CHANGE_REFUSED:
+        reply_errors(r, 400, "BadRequest", "The configuration was not accepted", &el);
+        break;
     }
-    /* From here on the reload may free s and old. */
-    struct errlist rl;
-    errlist_init(&rl, path);
-    if (ctx_reload_errors(ctx, &rl.ce) != 0) {
-        /* Still serving the previous snapshot: put its file back. */
-        w = prev ? store_write(dir, base, prev, strlen(prev)) : store_remove(dir, base);
-        if (w != 0)
-            log_err("api: cannot restore %s: %s; the directory and what is served differ", path,
-                    strerror(-w));
-        reply_errors(r, 400, "BadRequest", "The configuration was not accepted", &rl);
-        json_decref(rl.items);
-        goto out;
-    }
-    json_decref(rl.items);
-    log_info("api: profile %s %s (%s)", rt->name,
-             !doc   ? "deleted"
-             : prev ? "replaced"
-                    : "created",
-             path);
-    rc = 0;
+    free(rel);
+    if (rc == 0)
+        log_info("api: profile %s %s (%s)", rt->name,
+                 !doc   ? "deleted"
+                 : prev ? "replaced"
+                        : "created",
+                 path);
 out:
     json_decref(el.items);
-    arena_free(a);
     free(path);
     free(text);
     free(prev);

@@ -8,120 +8,15 @@
 #include <strings.h>
 
 #include "gtm/compiler.h"
+#include "profiles/fields.h"
 
-/* ---- the shapes: known keys, in the order Azure prints them ---- */
+/* ---- the shapes: the rows of profiles/fields.h, in the order Azure
+ * prints them; an object's keys are the rows whose parent it is ---- */
 
-struct obj_spec;
-
-struct key_spec {
-    const char *name;
-    const struct obj_spec *obj;   /* the value is an object of this shape */
-    const struct obj_spec *items; /* the value is an array of objects of this shape */
-    bool endpoints;               /* the value is an array of endpoints */
-    bool drop;                    /* never kept (added by az, not part of the resource) */
-};
-
-struct obj_spec {
-    const struct key_spec *keys;
-    size_t n;
-};
-
-#define SPEC(a)                                                                                    \
-    {                                                                                              \
-        a, GTM_ARRAY_LEN(a)                                                                        \
-    }
-
-#define K(n)                                                                                       \
-    {                                                                                              \
-        .name = (n)                                                                                \
-    }
-#define K_OBJ(n, o)                                                                                \
-    {                                                                                              \
-        .name = (n), .obj = (o)                                                                    \
-    }
-#define K_LIST(n, o)                                                                               \
-    {                                                                                              \
-        .name = (n), .items = (o)                                                                  \
-    }
-#define K_DROP(n)                                                                                  \
-    {                                                                                              \
-        .name = (n), .drop = true                                                                  \
-    }
-
-static const struct key_spec header_keys[] = {K("name"), K("value")};
-static const struct obj_spec header_spec = SPEC(header_keys);
-static const struct key_spec range_keys[] = {K("min"), K("max")};
-static const struct obj_spec range_spec = SPEC(range_keys);
-static const struct key_spec subnet_keys[] = {K("first"), K("last"), K("scope")};
-static const struct obj_spec subnet_spec = SPEC(subnet_keys);
-
-static const struct key_spec dns_keys[] = {K("relativeName"), K("fqdn"), K("ttl")};
-static const struct obj_spec dns_spec = SPEC(dns_keys);
-
-static const struct key_spec monitor_keys[] = {
-    K("profileMonitorStatus"),
-    K("protocol"),
-    K("port"),
-    K("path"),
-    K("intervalInSeconds"),
-    K("timeoutInSeconds"),
-    K("toleratedNumberOfFailures"),
-    K_LIST("customHeaders", &header_spec),
-    K_LIST("expectedStatusCodeRanges", &range_spec),
-};
-static const struct obj_spec monitor_spec = SPEC(monitor_keys);
-
-static const struct key_spec profile_prop_keys[] = {
-    K("profileStatus"),
-    K("trafficRoutingMethod"),
-    K_OBJ("dnsConfig", &dns_spec),
-    K_OBJ("monitorConfig", &monitor_spec),
-    {.name = "endpoints", .endpoints = true},
-    K("trafficViewEnrollmentStatus"),
-    K("allowedEndpointRecordTypes"),
-    K("maxReturn"),
-    K("recordType"),
-};
-static const struct obj_spec profile_prop_spec = SPEC(profile_prop_keys);
-
-static const struct key_spec profile_keys[] = {
-    K("id"),
-    K("name"),
-    K("type"),
-    K("location"),
-    K("tags"),
-    K("etag"),
-    K_OBJ("properties", &profile_prop_spec),
-    K_DROP("resourceGroup"),
-};
-static const struct obj_spec profile_spec = SPEC(profile_keys);
-
-static const struct key_spec endpoint_prop_keys[] = {
-    K("endpointStatus"),
-    K("endpointMonitorStatus"),
-    K("targetResourceId"),
-    K("target"),
-    K("weight"),
-    K("priority"),
-    K("endpointLocation"),
-    K("alwaysServe"),
-    K("minChildEndpoints"),
-    K("minChildEndpointsIPv4"),
-    K("minChildEndpointsIPv6"),
-    K("geoMapping"),
-    K_LIST("subnets", &subnet_spec),
-    K_LIST("customHeaders", &header_spec),
-};
-static const struct obj_spec endpoint_prop_spec = SPEC(endpoint_prop_keys);
-
-static const struct key_spec endpoint_keys[] = {
-    K("id"),
-    K("name"),
-    K("type"),
-    K_OBJ("properties", &endpoint_prop_spec),
-    K_DROP("resourceGroup"),
-};
-static const struct obj_spec endpoint_spec = SPEC(endpoint_keys);
+/* The rows of parent's object, in order (the documents are their own parents). */
+#define FOR_KEYS(id, parent)                                                                       \
+    for (enum pf_id id = 0; id < PF_COUNT; id++)                                                   \
+        if (pf_row(id)->parent == (parent) && id != (parent))
 
 /* ---- normalising ---- */
 
@@ -144,23 +39,26 @@ member(const json_t *o, const char *key)
 }
 
 static bool
-spec_has(const struct obj_spec *spec, const char *key)
+spec_has(enum pf_id parent, const char *key)
 {
-    for (size_t i = 0; i < spec->n; i++)
-        if (strcasecmp(spec->keys[i].name, key) == 0)
+    FOR_KEYS(id, parent)
+    {
+        if (strcasecmp(pf_row(id)->key, key) == 0)
             return true;
+    }
     return false;
 }
 
-static json_t *norm_obj(const json_t *src, const struct obj_spec *spec);
-static json_t *lift(const json_t *src, const struct obj_spec *top);
+static json_t *norm_obj(const json_t *src, enum pf_id parent);
+static json_t *lift(const json_t *src, enum pf_id top);
 
 static json_t *
-norm_value(const json_t *v, const struct key_spec *k)
+norm_value(const json_t *v, enum pf_id id)
 {
-    if (k->obj && json_is_object(v))
-        return norm_obj(v, k->obj);
-    if ((k->items || k->endpoints) && json_is_array(v)) {
+    enum pf_type t = pf_row(id)->type;
+    if (t == PFT_OBJECT && json_is_object(v))
+        return norm_obj(v, id);
+    if ((t == PFT_LIST || t == PFT_ENDPOINTS) && json_is_array(v)) {
         json_t *out = json_array();
         size_t i;
         json_t *item;
@@ -168,34 +66,35 @@ norm_value(const json_t *v, const struct key_spec *k)
         {
             if (!json_is_object(item))
                 json_array_append_new(out, json_deep_copy(item));
-            else if (k->endpoints)
-                json_array_append_new(out, lift(item, &endpoint_spec));
+            else if (t == PFT_ENDPOINTS)
+                json_array_append_new(out, lift(item, PF_EP));
             else
-                json_array_append_new(out, norm_obj(item, k->items));
+                json_array_append_new(out, norm_obj(item, id));
         }
         return out;
     }
     return json_deep_copy(v);
 }
 
-/* norm_obj: known keys first, in spec order and spelling (nulls dropped),
- * then the unknown ones as they were. */
+/* norm_obj: known keys first, in the table's order and spelling (nulls
+ * dropped), then the unknown ones as they were. */
 static json_t *
-norm_obj(const json_t *src, const struct obj_spec *spec)
+norm_obj(const json_t *src, enum pf_id parent)
 {
     json_t *out = json_object();
-    for (size_t i = 0; i < spec->n; i++) {
-        const struct key_spec *k = &spec->keys[i];
-        json_t *v = member(src, k->name);
-        if (!v || json_is_null(v) || k->drop)
+    FOR_KEYS(id, parent)
+    {
+        const struct profile_field *f = pf_row(id);
+        json_t *v = member(src, f->key);
+        if (!v || json_is_null(v) || (f->flags & PFF_DROP))
             continue;
-        json_object_set_new(out, k->name, norm_value(v, k));
+        json_object_set_new(out, f->key, norm_value(v, id));
     }
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)src, key, v)
     {
-        if (!spec_has(spec, key))
+        if (!spec_has(parent, key))
             json_object_set_new(out, key, json_deep_copy(v));
     }
     return out;
@@ -204,7 +103,7 @@ norm_obj(const json_t *src, const struct obj_spec *spec)
 /* lift: a resource in ARM shape (it has properties) or flattened (every
  * member that is not a top-level one belongs in properties), normalised. */
 static json_t *
-lift(const json_t *src, const struct obj_spec *top)
+lift(const json_t *src, enum pf_id top)
 {
     if (!json_is_object(src))
         return json_deep_copy(src);
@@ -230,13 +129,13 @@ lift(const json_t *src, const struct obj_spec *top)
 json_t *
 arm_doc_profile(const json_t *doc)
 {
-    return lift(doc, &profile_spec);
+    return lift(doc, PF_ROOT);
 }
 
 json_t *
 arm_doc_endpoint(const json_t *doc)
 {
-    return lift(doc, &endpoint_spec);
+    return lift(doc, PF_EP);
 }
 
 json_t *
@@ -289,13 +188,29 @@ arm_doc_merge(json_t *target, const json_t *patch)
     }
 }
 
+/* Takes out what gtmd fills in when it renders (read-only fields), below
+ * parent's object o. */
+static void
+strip_computed(json_t *o, enum pf_id parent)
+{
+    if (!json_is_object(o))
+        return;
+    FOR_KEYS(id, parent)
+    {
+        const struct profile_field *f = pf_row(id);
+        if (f->flags & PFF_COMPUTED)
+            json_object_del(o, f->key);
+        else if (f->type == PFT_OBJECT)
+            strip_computed(json_object_get(o, f->key), id);
+    }
+}
+
 void
 arm_doc_prepare_endpoint(json_t *ep)
 {
     if (!json_is_object(ep))
         return;
-    json_object_del(ep, "id");
-    json_object_del(json_object_get(ep, "properties"), "endpointMonitorStatus");
+    strip_computed(ep, PF_EP);
     enum endpoint_kind k;
     const char *type = json_string_value(json_object_get(ep, "type"));
     if (type && arm_endpoint_kind(type, &k) == 0)
@@ -308,12 +223,7 @@ arm_doc_prepare(json_t *doc)
     json_t *props = json_object_get(doc, "properties");
     if (!json_is_object(props))
         return;
-    json_t *dns = json_object_get(props, "dnsConfig");
-    if (json_is_object(dns))
-        json_object_del(dns, "fqdn");
-    json_t *mon = json_object_get(props, "monitorConfig");
-    if (json_is_object(mon))
-        json_object_del(mon, "profileMonitorStatus");
+    strip_computed(props, PF_PROPS);
     json_t *eps = json_object_get(props, "endpoints");
     size_t i;
     json_t *ep;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "profiles/fields.h"
 
 static const char *
 onoff(bool on)
@@ -119,8 +120,9 @@ render_monitor(const struct profile *p, const json_t *sm, const struct arm_view 
         json_object_set_new(o, "path", json_string(m->path));
     json_object_set_new(o, "intervalInSeconds", json_integer(m->interval_s));
     json_object_set_new(o, "timeoutInSeconds", json_integer(m->timeout_s));
-    json_object_set_new(o, "toleratedNumberOfFailures",
-                        json_integer(m->tolerated < 0 ? 3 : m->tolerated));
+    json_object_set_new(
+        o, "toleratedNumberOfFailures",
+        json_integer(m->tolerated < 0 ? pf_row(PF_MON_TOLERATED)->def : m->tolerated));
     if (sm)
         copy_rest(o, sm);
     return o;
@@ -150,7 +152,8 @@ arm_render_profile(const struct profile *p, const json_t *doc, const struct arm_
     json_object_set_new(out, "type", json_string(ARM_PROFILE_TYPE));
     json_t *loc = json_object_get(doc, "location");
     json_object_set_new(out, "location",
-                        json_is_string(loc) ? json_deep_copy(loc) : json_string("global"));
+                        json_is_string(loc) ? json_deep_copy(loc)
+                                            : json_string(pf_row(PF_LOCATION)->sdef));
     json_t *tags = json_object_get(doc, "tags");
     json_object_set_new(out, "tags", tags ? json_deep_copy(tags) : json_object());
 
@@ -166,7 +169,8 @@ arm_render_profile(const struct profile *p, const json_t *doc, const struct arm_
     json_object_set_new(pr, "endpoints", eps);
     json_t *tv = json_object_get(sp, "trafficViewEnrollmentStatus");
     json_object_set_new(pr, "trafficViewEnrollmentStatus",
-                        json_is_string(tv) ? json_deep_copy(tv) : json_string("Disabled"));
+                        json_is_string(tv) ? json_deep_copy(tv)
+                                           : json_string(pf_row(PF_TRAFFIC_VIEW)->sdef));
     if (policy_method(p->method)->max_return)
         json_object_set_new(pr, "maxReturn", json_integer(p->max_return));
     if (sp)

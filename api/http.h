@@ -1,5 +1,6 @@
 /* http.h: what the API's handlers share: the request as parsed once, and
- * replies. Private to api/. Loop thread only. */
+ * replies (api/http.c); the route handlers. Private to api/ (and its unit
+ * tests). Loop thread only. */
 #ifndef GTM_API_HTTP_H
 #define GTM_API_HTTP_H
 
@@ -26,6 +27,10 @@ struct api_req {
     struct evkeyvalq query; /* query parameters */
     bool can_write;         /* authenticated for changes */
     bool loopback;          /* the client is on 127.0.0.0/8 or ::1 */
+    /* Tests: when set, the reply goes here instead of to the client (its
+     * headers are still set on req). */
+    void (*capture)(void *arg, int code, const char *body, size_t len);
+    void *capture_arg;
 };
 
 /* api_seg_is: segment i equals s, ignoring case (ARM paths are case-insensitive). */

@@ -4,11 +4,10 @@ libgtm_a_SOURCES += \
 	%reldir%/arm_doc.c %reldir%/arm_doc.h \
 	%reldir%/arm_render.c \
 	%reldir%/conn.c %reldir%/conn.h \
-	%reldir%/http.h \
+	%reldir%/http.c %reldir%/http.h \
 	%reldir%/lab.c \
 	%reldir%/obs.c %reldir%/obs.h \
 	%reldir%/server.c \
 	%reldir%/status.c \
-	%reldir%/store.c %reldir%/store.h \
 	%reldir%/text.c %reldir%/text.h \
 	%reldir%/tls.c %reldir%/tls.h

@@ -9,6 +9,7 @@ EXTRA_DIST += \
 	%reldir%/failover \
 	%reldir%/reload-saturation \
 	%reldir%/api-latency \
+	%reldir%/api-write \
 	%reldir%/soak \
 	%reldir%/lib.sh \
 	%reldir%/dnsclient.py \

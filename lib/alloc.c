@@ -3,6 +3,7 @@
 #include "gtm/alloc.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +63,24 @@ struct arena_chunk {
 struct arena {
     struct arena_chunk *head;
     size_t total;
+    size_t next_cap; /* the next chunk's size: grows to ARENA_CHUNK */
 };
 
 struct arena *
 arena_new(void)
 {
-    return xcalloc(1, sizeof(struct arena));
+    struct arena *a = xcalloc(1, sizeof(struct arena));
+    a->next_cap = ARENA_CHUNK;
+    return a;
+}
+
+struct arena *
+arena_new_small(size_t first)
+{
+    struct arena *a = xcalloc(1, sizeof(struct arena));
+    first = (first + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    a->next_cap = first < 256 ? 256 : first > ARENA_CHUNK ? ARENA_CHUNK : first;
+    return a;
 }
 
 void
@@ -92,12 +105,15 @@ arena_alloc(struct arena *a, size_t n)
         oom(n);
     struct arena_chunk *c = a->head;
     if (!c || c->cap - c->used < need) {
-        size_t cap = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
+        size_t cap = need > a->next_cap / 4 ? need : a->next_cap;
+        bool regular = cap == a->next_cap;
+        if (regular && a->next_cap < ARENA_CHUNK)
+            a->next_cap *= 2;
         c = xmalloc(sizeof *c + cap);
         c->cap = cap;
         c->used = 0;
         a->total += sizeof *c + cap;
-        if (cap == ARENA_CHUNK || !a->head) {
+        if (regular || !a->head) {
             c->next = a->head;
             a->head = c;
         } else {

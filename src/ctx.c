@@ -1,309 +1,56 @@
-/* ctx.c: publishing snapshots, freeing old ones safely (QSBR), reload. */
+/* ctx.c: the control loop's context over its lifetime: the signal events
+ * (SIGHUP reloads, SIGTERM and SIGINT stop the loop) and, at the end, the
+ * snapshots still held. */
 #include "config.h"
 #include "gtm/ctx.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <stdatomic.h>
 
 #include <event2/event.h>
 
-#include "dns/server.h"
-#include "monitor/monitor.h"
-#include "gtm/alloc.h"
-#include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
-#include "gtm/stats.h"
-#include "src/daemon.h"
-
-/* ---- work in the background, below the answering threads ----
- * A reload's loading and the freeing of the snapshot it replaces run in
- * threads at nice 19 (Linux: a thread id names one thread), with every
- * signal blocked. bench/reload-saturation: while other processes also
- * loaded the machine, reloads at nice 0 on the control loop (loading 2,000
- * profiles, then freeing the old ones: 10-45 ms of the loop each time)
- * took CPU from the answering threads and queries were lost; with the
- * control thread at nice 19, none were. Under a load that takes every CPU
- * a reload now takes longer (about a second for 2,000 profiles), and the
- * loop goes on probing and answering the API meanwhile. */
-
-struct low_start {
-    void *(*fn)(void *);
-    void *arg;
-};
-
-static void *
-low_main(void *arg)
-{
-    struct low_start st = *(struct low_start *)arg;
-    free(arg);
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
-        log_debug("cannot lower a background thread's priority: %s", strerror(errno));
-    return st.fn(st.arg);
-}
-
-/* Starts fn(arg) in a joinable thread at nice 19; 0, or an errno value. */
-static int
-spawn_low(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    struct low_start *st = xmalloc(sizeof *st);
-    st->fn = fn;
-    st->arg = arg;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(t, NULL, low_main, st);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
-        free(st);
-    return rc;
-}
-
-static void *
-free_main(void *arg)
-{
-    snapshot_free(arg);
-    return NULL;
-}
-
-/* Frees a snapshot that no reader can see any more, in the background. */
-static void
-retire_free(struct gtm_ctx *ctx, struct gtm_snapshot *s)
-{
-    if (ctx->freeing) {
-        pthread_join(ctx->freer, NULL);
-        ctx->freeing = false;
-    }
-    if (ctx->job_done_ev && spawn_low(&ctx->freer, free_main, s) == 0)
-        ctx->freeing = true;
-    else
-        snapshot_free(s);
-}
-
-/* Frees the retired snapshot once every worker has been seen idle or in a
- * callback that started after the publish. Polled from the loop. */
-static void
-reclaim_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct gtm_ctx *ctx = arg;
-    (void)fd;
-    (void)what;
-    if (!ctx->retired)
-        return;
-    if (!server_quiescent(ctx, ctx->retired_epoch)) {
-        static const struct timeval again = {0, 2000};
-        event_add(ctx->reclaim_ev, &again);
-        return;
-    }
-    stats_carry(ctx->retired, atomic_load(&ctx->snap));
-    retire_free(ctx, ctx->retired);
-    ctx->retired = NULL;
-}
-
-void
-ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap)
-{
-    if (ctx->monitor)
-        monitor_reconcile(ctx->monitor, snap); /* carries health over before anyone reads it */
-    struct gtm_snapshot *old = atomic_exchange(&ctx->snap, snap);
-    uint64_t epoch = atomic_fetch_add(&ctx->epoch, 1) + 1;
-    snap->generation = epoch;
-    if (!old)
-        return;
-    if (ctx->retired) {
-        /* A reload before the last one was reclaimed: wait for both. */
-        while (ctx->retired) {
-            reclaim_cb(-1, 0, ctx);
-            if (ctx->retired)
-                sched_yield();
-        }
-    }
-    ctx->retired = old;
-    ctx->retired_epoch = epoch;
-    if (ctx->reclaim_ev)
-        reclaim_cb(-1, 0, ctx);
-    else {
-        snapshot_free(old); /* no workers yet */
-        ctx->retired = NULL;
-    }
-}
-
-/* Logs each error, then passes it on to the caller's sink. */
-struct tee {
-    struct config_errors *to;
-};
 
 static void
-tee_sink(void *arg, const char *file, unsigned line, const char *msg)
-{
-    struct tee *t = arg;
-    daemon_error_sink(NULL, file, line, msg);
-    if (t->to && t->to->sink)
-        t->to->sink(t->to->arg, file, line, msg);
-}
-
-/* Publishes a loaded snapshot, or says that the load failed. */
-static int
-finish_load(struct gtm_ctx *ctx, struct gtm_snapshot *snap, unsigned errors)
-{
-    if (!snap) {
-        ctx->reloads_failed++;
-        log_err("reload: %u error(s); still serving the previous configuration", errors);
-        return GTM_ECONFIG;
-    }
-    ctx_publish(ctx, snap);
-    ctx->reloads_ok++;
-    log_info("reload: serving %u zone(s) and %u profile(s), %u probe(s), generation %llu",
-             snap->nzones, snap->nprofiles, snap->nprobes, (unsigned long long)snap->generation);
-    return 0;
-}
-
-int
-ctx_reload_errors(struct gtm_ctx *ctx, struct config_errors *out)
-{
-    struct tee t = {out};
-    struct config_errors errs = {0, tee_sink, &t};
-    ctx->fg_load = ++ctx->loads;
-    struct gtm_snapshot *snap = daemon_load(ctx->opt, &errs);
-    if (out)
-        out->count += errs.count;
-    return finish_load(ctx, snap, errs.count);
-}
-
-/* ---- reloads in the background ---- */
-
-struct reload_job {
-    pthread_t thread;
-    const struct gtm_options *opt;
-    int done_fd;
-    uint64_t number; /* ctx->loads when it started */
-    struct gtm_snapshot *snap;
-    unsigned errors;
-};
-
-static void *
-job_main(void *arg)
-{
-    struct reload_job *j = arg;
-    struct config_errors errs = {0, daemon_error_sink, NULL};
-    j->snap = daemon_load(j->opt, &errs);
-    j->errors = errs.count;
-    uint64_t one = 1;
-    while (write(j->done_fd, &one, sizeof one) < 0 && errno == EINTR)
-        ;
-    return NULL;
-}
-
-static void
-job_start(struct gtm_ctx *ctx)
-{
-    struct reload_job *j = xcalloc(1, sizeof *j);
-    j->opt = ctx->opt;
-    j->done_fd = ctx->job_done_fd;
-    j->number = ++ctx->loads;
-    int rc = spawn_low(&j->thread, job_main, j);
-    if (rc != 0) {
-        log_warn("reload: no thread for it (%s); loading on the control loop", strerror(rc));
-        free(j);
-        ctx_reload_errors(ctx, NULL);
-        return;
-    }
-    ctx->job = j;
-    ctx->job_again = false;
-}
-
-/* Waits for the job and frees it; returns its snapshot (NULL after errors). */
-static struct gtm_snapshot *
-job_end(struct gtm_ctx *ctx, unsigned *errors, uint64_t *number)
-{
-    struct reload_job *j = ctx->job;
-    pthread_join(j->thread, NULL);
-    struct gtm_snapshot *snap = j->snap;
-    *errors = j->errors;
-    *number = j->number;
-    free(j);
-    ctx->job = NULL;
-    return snap;
-}
-
-static void
-job_done_cb(evutil_socket_t fd, short what, void *arg)
+signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct gtm_ctx *ctx = arg;
     (void)what;
-    uint64_t n;
-    if (read(fd, &n, sizeof n) < 0 || !ctx->job)
-        return;
-    unsigned errors;
-    uint64_t number;
-    struct gtm_snapshot *snap = job_end(ctx, &errors, &number);
-    if (number < ctx->fg_load) {
-        /* An API write loaded everything after this job started: its
-         * snapshot may miss that write. Load again. */
-        if (snap)
-            retire_free(ctx, snap);
-        ctx->job_again = true;
-    } else {
-        finish_load(ctx, snap, errors);
-    }
-    if (ctx->job_again)
-        job_start(ctx);
-}
-
-void
-ctx_reload(struct gtm_ctx *ctx)
-{
-    if (ctx->job) {
-        ctx->job_again = true;
-        log_info("reload: one is running; another follows it");
+    if (sig == SIGHUP) {
+        log_info("reload: SIGHUP received");
+        ctx_reload(ctx);
         return;
     }
-    if (!ctx->job_done_ev) {
-        ctx_reload_errors(ctx, NULL);
-        return;
-    }
-    job_start(ctx);
+    log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    event_base_loopbreak(ctx->base);
 }
 
 void
 ctx_init_events(struct gtm_ctx *ctx)
 {
-    ctx->reclaim_ev = evtimer_new(ctx->base, reclaim_cb, ctx);
-    ctx->job_done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ctx->job_done_fd >= 0) {
-        ctx->job_done_ev =
-            event_new(ctx->base, ctx->job_done_fd, EV_READ | EV_PERSIST, job_done_cb, ctx);
-        if (ctx->job_done_ev)
-            event_add(ctx->job_done_ev, NULL);
-    }
+    /* Signals are caught from here on and handled once the loop runs, so a
+     * HUP or TERM that comes while we start up is neither fatal nor lost. */
+    ctx->sig_hup = evsignal_new(ctx->base, SIGHUP, signal_cb, ctx);
+    ctx->sig_term = evsignal_new(ctx->base, SIGTERM, signal_cb, ctx);
+    ctx->sig_int = evsignal_new(ctx->base, SIGINT, signal_cb, ctx);
+    event_add(ctx->sig_hup, NULL);
+    event_add(ctx->sig_term, NULL);
+    event_add(ctx->sig_int, NULL);
+    reload_init_events(ctx);
 }
 
 void
 ctx_cleanup_events(struct gtm_ctx *ctx)
 {
-    if (ctx->job) {
-        unsigned errors;
-        uint64_t number;
-        snapshot_free(job_end(ctx, &errors, &number));
+    reload_cleanup_events(ctx);
+    if (ctx->sig_hup) {
+        event_free(ctx->sig_hup);
+        event_free(ctx->sig_term);
+        event_free(ctx->sig_int);
     }
-    if (ctx->freeing)
-        pthread_join(ctx->freer, NULL);
-    ctx->freeing = false;
-    if (ctx->job_done_ev)
-        event_free(ctx->job_done_ev);
-    ctx->job_done_ev = NULL;
-    if (ctx->job_done_fd > 0)
-        close(ctx->job_done_fd);
-    ctx->job_done_fd = -1;
-    if (ctx->reclaim_ev)
-        event_free(ctx->reclaim_ev);
-    ctx->reclaim_ev = NULL;
+    ctx->sig_hup = ctx->sig_term = ctx->sig_int = NULL;
+    snapshot_free(ctx->retired);
+    ctx->retired = NULL;
+    snapshot_free(atomic_exchange(&ctx->snap, NULL));
 }

@@ -1,4 +1,5 @@
-/* daemon.h: wiring shared by main and the reload path. */
+/* daemon.h: what main and the reload path share (src/reload.c): the first
+ * load and every full reload go through daemon_load. */
 #ifndef GTM_SRC_DAEMON_H
 #define GTM_SRC_DAEMON_H
 

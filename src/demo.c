@@ -13,6 +13,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/log.h"
+#include "conf/conf.h"
 
 struct demo_ep {
     struct evhttp *http;
@@ -122,4 +123,33 @@ demo_free(struct demo *d)
         if (d->ep[i].http)
             evhttp_free(d->ep[i].http);
     free(d);
+}
+
+void
+demo_banner(const struct gtm_options *o)
+{
+    char at[80];
+    const struct listen_addr *la = &o->listen[0];
+    if (la->family == AF_INET)
+        snprintf(at, sizeof at, "@%.*s -p %u", (int)strcspn(la->text, ":"), la->text, la->port);
+    else
+        snprintf(at, sizeof at, "@::1 -p %u", la->port);
+    fprintf(stderr,
+            "\n"
+            "gtmd demo: app.%s is a Priority profile over two endpoints that gtmd runs itself:\n"
+            "  primary   http://%s:%d/  (priority 1)\n"
+            "  secondary http://%s:%d/  (priority 2)\n"
+            "probed every second; 3 failures in a row make an endpoint Degraded.\n"
+            "\n"
+            "Watch the answer (another terminal):\n"
+            "  watch -n 1 dig %s app.%s A +short\n"
+            "Make the primary fail, and see the answer move to %s within ~4 s:\n"
+            "  curl http://%s:%d/fail\n"
+            "Bring it back (one good probe is enough):\n"
+            "  curl http://%s:%d/recover\n"
+            "Also: dig %s www.example.com A, dig %s app.example.com A (a CNAME into the profile),\n"
+            "      dig %s %s SOA.  Stop with Ctrl-C.\n\n",
+            o->domain, DEMO_PRIMARY, DEMO_PORT, DEMO_SECONDARY, DEMO_PORT, at, o->domain,
+            DEMO_SECONDARY, DEMO_PRIMARY, DEMO_PORT, DEMO_PRIMARY, DEMO_PORT, at, at, at,
+            o->domain);
 }

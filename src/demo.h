@@ -24,4 +24,8 @@ struct demo *demo_start(struct event_base *base);
 /* demo_free: stops them. NULL is a no-op. */
 void demo_free(struct demo *d);
 
+struct gtm_options;
+/* demo_banner: what to try, on stderr, once the demo runs. */
+void demo_banner(const struct gtm_options *o);
+
 #endif

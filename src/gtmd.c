@@ -1,4 +1,5 @@
-/* gtmd.c: main: options, first load, sockets, workers, the control loop. */
+/* gtmd.c: main() only: options, the first load, sockets, workers, the API,
+ * the control loop, the exit code. Everything else is in libgtm.a. */
 #include "config.h"
 
 #include <signal.h>
@@ -23,84 +24,6 @@
 #include "conf/conf.h"
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
-
-void
-daemon_error_sink(void *arg, const char *file, unsigned line, const char *msg)
-{
-    if (arg) { /* plain: for --check-config and startup, where editors read it */
-        if (line)
-            fprintf(stderr, "%s:%u: error: %s\n", file, line, msg);
-        else
-            fprintf(stderr, "%s: error: %s\n", file, msg);
-    } else if (line) {
-        log_err("%s:%u: error: %s", file, line, msg);
-    } else {
-        log_err("%s: error: %s", file, msg);
-    }
-}
-
-struct gtm_snapshot *
-daemon_load(const struct gtm_options *o, struct config_errors *errs)
-{
-    struct snapshot_params p = {
-        .zones_dir = o->zones,
-        .profiles_dir = o->profiles,
-        .profiles_must_exist = o->profiles_given,
-        .demo_profile = o->demo ? demo_profile_json() : NULL,
-        .strict = o->strict,
-        .latency_table = o->latency_table,
-        .geo_table = o->geo_table,
-        .geoip = o->geoip,
-        .nworkers = o->check_config ? 0 : server_threads(o),
-        .domain = o->domain,
-        .demo_zone = o->demo ? demo_zone_text : NULL,
-        .demo_origin = demo_zone_origin,
-    };
-    return snapshot_load(&p, errs);
-}
-
-static void
-signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-    struct gtm_ctx *ctx = arg;
-    (void)what;
-    if (sig == SIGHUP) {
-        log_info("reload: SIGHUP received");
-        ctx_reload(ctx);
-        return;
-    }
-    log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    event_base_loopbreak(ctx->base);
-}
-
-static void
-demo_banner(const struct gtm_options *o)
-{
-    char at[80];
-    const struct listen_addr *la = &o->listen[0];
-    if (la->family == AF_INET)
-        snprintf(at, sizeof at, "@%.*s -p %u", (int)strcspn(la->text, ":"), la->text, la->port);
-    else
-        snprintf(at, sizeof at, "@::1 -p %u", la->port);
-    fprintf(stderr,
-            "\n"
-            "gtmd demo: app.%s is a Priority profile over two endpoints that gtmd runs itself:\n"
-            "  primary   http://%s:%d/  (priority 1)\n"
-            "  secondary http://%s:%d/  (priority 2)\n"
-            "probed every second; 3 failures in a row make an endpoint Degraded.\n"
-            "\n"
-            "Watch the answer (another terminal):\n"
-            "  watch -n 1 dig %s app.%s A +short\n"
-            "Make the primary fail, and see the answer move to %s within ~4 s:\n"
-            "  curl http://%s:%d/fail\n"
-            "Bring it back (one good probe is enough):\n"
-            "  curl http://%s:%d/recover\n"
-            "Also: dig %s www.example.com A, dig %s app.example.com A (a CNAME into the profile),\n"
-            "      dig %s %s SOA.  Stop with Ctrl-C.\n\n",
-            o->domain, DEMO_PRIMARY, DEMO_PORT, DEMO_SECONDARY, DEMO_PORT, at, o->domain,
-            DEMO_SECONDARY, DEMO_PRIMARY, DEMO_PORT, DEMO_PRIMARY, DEMO_PORT, at, at, at,
-            o->domain);
-}
 
 int
 main(int argc, char **argv)
@@ -157,15 +80,7 @@ main(int argc, char **argv)
         snapshot_free(snap);
         goto out;
     }
-    /* Signals are caught from here on and handled once the loop runs, so a
-     * HUP or TERM that comes while we start up is neither fatal nor lost. */
-    ctx.sig_hup = evsignal_new(ctx.base, SIGHUP, signal_cb, &ctx);
-    ctx.sig_term = evsignal_new(ctx.base, SIGTERM, signal_cb, &ctx);
-    ctx.sig_int = evsignal_new(ctx.base, SIGINT, signal_cb, &ctx);
-    event_add(ctx.sig_hup, NULL);
-    event_add(ctx.sig_term, NULL);
-    event_add(ctx.sig_int, NULL);
-    ctx_init_events(&ctx);
+    ctx_init_events(&ctx); /* signals are caught from here on */
     ctx.monitor = monitor_new(ctx.base);
     ctx_publish(&ctx, snap);
     if (opt.demo && !(ctx.demo = demo_start(ctx.base))) {
@@ -202,14 +117,7 @@ out:
     server_stop(&ctx);
     monitor_free(ctx.monitor);
     demo_free(ctx.demo);
-    ctx_cleanup_events(&ctx);
-    if (ctx.sig_hup) {
-        event_free(ctx.sig_hup);
-        event_free(ctx.sig_term);
-        event_free(ctx.sig_int);
-    }
-    snapshot_free(ctx.retired);
-    snapshot_free(atomic_exchange(&ctx.snap, NULL));
+    ctx_cleanup_events(&ctx); /* and the snapshots */
     if (ctx.base)
         event_base_free(ctx.base);
     curl_global_cleanup();

@@ -1,11 +1,15 @@
-/* build.c: parsed zones -> the immutable snapshot (arena, hash tables,
- * RDATA as wire bytes, glue and negative SOA prepared once). */
+/* build.c: parsed zones and profiles -> the immutable snapshot (arenas,
+ * hash tables, RDATA as wire bytes, glue and negative SOA prepared once),
+ * and the snapshot that follows one when one profile changes, sharing the
+ * rest with it. */
 #include "config.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <ldns/ldns.h>
@@ -16,7 +20,7 @@
 #include "gtm/snapshot.h"
 #include "gtm/nettable.h"
 #include "gtm/profile.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 #include "zones/tm.h"
 #include "zones/zonefile.h"
 
@@ -157,38 +161,8 @@ glue_build(struct arena *a, struct node_tab *t, const uint8_t *apex, size_t apex
     }
 }
 
-/* Traffic manager names: <relativeName>.<domain> answers from its profile. */
-static void
-attach_profiles(struct arena *a, struct node_tab *t, const struct zone_src *src,
-                struct profile **profiles, uint32_t n, struct config_errors *errs)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        char text[DNAME_MAXLEN * 4 + 8];
-        uint8_t wire[DNAME_MAXLEN];
-        char *apex = ldns_rdf2str(src->apex);
-        snprintf(text, sizeof text, "%s.%s", profiles[i]->relative_name, apex ? apex : ".");
-        free(apex);
-        int len = dname_from_text(text, wire);
-        if (len < 0) {
-            config_error(errs, profiles[i]->file, 0,
-                         "dnsConfig.relativeName: '%s' makes the name '%s' too long",
-                         profiles[i]->relative_name, text);
-            continue;
-        }
-        struct zone_node *node = tab_find(t, wire, (size_t)len);
-        if (node && node->rrsets) {
-            config_error(errs, profiles[i]->file, 0,
-                         "dnsConfig.relativeName: %s also has records in %s", text, src->file);
-            continue;
-        }
-        node = node_get(a, t, wire, (size_t)len);
-        node->profile = profiles[i];
-    }
-}
-
 static struct zone *
-zone_build(struct arena *a, const struct zone_src *src, struct profile **profiles, uint32_t nprof,
-           struct config_errors *errs)
+zone_build(struct arena *a, const struct zone_src *src, struct config_errors *errs)
 {
     struct zone *z = arena_alloc(a, sizeof *z);
     struct node_tab t = {xcalloc(64, sizeof(*t.slot)), 63, 0};
@@ -226,9 +200,6 @@ zone_build(struct arena *a, const struct zone_src *src, struct profile **profile
             i = j;
         }
     }
-
-    if (profiles)
-        attach_profiles(a, &t, src, profiles, nprof, errs);
 
     /* Empty non-terminals: every name between an owner and the apex exists. */
     uint32_t owners = t.count;
@@ -373,6 +344,7 @@ most_specific(const struct gtm_snapshot *s, const struct zone_node *n)
 static void
 names_build(struct gtm_snapshot *s)
 {
+    s->nnames = 0;
     uint32_t total = 0;
     for (uint32_t i = 0; i <= s->zmask; i++)
         if (s->ztable[i])
@@ -391,6 +363,7 @@ names_build(struct gtm_snapshot *s)
             while (t[h])
                 h = (h + 1) & (size - 1);
             t[h] = n;
+            s->nnames++;
         }
     }
     s->ntable = t;
@@ -459,6 +432,381 @@ load_dir(const char *dir, struct src_list *l, struct config_errors *errs)
     free(names);
 }
 
+/* ---- what the snapshots of one load share ---- */
+
+struct snapshot_base {
+    _Atomic uint32_t refs;
+    struct arena *arena;       /* the zones, the tables, names made for profiles */
+    struct geoip *geoip;       /* --geoip, or NULL */
+    const struct zone *domain; /* the --domain zone's own records, without profiles */
+    char *domain_text;         /* its apex, as profile names are made from it */
+    const struct zone **zones; /* the others */
+    uint32_t nzones;
+    struct node_tab ents; /* empty non-terminals made for dotted relativeNames */
+    unsigned nworkers;
+};
+
+static struct snapshot_base *
+base_new(void)
+{
+    struct snapshot_base *b = xcalloc(1, sizeof *b);
+    b->arena = arena_new();
+    b->ents = (struct node_tab){xcalloc(16, sizeof(*b->ents.slot)), 15, 0};
+    atomic_init(&b->refs, 1);
+    return b;
+}
+
+static void
+base_unref(struct snapshot_base *b)
+{
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    geoip_close(b->geoip);
+    free(b->domain_text);
+    free(b->ents.slot);
+    free(b->zones);
+    arena_free(b->arena);
+    free(b);
+}
+
+static int
+prof_cmp(const struct profile *a, const struct profile *b)
+{
+    int d = strcasecmp(a->name, b->name);
+    return d ? d : strcmp(a->file, b->file);
+}
+
+struct profile *
+snapshot_find_profile(const struct gtm_snapshot *s, const char *name)
+{
+    uint32_t lo = 0, hi = s ? s->nprofiles : 0;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int d = strcasecmp(name, s->profiles[mid]->name);
+        if (d == 0)
+            return s->profiles[mid];
+        if (d < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static uint32_t
+count_dotted(struct profile *const *v, uint32_t n)
+{
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n; i++)
+        c += v[i] && strchr(v[i]->relative_name, '.') != NULL;
+    return c;
+}
+
+static uint32_t
+count_nested(struct profile *const *v, uint32_t n)
+{
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < v[i]->nendpoints; k++)
+            c += v[i]->endpoints[k].kind == EP_NESTED;
+    return c;
+}
+
+static void zones_index(struct gtm_snapshot *s, const struct zone *domain);
+
+/* ---- the --domain zone: its own records and the profiles' names ----
+ * Its own records are built once per load (base->domain). Each profile's
+ * node lives with the profile, so the snapshots that share a profile share
+ * its node; each snapshot has its own table of the names. */
+
+/* The highest delegation at or above name in the --domain zone, or NULL. */
+static const struct zone_node *
+cut_above(const struct zone *z, const uint8_t *name, size_t len)
+{
+    const struct zone_node *cut = NULL;
+    while (z->has_cuts && len > z->apex_len) {
+        const struct zone_node *up = zone_find_node(z, name, len);
+        if (up && (up->flags & NODE_CUT))
+            cut = up;
+        len -= (size_t)name[0] + 1;
+        name += name[0] + 1;
+    }
+    return cut;
+}
+
+/* p's name in the --domain zone (wire into out, its length), after the
+ * checks that the name makes: -1 after reporting a problem. */
+static int
+profile_name(const struct snapshot_base *b, const struct profile *p, uint8_t *out,
+             struct config_errors *errs)
+{
+    char text[DNAME_MAXLEN * 4 + 8];
+    snprintf(text, sizeof text, "%s.%s", p->relative_name, b->domain_text);
+    int len = dname_from_text(text, out);
+    if (len < 0) {
+        config_error(errs, p->file, 0, "dnsConfig.relativeName: '%s' makes the name '%s' too long",
+                     p->relative_name, text);
+        return -1;
+    }
+    const struct zone_node *st = zone_find_node(b->domain, out, (size_t)len);
+    if (st && st->rrsets) {
+        config_error(errs, p->file, 0, "dnsConfig.relativeName: %s also has records in %s", text,
+                     b->domain->file);
+        return -1;
+    }
+    return len;
+}
+
+/* p's node (made once, in p's arena): the --domain zone's node of that
+ * name, if it has one (an empty non-terminal), with p in it. */
+static const struct zone_node *
+profile_node(struct snapshot_base *b, struct profile *p, const uint8_t *wire, size_t len)
+{
+    if (p->node)
+        return p->node;
+    struct arena *a = p->arena ? p->arena : b->arena;
+    struct zone_node *n = arena_alloc(a, sizeof *n);
+    const struct zone_node *st = zone_find_node(b->domain, wire, len);
+    if (st)
+        *n = *st;
+    n->name = arena_memdup(a, wire, len);
+    n->name_len = (uint8_t)len;
+    n->zone = b->domain;
+    n->cut = cut_above(b->domain, wire, len);
+    n->profile = p;
+    p->node = n;
+    return n;
+}
+
+/* The empty non-terminal of a name made by a dotted relativeName (made
+ * once per load). */
+static const struct zone_node *
+ent_node(struct snapshot_base *b, const uint8_t *name, size_t len)
+{
+    struct zone_node *n = tab_find(&b->ents, name, len);
+    if (!n) {
+        n = node_get(b->arena, &b->ents, name, len);
+        n->zone = b->domain;
+        n->cut = cut_above(b->domain, name, len);
+    }
+    return n;
+}
+
+/* Puts n in t, over the node of the same name if there is one. */
+static void
+tab_set(struct node_tab *t, const struct zone_node *n)
+{
+    for (uint32_t i = dname_hash(n->name, n->name_len) & t->mask; t->slot[i]; i = (i + 1) & t->mask)
+        if (t->slot[i]->name_len == n->name_len &&
+            memcmp(t->slot[i]->name, n->name, n->name_len) == 0) {
+            t->slot[i] = (struct zone_node *)n;
+            return;
+        }
+    tab_put(t, (struct zone_node *)n);
+}
+
+/* The --domain zone of s from scratch: its own records and every profile. */
+static const struct zone *
+domain_full(struct gtm_snapshot *s, struct config_errors *errs)
+{
+    struct snapshot_base *b = s->base;
+    unsigned before = errs->count;
+    const struct zone *dz = b->domain;
+    struct node_tab t = {xcalloc(64, sizeof(*t.slot)), 63, 0};
+    for (uint32_t i = 0; i <= dz->mask; i++)
+        if (dz->table[i])
+            tab_put(&t, (struct zone_node *)dz->table[i]);
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
+        uint8_t wire[DNAME_MAXLEN];
+        int len = profile_name(b, s->profiles[i], wire, errs);
+        if (len >= 0)
+            tab_set(&t, profile_node(b, s->profiles[i], wire, (size_t)len));
+    }
+    /* Every name between a profile's and the apex exists. */
+    for (uint32_t i = 0; i < s->nprofiles && errs->count == before; i++) {
+        const struct zone_node *n = s->profiles[i]->node;
+        const uint8_t *name = n->name;
+        size_t len = n->name_len;
+        while (len > dz->apex_len) {
+            len -= (size_t)name[0] + 1;
+            name += name[0] + 1;
+            if (!tab_find(&t, name, len))
+                tab_put(&t, (struct zone_node *)ent_node(b, name, len));
+        }
+    }
+    struct zone *z = NULL;
+    if (errs->count == before) {
+        z = arena_memdup(s->arena, dz, sizeof *dz);
+        uint32_t size = 16;
+        while (size < t.count * 2)
+            size *= 2;
+        const struct zone_node **table = arena_alloc(s->arena, size * sizeof *table);
+        for (uint32_t i = 0; i <= t.mask; i++) {
+            if (!t.slot[i])
+                continue;
+            uint32_t k = dname_hash(t.slot[i]->name, t.slot[i]->name_len) & (size - 1);
+            while (table[k])
+                k = (k + 1) & (size - 1);
+            table[k] = t.slot[i];
+        }
+        z->table = table;
+        z->mask = size - 1;
+        z->nnodes = t.count;
+    }
+    free(t.slot);
+    return z;
+}
+
+/* Takes slot i out of an open-addressing table (linear probing), moving
+ * back the entries after it that would no longer be found. */
+static void
+slot_delete(const struct zone_node **t, uint32_t mask, uint32_t i)
+{
+    for (uint32_t j = i;;) {
+        t[i] = NULL;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!t[j])
+                return;
+            uint32_t k = dname_hash(t[j]->name, t[j]->name_len) & mask;
+            bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+            if (!stays)
+                break;
+        }
+        t[i] = t[j];
+        i = j;
+    }
+}
+
+/* The slot of node n (that very node) in t, or UINT32_MAX. */
+static uint32_t
+slot_of(const struct zone_node *const *t, uint32_t mask, const struct zone_node *n)
+{
+    for (uint32_t i = dname_hash(n->name, n->name_len) & mask; t[i]; i = (i + 1) & mask)
+        if (t[i] == n)
+            return i;
+    return UINT32_MAX;
+}
+
+static void
+slot_insert(const struct zone_node **t, uint32_t mask, const struct zone_node *n)
+{
+    uint32_t i = dname_hash(n->name, n->name_len) & mask;
+    while (t[i])
+        i = (i + 1) & mask;
+    t[i] = n;
+}
+
+/* The --domain zone and the name table of s from those of prev, with the
+ * nodes of gone[] taken out and those of came[] put in (their names were
+ * checked). False when that cannot be done in place (a dotted name, whose
+ * empty non-terminals may come or go; a name the zone's own records also
+ * use; a table that would be more than half full): then build in full. */
+static bool
+names_patch(struct gtm_snapshot *s, const struct gtm_snapshot *prev,
+            const struct profile *const *gone, uint32_t ngone, struct profile *const *came,
+            uint32_t ncame)
+{
+    struct snapshot_base *b = s->base;
+    const struct zone *pd = prev->domain;
+    if (!pd || prev->ndotted || (pd->nnodes + ncame) * 2 > pd->mask + 1 ||
+        (prev->nnames + ncame) * 2 > prev->nmask + 1)
+        return false;
+    for (uint32_t i = 0; i < ngone + ncame; i++) {
+        const struct profile *p = i < ngone ? gone[i] : came[i - ngone];
+        if (strchr(p->relative_name, '.'))
+            return false;
+    }
+    for (uint32_t i = 0; i < ncame; i++) {
+        uint8_t wire[DNAME_MAXLEN];
+        char text[DNAME_MAXLEN * 4 + 8];
+        snprintf(text, sizeof text, "%s.%s", came[i]->relative_name, b->domain_text);
+        int len = dname_from_text(text, wire);
+        if (len < 0 || zone_find_node(b->domain, wire, (size_t)len))
+            return false;
+        /* a name in use but by one of those that go: build in full */
+        const struct zone_node *there = zone_find_node(pd, wire, (size_t)len);
+        bool going = false;
+        for (uint32_t k = 0; there && k < ngone; k++)
+            going = going || there == gone[k]->node;
+        if (there && !going)
+            return false;
+        profile_node(b, came[i], wire, (size_t)len);
+    }
+    for (uint32_t i = 0; i < ngone; i++)
+        if (!gone[i]->node ||
+            zone_find_node(b->domain, gone[i]->node->name, gone[i]->node->name_len))
+            return false;
+
+    struct zone *z = arena_memdup(s->arena, pd, sizeof *pd);
+    const struct zone_node **zt = arena_memdup(s->arena, pd->table, (pd->mask + 1) * sizeof *zt);
+    const struct zone_node **nt =
+        arena_memdup(s->arena, prev->ntable, (prev->nmask + 1) * sizeof *nt);
+    s->nmask = prev->nmask;
+    s->nnames = prev->nnames;
+    for (uint32_t i = 0; i < ngone; i++) {
+        const struct zone_node *n = gone[i]->node;
+        uint32_t at = slot_of(zt, z->mask, n);
+        if (at != UINT32_MAX) {
+            slot_delete(zt, z->mask, at);
+            z->nnodes--;
+        }
+        at = slot_of(nt, s->nmask, n);
+        if (at != UINT32_MAX) {
+            slot_delete(nt, s->nmask, at);
+            s->nnames--;
+        }
+    }
+    z->table = zt;
+    for (uint32_t i = 0; i < ncame; i++) {
+        slot_insert(zt, z->mask, came[i]->node);
+        z->nnodes++;
+    }
+    zones_index(s, z);
+    s->ntable = nt;
+    for (uint32_t i = 0; i < ncame; i++)
+        if (most_specific(s, came[i]->node)) {
+            slot_insert(nt, s->nmask, came[i]->node);
+            s->nnames++;
+        }
+    return true;
+}
+
+/* The zone table of s: the shared zones and its --domain zone. */
+static void
+zones_index(struct gtm_snapshot *s, const struct zone *domain)
+{
+    const struct snapshot_base *b = s->base;
+    uint32_t n = b->nzones + (domain ? 1 : 0);
+    uint32_t size = 8;
+    while (size < n * 2)
+        size *= 2;
+    const struct zone **ztable = arena_alloc(s->arena, size * sizeof *ztable);
+    s->zmask = size - 1;
+    s->nzones = 0;
+    s->max_apex_labels = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct zone *z = i < b->nzones ? b->zones[i] : domain;
+        uint32_t k = dname_hash(z->apex, z->apex_len) & s->zmask;
+        while (ztable[k])
+            k = (k + 1) & s->zmask;
+        ztable[k] = z;
+        s->nzones++;
+        if (z->apex_labels > s->max_apex_labels)
+            s->max_apex_labels = z->apex_labels;
+    }
+    s->domain = domain;
+    s->ztable = ztable;
+}
+
+/* Holds every profile of s: from now on snapshot_free lets them go. */
+static void
+hold_profiles(struct gtm_snapshot *s)
+{
+    for (uint32_t i = 0; i < s->nprofiles; i++)
+        profile_ref(s->profiles[i]);
+}
+
 struct gtm_snapshot *
 snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
 {
@@ -467,16 +815,19 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     struct gtm_snapshot *s = xcalloc(1, sizeof *s);
     time_t now = time(NULL);
     s->arena = arena_new();
+    s->base = base_new();
     s->loaded = now;
+    struct arena *ba = s->base->arena;
 
-    /* Profiles first: their names go into the --domain zone. */
+    /* Profiles first: their names go into the --domain zone. Each lives in
+     * an arena of its own, so that later snapshots can share it. */
     if (p->profiles_dir)
-        profile_load_dir(s->arena, p->profiles_dir, p->profiles_must_exist, p->strict, errs,
-                         &s->profiles, &s->nprofiles);
+        profile_load_dir_owned(s->arena, p->profiles_dir, p->profiles_must_exist, p->strict, errs,
+                               &s->profiles, &s->nprofiles);
     if (p->demo_profile) {
         struct profile *demo = NULL;
-        if (profile_parse(s->arena, "<demo>/demo.json", p->demo_profile, strlen(p->demo_profile),
-                          p->strict, errs, &demo) == 0) {
+        if (profile_parse_owned("<demo>/demo.json", p->demo_profile, strlen(p->demo_profile),
+                                p->strict, errs, &demo) == 0) {
             struct profile **v = arena_alloc(s->arena, (s->nprofiles + 1) * sizeof *v);
             if (s->nprofiles)
                 memcpy(v, s->profiles, s->nprofiles * sizeof *v);
@@ -484,14 +835,15 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
             s->profiles = v;
         }
     }
+    hold_profiles(s);
     if (errs->count == before)
         profile_link(s->profiles, s->nprofiles, errs);
     if (p->latency_table)
-        s->latency = net_table_load(s->arena, p->latency_table, NET_TABLE_LATENCY, errs);
+        s->latency = net_table_load(ba, p->latency_table, NET_TABLE_LATENCY, errs);
     if (p->geo_table)
-        s->geo = net_table_load(s->arena, p->geo_table, NET_TABLE_GEO, errs);
+        s->geo = net_table_load(ba, p->geo_table, NET_TABLE_GEO, errs);
     if (p->geoip)
-        s->geoip = geoip_open(p->geoip, errs);
+        s->geoip = s->base->geoip = geoip_open(p->geoip, errs);
 
     if (p->demo_zone) {
         FILE *fp = fmemopen((void *)p->demo_zone, strlen(p->demo_zone), "r");
@@ -531,31 +883,41 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     if (errs->count != before)
         goto out;
 
-    uint32_t size = 8;
-    while (size < l.n * 2)
-        size *= 2;
-    const struct zone **ztable = arena_alloc(s->arena, size * sizeof *ztable);
-    s->zmask = size - 1;
+    /* Every zone but the --domain one is built once, into the shared part;
+     * the --domain zone holds the profiles' names and is built per snapshot. */
+    struct snapshot_base *b = s->base;
+    b->zones = xcalloc(l.n ? l.n : 1, sizeof *b->zones);
     for (size_t i = 0; i < l.n; i++) {
         bool is_domain = dlen > 0 && ldns_rdf_size(l.v[i].apex) == (size_t)dlen &&
                          memcmp(ldns_rdf_data(l.v[i].apex), domain, (size_t)dlen) == 0;
-        const struct zone *z = zone_build(s->arena, &l.v[i], is_domain ? s->profiles : NULL,
-                                          is_domain ? s->nprofiles : 0, errs);
+        const struct zone *z = zone_build(ba, &l.v[i], errs);
         if (!z)
             continue;
-        if (is_domain)
-            s->domain = z;
-        uint32_t k = dname_hash(z->apex, z->apex_len) & s->zmask;
-        while (ztable[k])
-            k = (k + 1) & s->zmask;
-        ztable[k] = z;
-        s->nzones++;
-        if (z->apex_labels > s->max_apex_labels)
-            s->max_apex_labels = z->apex_labels;
+        if (is_domain) {
+            b->domain = z;
+            char *apex = ldns_rdf2str(l.v[i].apex);
+            b->domain_text = xstrdup(apex ? apex : ".");
+            free(apex);
+        } else {
+            b->zones[b->nzones++] = z;
+        }
     }
-    s->ztable = ztable;
+    if (errs->count != before)
+        goto out;
+    const struct zone *dz = domain_full(s, errs);
+    if (errs->count != before)
+        goto out;
+    zones_index(s, dz);
     names_build(s);
-    tm_prepare(s, p->nworkers);
+    b->nworkers = p->nworkers;
+    s->nnested = count_nested(s->profiles, s->nprofiles);
+    s->ndotted = count_dotted(s->profiles, s->nprofiles);
+    s->tmi = tm_index_new();
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
+        tm_prepare_profile(s->arena, s->profiles[i]);
+        tm_add(s->tmi, s->profiles[i]);
+    }
+    tm_fill(s->tmi, s, p->nworkers, NULL);
 out:
     if (errs->count != before) {
         snapshot_free(s);
@@ -567,12 +929,183 @@ out:
     return s;
 }
 
+/* ---- one profile changed ---- */
+
+/* Where np goes in v[0..n) (sorted), old taken out. */
+static uint32_t
+change_list(struct arena *a, const struct gtm_snapshot *cur, const struct profile *old,
+            struct profile *np, struct profile ***out)
+{
+    uint32_t n = cur->nprofiles;
+    struct profile **v = arena_alloc(a, (n + 1) * sizeof *v);
+    uint32_t k = 0;
+    /* old out: its place is found as np's is, by name */
+    uint32_t at_old = UINT32_MAX;
+    if (old) {
+        uint32_t lo = 0, hi = n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (prof_cmp(cur->profiles[mid], old) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        at_old = lo < n && cur->profiles[lo] == old ? lo : UINT32_MAX;
+        for (uint32_t i = 0; at_old == UINT32_MAX && i < n; i++)
+            if (cur->profiles[i] == old)
+                at_old = i;
+    }
+    uint32_t at_np = n;
+    if (np) {
+        uint32_t lo = 0, hi = n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (prof_cmp(np, cur->profiles[mid]) < 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        at_np = lo;
+    }
+    for (uint32_t i = 0; i <= n; i++) {
+        if (np && i == at_np)
+            v[k++] = np;
+        if (i < n && i != at_old)
+            v[k++] = cur->profiles[i];
+    }
+    *out = v;
+    return k;
+}
+
+/* Replaces from by to in v, and points every nested endpoint that led to
+ * from at to, cloning the parents that a published snapshot shares (their
+ * own parents follow in turn). */
+static void
+swap_children(struct profile **v, uint32_t n, struct tm_swap **swaps, uint32_t *nswaps)
+{
+    for (uint32_t done = 0; done < *nswaps; done++) {
+        const struct profile *from = (*swaps)[done].from;
+        struct profile *to = (*swaps)[done].to;
+        for (uint32_t i = 0; i < n; i++) {
+            struct profile *p = v[i];
+            bool uses = false;
+            for (uint32_t k = 0; k < p->nendpoints && !uses; k++)
+                uses = p->endpoints[k].child_profile == from;
+            if (!uses)
+                continue;
+            if (atomic_load(&p->refs) != 0) {
+                struct profile *c = profile_clone(p);
+                *swaps = xrealloc(*swaps, (*nswaps + 1) * sizeof **swaps);
+                (*swaps)[(*nswaps)++] = (struct tm_swap){p, c};
+                v[i] = p = c;
+            }
+            for (uint32_t k = 0; k < p->nendpoints; k++)
+                if (p->endpoints[k].child_profile == from)
+                    p->endpoints[k].child_profile = to;
+        }
+    }
+}
+
+/* np's nested endpoints lead to the profiles of v with their names. */
+static void
+resolve_new(struct gtm_snapshot *s, struct profile *np)
+{
+    for (uint32_t k = 0; np && k < np->nendpoints; k++) {
+        struct endpoint *e = &np->endpoints[k];
+        if (e->kind == EP_NESTED)
+            e->child_profile = e->child ? snapshot_find_profile(s, e->child) : NULL;
+    }
+}
+
+struct gtm_snapshot *
+snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct profile *np,
+                struct config_errors *errs)
+{
+    struct snapshot_base *b = cur->base;
+    /* The one check that needs the --domain zone: the name np makes. */
+    uint8_t wire[DNAME_MAXLEN];
+    if (np && b->domain && profile_name(b, np, wire, errs) < 0) {
+        profile_discard(np);
+        return NULL;
+    }
+
+    struct gtm_snapshot *s = xcalloc(1, sizeof *s);
+    s->arena = arena_new();
+    s->base = b;
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    s->loaded = time(NULL);
+    s->latency = cur->latency;
+    s->geo = cur->geo;
+    s->geoip = cur->geoip;
+    s->nprofiles = change_list(s->arena, cur, old, np, &s->profiles);
+
+    /* From here on nothing fails: cur hands its slot index on. */
+    s->tmi = cur->tmi;
+    cur->tmi = NULL;
+    if (np)
+        tm_prepare_profile(s->arena, np);
+    if (old)
+        tm_remove(s->tmi, old);
+    if (np)
+        tm_add(s->tmi, np);
+    resolve_new(s, np);
+    struct tm_swap *swaps = xmalloc(sizeof *swaps);
+    uint32_t nswaps = 0;
+    if (old && np)
+        swaps[nswaps++] = (struct tm_swap){old, np};
+    tm_compact(s->tmi, s->profiles, s->nprofiles, cur, &swaps, &nswaps);
+    if (cur->nnested || (np && count_nested(&np, 1)))
+        swap_children(s->profiles, s->nprofiles, &swaps, &nswaps);
+
+    /* The names: what left, what came (np, and the clones of the others). */
+    const struct profile **gone = xmalloc((nswaps + 1) * sizeof *gone);
+    struct profile **came = xmalloc((nswaps + 1) * sizeof *came);
+    uint32_t ngone = 0, ncame = 0;
+    if (old)
+        gone[ngone++] = old;
+    if (np)
+        came[ncame++] = np;
+    for (uint32_t i = old && np ? 1 : 0; i < nswaps; i++) {
+        gone[ngone++] = swaps[i].from;
+        came[ncame++] = swaps[i].to;
+    }
+    if (b->domain && !names_patch(s, cur, gone, ngone, came, ncame)) {
+        zones_index(s, domain_full(s, errs));
+        names_build(s);
+    } else if (!b->domain) {
+        zones_index(s, NULL);
+        names_build(s);
+    }
+    free(gone);
+    free(came);
+    free(swaps);
+    hold_profiles(s);
+    s->ndotted =
+        cur->ndotted - count_dotted((struct profile *const *)&old, 1) + count_dotted(&np, 1);
+    s->nnested = cur->nnested - (old ? count_nested((struct profile *const *)&old, 1) : 0) +
+                 (np ? count_nested(&np, 1) : 0);
+    tm_fill(s->tmi, s, b->nworkers, cur);
+    s->changed = true;
+    s->moved_from = old;
+    s->moved_to = np;
+    return s;
+}
+
 void
 snapshot_free(struct gtm_snapshot *s)
 {
     if (!s)
         return;
-    geoip_close(s->geoip);
+    for (uint32_t i = 0; i < s->nprofiles; i++)
+        profile_unref(s->profiles[i]);
+    for (uint32_t i = 0; i < s->ngarbage; i++)
+        arena_free(s->garbage[i]);
+    free(s->garbage);
+    for (uint32_t i = 0; i < s->nblocks; i++)
+        free(s->blocks[i]);
+    free(s->blocks);
+    tm_index_free(s->tmi);
+    base_unref(s->base);
     arena_free(s->arena);
     free(s);
 }

@@ -1,8 +1,11 @@
-/* tm.c: endpoint answers and probes, prepared once per snapshot. */
+/* tm.c: endpoint answers, prepared once per profile, and the health slots
+ * and counters a profile keeps in every snapshot that shares it (the index
+ * handed from each snapshot to the next). */
 #include "config.h"
 #include "zones/tm.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -105,11 +108,33 @@ merge_headers(struct arena *a, struct probe_spec *spec, const struct profile *p,
             spec->headers[spec->nheaders++] = merged[i];
 }
 
-/* A small string -> index map for deduplicating probe keys. */
-struct key_map {
-    const char **keys;
-    uint32_t *idx;
+/* ---- the slot index ---- */
+
+struct tm_slot {
+    struct probe_spec spec; /* its strings live in mem */
+    struct arena *mem;
+    uint32_t users; /* endpoints that use it; 0: free, filled by tm_compact */
+    bool relabel;   /* its first user may have changed: tm_compact names it again */
+};
+
+struct stats_range {
+    uint32_t at, len;
+};
+
+struct tm_index {
+    /* Counters: one row per worker, shared by the snapshots of the line
+     * while they fit (cap), so a change carries only what it moved. */
+    _Atomic uint64_t *rows;
+    uint64_t *base;
+    uint32_t row_cap;
+    unsigned nworkers;
+    struct tm_slot *slot;
+    uint32_t nslots, cap;
+    uint32_t *map; /* key -> slot + 1 (0: empty), mask + 1 entries, at most half full */
     uint32_t mask;
+    uint32_t nstats;               /* counters handed out so far */
+    struct stats_range *free_list; /* free counters, sorted, adjacent ones merged */
+    uint32_t nfree, free_cap;
 };
 
 static uint32_t
@@ -118,92 +143,346 @@ key_hash(const char *k)
     return dname_hash((const uint8_t *)k, strlen(k));
 }
 
-void
-tm_prepare(struct gtm_snapshot *s, unsigned nworkers)
+static void
+map_rebuild(struct tm_index *t)
 {
-    uint32_t max = 0;
-    for (uint32_t i = 0; i < s->nprofiles; i++)
-        max += s->profiles[i]->nendpoints;
-    struct probe_spec *probes = arena_alloc(s->arena, (max ? max : 1) * sizeof *probes);
     uint32_t size = 16;
-    while (size < max * 2)
+    while (size < t->nslots * 2 + 2)
         size *= 2;
-    struct key_map map = {xcalloc(size, sizeof(char *)), xcalloc(size, sizeof(uint32_t)), size - 1};
-    uint32_t n = 0;
+    free(t->map);
+    t->map = xcalloc(size, sizeof *t->map);
+    t->mask = size - 1;
+    for (uint32_t i = 0; i < t->nslots; i++) {
+        uint32_t h = key_hash(t->slot[i].spec.key) & t->mask;
+        while (t->map[h])
+            h = (h + 1) & t->mask;
+        t->map[h] = i + 1;
+    }
+}
 
-    for (uint32_t i = 0; i < s->nprofiles; i++) {
-        struct profile *p = s->profiles[i];
-        /* Priority order once, so a query walks it and stops at the first up. */
-        uint16_t *order = arena_alloc(s->arena, (p->nendpoints ? p->nendpoints : 1) * 2);
-        for (uint32_t k = 0; k < p->nendpoints; k++) {
-            uint32_t at = k;
-            while (at > 0 && p->endpoints[order[at - 1]].priority > p->endpoints[k].priority) {
-                order[at] = order[at - 1];
-                at--;
-            }
-            order[at] = (uint16_t)k;
+/* The slot of key, or UINT32_MAX. */
+static uint32_t
+map_find(const struct tm_index *t, const char *key)
+{
+    for (uint32_t h = key_hash(key) & t->mask; t->map[h]; h = (h + 1) & t->mask)
+        if (strcmp(t->slot[t->map[h] - 1].spec.key, key) == 0)
+            return t->map[h] - 1;
+    return UINT32_MAX;
+}
+
+struct tm_index *
+tm_index_new(void)
+{
+    struct tm_index *t = xcalloc(1, sizeof *t);
+    map_rebuild(t);
+    return t;
+}
+
+void
+tm_index_free(struct tm_index *t)
+{
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < t->nslots; i++)
+        arena_free(t->slot[i].mem);
+    free(t->slot);
+    free(t->map);
+    free(t->free_list);
+    free((void *)t->rows);
+    free(t->base);
+    free(t);
+}
+
+void
+tm_prepare_profile(struct arena *a, struct profile *p)
+{
+    if (p->prepared)
+        return;
+    struct arena *pa = p->arena ? p->arena : a;
+    /* Priority order once, so a query walks it and stops at the first up. */
+    uint16_t *order = arena_alloc(pa, (p->nendpoints ? p->nendpoints : 1) * 2);
+    for (uint32_t k = 0; k < p->nendpoints; k++) {
+        uint32_t at = k;
+        while (at > 0 && p->endpoints[order[at - 1]].priority > p->endpoints[k].priority) {
+            order[at] = order[at - 1];
+            at--;
         }
-        p->by_priority = order;
-        for (uint32_t k = 0; k < p->nendpoints; k++) {
-            struct endpoint *e = &p->endpoints[k];
-            e->rrset = endpoint_rrset(s->arena, p, e);
-            e->health_idx = HEALTH_NONE;
-            /* Probed: enabled endpoints of enabled profiles, but not alwaysServe
-             * (always up) nor nested ones (their child's health counts). */
-            if (!p->enabled || !e->enabled || e->always_serve || e->kind == EP_NESTED || !e->target)
+        order[at] = (uint16_t)k;
+    }
+    p->by_priority = order;
+    for (uint32_t k = 0; k < p->nendpoints; k++) {
+        p->endpoints[k].rrset = endpoint_rrset(pa, p, &p->endpoints[k]);
+        p->endpoints[k].health_idx = HEALTH_NONE;
+    }
+    p->prepared = true;
+}
+
+/* Counters: a run of len, first fit among the free ones, else new. */
+static uint32_t
+stats_take(struct tm_index *t, uint32_t len)
+{
+    for (uint32_t i = 0; i < t->nfree; i++) {
+        struct stats_range *r = &t->free_list[i];
+        if (r->len < len)
+            continue;
+        uint32_t at = r->at;
+        r->at += len;
+        r->len -= len;
+        if (r->len == 0) {
+            memmove(r, r + 1, (t->nfree - i - 1) * sizeof *r);
+            t->nfree--;
+        }
+        return at;
+    }
+    uint32_t at = t->nstats;
+    t->nstats += len;
+    return at;
+}
+
+static void
+stats_give(struct tm_index *t, uint32_t at, uint32_t len)
+{
+    if (!len)
+        return;
+    uint32_t i = 0;
+    while (i < t->nfree && t->free_list[i].at < at)
+        i++;
+    if (t->nfree == t->free_cap) {
+        t->free_cap = t->free_cap ? t->free_cap * 2 : 16;
+        t->free_list = xrealloc(t->free_list, t->free_cap * sizeof *t->free_list);
+    }
+    memmove(&t->free_list[i + 1], &t->free_list[i], (t->nfree - i) * sizeof *t->free_list);
+    t->free_list[i] = (struct stats_range){at, len};
+    t->nfree++;
+    /* merge with the next, then with the previous */
+    if (i + 1 < t->nfree && t->free_list[i].at + t->free_list[i].len == t->free_list[i + 1].at) {
+        t->free_list[i].len += t->free_list[i + 1].len;
+        memmove(&t->free_list[i + 1], &t->free_list[i + 2],
+                (t->nfree - i - 2) * sizeof *t->free_list);
+        t->nfree--;
+    }
+    if (i > 0 && t->free_list[i - 1].at + t->free_list[i - 1].len == t->free_list[i].at) {
+        t->free_list[i - 1].len += t->free_list[i].len;
+        memmove(&t->free_list[i], &t->free_list[i + 1], (t->nfree - i - 1) * sizeof *t->free_list);
+        t->nfree--;
+    }
+}
+
+/* The probe of endpoint e of p, its strings in a. */
+static void
+spec_build(struct arena *a, struct probe_spec *spec, const struct profile *p,
+           const struct endpoint *e)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->proto = p->mon.protocol;
+    spec->host = arena_strdup(a, e->target);
+    spec->port = p->mon.port;
+    spec->path = p->mon.protocol == PROBE_TCP ? NULL : arena_strdup(a, p->mon.path);
+    spec->interval_ms = p->mon.interval_s * 1000;
+    spec->timeout_ms = p->mon.timeout_s * 1000;
+    spec->fall = (uint8_t)(p->mon.tolerated >= 0 ? p->mon.tolerated + 1 : 3);
+    spec->nranges = p->mon.nranges;
+    memcpy(spec->ranges, p->mon.ranges, sizeof spec->ranges);
+    if (spec->proto != PROBE_TCP) {
+        merge_headers(a, spec, p, e);
+        for (unsigned i = 0; i < spec->nheaders; i++)
+            spec->headers[i] = (struct header_kv){arena_strdup(a, spec->headers[i].name),
+                                                  arena_strdup(a, spec->headers[i].value)};
+    }
+    spec->key = tm_probe_key(a, spec);
+}
+
+void
+tm_add(struct tm_index *t, struct profile *p)
+{
+    /* Probed: enabled endpoints of enabled profiles, but not alwaysServe
+     * (always up) nor nested ones (their child's health counts). */
+    for (uint32_t k = 0; k < p->nendpoints; k++) {
+        struct endpoint *e = &p->endpoints[k];
+        e->health_idx = HEALTH_NONE;
+        if (!p->enabled || !e->enabled || e->always_serve || e->kind == EP_NESTED || !e->target)
+            continue;
+        struct arena *mem = arena_new_small(512);
+        struct probe_spec spec;
+        spec_build(mem, &spec, p, e);
+        uint32_t idx = map_find(t, spec.key);
+        if (idx != UINT32_MAX) {
+            arena_free(mem);
+            t->slot[idx].users++;
+            t->slot[idx].relabel = true;
+            e->health_idx = idx;
+            continue;
+        }
+        char label[300];
+        snprintf(label, sizeof label, "%s/%s", p->name, e->name);
+        spec.label = arena_strdup(mem, label);
+        if (t->nslots == t->cap) {
+            t->cap = t->cap ? t->cap * 2 : 64;
+            t->slot = xrealloc(t->slot, t->cap * sizeof *t->slot);
+        }
+        idx = t->nslots++;
+        t->slot[idx] = (struct tm_slot){spec, mem, 1, false};
+        if (t->nslots * 2 + 2 > t->mask + 1) {
+            map_rebuild(t);
+        } else {
+            uint32_t h = key_hash(spec.key) & t->mask;
+            while (t->map[h])
+                h = (h + 1) & t->mask;
+            t->map[h] = idx + 1;
+        }
+        e->health_idx = idx;
+    }
+    /* Query counters: its outcomes, then one per endpoint. */
+    p->stats_slot = stats_take(t, TM_OUTCOMES + p->nendpoints);
+    for (uint32_t k = 0; k < p->nendpoints; k++)
+        p->endpoints[k].stats_slot = p->stats_slot + TM_OUTCOMES + k;
+}
+
+void
+tm_remove(struct tm_index *t, const struct profile *p)
+{
+    for (uint32_t k = 0; k < p->nendpoints; k++) {
+        uint32_t idx = p->endpoints[k].health_idx;
+        if (idx != HEALTH_NONE && idx < t->nslots && t->slot[idx].users) {
+            t->slot[idx].users--;
+            t->slot[idx].relabel = true;
+        }
+    }
+    /* Its counters are freed by tm_stats_release, once no worker counts
+     * into them any more. */
+}
+
+void
+tm_stats_release(struct tm_index *t, uint32_t at, uint32_t len)
+{
+    if (t)
+        stats_give(t, at, len);
+}
+
+/* Frees a block with the snapshot that may still read it. */
+static void
+retire_block(struct gtm_snapshot *dying, void *block)
+{
+    if (!dying) {
+        free(block);
+        return;
+    }
+    dying->blocks = xrealloc(dying->blocks, (dying->nblocks + 1) * sizeof *dying->blocks);
+    dying->blocks[dying->nblocks++] = block;
+}
+
+static void
+retire(struct gtm_snapshot *dying, struct arena *mem)
+{
+    if (!dying) {
+        arena_free(mem);
+        return;
+    }
+    dying->garbage = xrealloc(dying->garbage, (dying->ngarbage + 1) * sizeof *dying->garbage);
+    dying->garbage[dying->ngarbage++] = mem;
+}
+
+void
+tm_compact(struct tm_index *t, struct profile **v, uint32_t n, struct gtm_snapshot *dying,
+           struct tm_swap **swaps, uint32_t *nswaps)
+{
+    bool moved = false;
+    for (uint32_t d = 0; d < t->nslots; d++) {
+        if (t->slot[d].users)
+            continue;
+        retire(dying, t->slot[d].mem);
+        moved = true;
+        /* Unused slots at the end just go. */
+        while (t->nslots > d + 1 && t->slot[t->nslots - 1].users == 0)
+            retire(dying, t->slot[--t->nslots].mem);
+        uint32_t last = t->nslots - 1;
+        if (last == d) {
+            t->nslots--;
+            break;
+        }
+        t->slot[d] = t->slot[last];
+        t->nslots--;
+        for (uint32_t i = 0; i < n; i++) {
+            struct profile *p = v[i];
+            bool uses = false;
+            for (uint32_t k = 0; k < p->nendpoints && !uses; k++)
+                uses = p->endpoints[k].health_idx == last;
+            if (!uses)
                 continue;
-            struct probe_spec spec = {0};
-            char label[300];
-            spec.proto = p->mon.protocol;
-            spec.host = e->target;
-            spec.port = p->mon.port;
-            spec.path = p->mon.protocol == PROBE_TCP ? NULL : p->mon.path;
-            spec.interval_ms = p->mon.interval_s * 1000;
-            spec.timeout_ms = p->mon.timeout_s * 1000;
-            spec.fall = (uint8_t)(p->mon.tolerated >= 0 ? p->mon.tolerated + 1 : 3);
-            spec.nranges = p->mon.nranges;
-            memcpy(spec.ranges, p->mon.ranges, sizeof spec.ranges);
-            if (spec.proto != PROBE_TCP)
-                merge_headers(s->arena, &spec, p, e);
-            spec.key = tm_probe_key(s->arena, &spec);
-            uint32_t h = key_hash(spec.key) & map.mask;
-            while (map.keys[h] && strcmp(map.keys[h], spec.key) != 0)
-                h = (h + 1) & map.mask;
-            if (!map.keys[h]) {
-                snprintf(label, sizeof label, "%s/%s", p->name, e->name);
-                spec.label = arena_strdup(s->arena, label);
-                map.keys[h] = spec.key;
-                map.idx[h] = n;
-                probes[n++] = spec;
+            if (atomic_load(&p->refs) != 0) { /* shared with a published snapshot */
+                struct profile *c = profile_clone(p);
+                *swaps = xrealloc(*swaps, (*nswaps + 1) * sizeof **swaps);
+                (*swaps)[(*nswaps)++] = (struct tm_swap){p, c};
+                v[i] = p = c;
             }
-            e->health_idx = map.idx[h];
+            for (uint32_t k = 0; k < p->nendpoints; k++)
+                if (p->endpoints[k].health_idx == last)
+                    p->endpoints[k].health_idx = d;
         }
     }
-    free(map.keys);
-    free(map.idx);
+    if (moved)
+        map_rebuild(t);
 
-    /* Query counters: per profile its outcomes, then one per endpoint; one
-     * row per worker, each starting on its own cache line. */
-    uint32_t slots = 0;
-    for (uint32_t i = 0; i < s->nprofiles; i++) {
-        struct profile *p = s->profiles[i];
-        p->stats_slot = slots;
-        slots += TM_OUTCOMES;
-        for (uint32_t k = 0; k < p->nendpoints; k++)
-            p->endpoints[k].stats_slot = slots++;
-    }
-    s->nstats = slots;
-    s->nstats_stride = (slots + 7) & ~7u;
-    s->nworkers = nworkers;
-    s->stats_base = arena_alloc(s->arena, (slots ? slots : 1) * sizeof *s->stats_base);
-    if (nworkers && slots) {
-        size_t bytes = (size_t)nworkers * s->nstats_stride * sizeof(uint64_t) + 64;
-        uintptr_t raw = (uintptr_t)arena_alloc(s->arena, bytes);
-        s->stats = (_Atomic uint64_t *)((raw + 63) & ~(uintptr_t)63);
-    }
+    /* A slot is labelled after its first user in name order, as a full
+     * load labels it: name again those whose users changed. */
+    bool any = false;
+    for (uint32_t i = 0; i < t->nslots && !any; i++)
+        any = t->slot[i].relabel;
+    for (uint32_t i = 0; any && i < n; i++)
+        for (uint32_t k = 0; k < v[i]->nendpoints; k++) {
+            uint32_t idx = v[i]->endpoints[k].health_idx;
+            if (idx == HEALTH_NONE || idx >= t->nslots || !t->slot[idx].relabel)
+                continue;
+            struct tm_slot *sl = &t->slot[idx];
+            char label[300];
+            snprintf(label, sizeof label, "%s/%s", v[i]->name, v[i]->endpoints[k].name);
+            if (strcmp(label, sl->spec.label) != 0)
+                sl->spec.label = arena_strdup(sl->mem, label);
+            sl->relabel = false;
+        }
+    for (uint32_t i = 0; i < t->nslots; i++)
+        t->slot[i].relabel = false;
+}
+
+void
+tm_fill(struct tm_index *t, struct gtm_snapshot *s, unsigned nworkers, struct gtm_snapshot *dying)
+{
+    uint32_t n = t->nslots;
+    struct probe_spec *probes = arena_alloc(s->arena, (n ? n : 1) * sizeof *probes);
+    for (uint32_t i = 0; i < n; i++)
+        probes[i] = t->slot[i].spec;
     s->probes = probes;
     s->nprobes = n;
     s->health = arena_alloc(s->arena, (n ? n : 1) * sizeof *s->health);
     for (uint32_t i = 0; i < n; i++)
         atomic_init(&s->health[i].status, EPS_CHECKING);
+
+    /* One row of counters per worker, each starting on its own cache line,
+     * kept while the slots fit; then larger ones, which the snapshot
+     * being replaced hands over by name (stats_carry). */
+    uint32_t slots = t->nstats;
+    if (!t->base || slots > t->row_cap || nworkers != t->nworkers) {
+        uint32_t cap = t->row_cap ? t->row_cap : 64;
+        while (cap < slots)
+            cap *= 2;
+        cap = (cap + 7) & ~7u;
+        retire_block(dying, (void *)t->rows);
+        retire_block(dying, t->base);
+        t->rows = NULL;
+        if (nworkers) {
+            size_t bytes = (size_t)nworkers * cap * sizeof(uint64_t);
+            t->rows = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+            if (!t->rows)
+                abort();
+            memset((void *)t->rows, 0, bytes);
+        }
+        t->base = xcalloc(cap, sizeof *t->base);
+        t->row_cap = cap;
+        t->nworkers = nworkers;
+    }
+    s->nstats = slots;
+    s->nstats_stride = t->row_cap;
+    s->nworkers = nworkers;
+    s->stats_base = t->base;
+    s->stats = slots ? t->rows : NULL;
 }

@@ -18,6 +18,10 @@ struct arena;
 
 /* arena_new: returns a new empty arena; free with arena_free. */
 struct arena *arena_new(void);
+/* arena_new_small: an arena for a few kilobytes (one profile): its first
+ * chunk holds about first bytes, each next one twice as many, up to
+ * arena_new's chunks. */
+struct arena *arena_new_small(size_t first);
 /* arena_free: releases every allocation of the arena. NULL is a no-op. */
 void arena_free(struct arena *a);
 /* arena_alloc: n zeroed bytes aligned for any type; lives as long as the arena. */

@@ -1,6 +1,8 @@
 /* ctx.h: the daemon's one context: the control loop, the published snapshot
  * and the workers. The only mutable state shared across threads is the
- * snapshot pointer and the epoch counters below. */
+ * snapshot pointer and the epoch counters below. Implemented in src/:
+ * ctx.c (signals, lifetime) and reload.c (load, publish, reclaim, and
+ * reload_profile, the one way a single profile changes). */
 #ifndef GTM_GTM_CTX_H
 #define GTM_GTM_CTX_H
 
@@ -60,14 +62,53 @@ void ctx_reload(struct gtm_ctx *ctx);
 
 struct config_errors;
 /* ctx_reload_errors: loads everything again now, on the loop (the API's
- * writes and reload route, whose reply waits for it); on any error keeps
+ * reload route, whose reply waits for it); on any error keeps
  * the current snapshot and returns GTM_ECONFIG after logging each error
  * and passing it to out (when not NULL). A background reload that started
  * before it is dropped when it ends, and runs again. Loop thread only. */
 int ctx_reload_errors(struct gtm_ctx *ctx, struct config_errors *out);
 
-/* ctx_init_events/ctx_cleanup_events: the control loop's own timers. */
+struct profile;
+/* One profile created, replaced or deleted (the API's writes; the fleet's
+ * remote changes): what reload_profile takes. */
+struct profile_change {
+    const struct profile *old; /* the profile served now, or NULL: a new one */
+    struct profile *np;        /* the new one (profile_parse_owned), or NULL: delete old */
+    /* The caller's steps, each optional; arg is theirs: */
+    int (*precheck)(void *arg); /* after the name check: 0 to go on (it replies itself) */
+    int (*store)(void *arg);    /* makes the change durable: 0, or a negative errno */
+    void (*unstore)(void *arg); /* undoes store when the snapshot is refused */
+    void *arg;
+    const struct profile *clash; /* out: the profile whose DNS name np would take */
+    int store_err;               /* out: what store returned */
+};
+
+enum change_result {
+    CHANGE_OK,       /* stored and published */
+    CHANGE_CLASH,    /* np's DNS name is taken: c->clash */
+    CHANGE_PRECHECK, /* the caller's precheck said no */
+    CHANGE_LINK,     /* nesting: reported through out */
+    CHANGE_STORE,    /* store failed: c->store_err */
+    CHANGE_REFUSED,  /* the new snapshot was refused (out; logged): unstore ran */
+};
+
+/* reload_profile: the entry point for a change of one profile: checks np
+ * against the profiles served (one rule for name clashes, then nesting and
+ * loops), stores it, builds the next snapshot sharing every other profile
+ * and zone with the current one (snapshot_change), and publishes it, as a
+ * reload does (same log line and counters). np is taken in every case
+ * (freed unless published). old and the current snapshot are invalid once
+ * it returns CHANGE_OK. Loop thread only. */
+int reload_profile(struct gtm_ctx *ctx, struct profile_change *c, struct config_errors *out);
+
+/* ctx_init_events/ctx_cleanup_events: the control loop's own events:
+ * signals (HUP reloads, TERM and INT stop the loop), reclamation, the
+ * background reload. cleanup also frees the snapshots. */
 void ctx_init_events(struct gtm_ctx *ctx);
 void ctx_cleanup_events(struct gtm_ctx *ctx);
+
+/* reload_init_events/reload_cleanup_events: reload.c's part of them. */
+void reload_init_events(struct gtm_ctx *ctx);
+void reload_cleanup_events(struct gtm_ctx *ctx);
 
 #endif

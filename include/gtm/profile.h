@@ -1,5 +1,5 @@
 /* profile.h: an Azure Traffic Manager profile, validated, as the answering
- * path and the monitor use it. Built by zones/profile.c from the JSON of a
+ * path and the monitor use it. Built by profiles/parse.c from the JSON of a
  * Microsoft.Network/trafficManagerProfiles resource (ARM shape or the
  * flattened `az ... profile show` shape); lives in the snapshot arena and is
  * immutable once published (but for the RoundRobin cursor). */
@@ -16,6 +16,7 @@
 struct arena;
 struct config_errors;
 struct rrset;
+struct zone_node;
 
 enum routing_method {
     ROUTE_PRIORITY,
@@ -118,11 +119,18 @@ struct profile {
     struct monitor_config mon;
     uint32_t nendpoints;
     struct endpoint *endpoints;
-    const char *json;            /* the document as read (for the API: unknown fields kept) */
-    uint32_t stats_slot;         /* first of its TM_OUTCOMES counters (gtm/stats.h) */
-    const uint16_t *by_priority; /* endpoint indexes, lowest priority first (list order on
-                                  * ties); filled in when the snapshot is built */
-    _Atomic uint64_t rr_next;    /* RoundRobin cursor: the only field written after publish */
+    const char *json;             /* the document as read (for the API: unknown fields kept) */
+    uint32_t stats_slot;          /* first of its TM_OUTCOMES counters (gtm/stats.h) */
+    const uint16_t *by_priority;  /* endpoint indexes, lowest priority first (list order on
+                                   * ties); filled in when the snapshot is built */
+    const struct zone_node *node; /* its name in the --domain zone; filled in likewise */
+    _Atomic uint64_t rr_next;     /* RoundRobin cursor: the only field written after publish */
+    /* Lifetime: a profile is shared by every snapshot that holds it, so that
+     * a change of one profile copies nothing of the others. */
+    struct arena *arena;          /* owns it (NULL: it lives in its caller's arena) */
+    const struct profile *origin; /* a clone's original: its strings and parts live there */
+    _Atomic uint32_t refs;        /* holders: snapshots, and the clones of it */
+    bool prepared;                /* by_priority and the endpoint answers are filled in */
 };
 
 /* profile_parse: one profile document (text[0..len), from file) into a
@@ -139,6 +147,29 @@ int profile_parse(struct arena *a, const char *file, const char *text, size_t le
  * deeper document is refused: written back indented, it would grow with
  * the square of its depth. */
 #define PROFILE_JSON_MAX_DEPTH 64
+
+/* profile_parse_owned: profile_parse into an arena of the profile's own
+ * (freed with its last profile_unref). Returns 0 and *out (no holder yet),
+ * or GTM_ECONFIG. Loop thread only. */
+int profile_parse_owned(const char *file, const char *text, size_t len, bool strict,
+                        struct config_errors *errs, struct profile **out);
+
+/* profile_clone: a copy of p that can take other health, counter and child
+ * links (its endpoints are its own; every other part is p's, shared). It
+ * holds its original. Returns new, no holder yet. Loop thread only. */
+struct profile *profile_clone(const struct profile *p);
+
+/* profile_copy: the same copy in a, holding nothing: it must not outlive p
+ * (for checks that link copies). Returns new, in a. */
+struct profile *profile_copy(struct arena *a, const struct profile *p);
+
+/* profile_ref/profile_unref: one holder more or less; the last unref of an
+ * owned profile frees it (any thread: snapshots are freed in the
+ * background). A profile without an arena of its own is never freed here. */
+void profile_ref(struct profile *p);
+void profile_unref(struct profile *p);
+/* profile_discard: frees a profile nobody holds yet. NULL is a no-op. */
+void profile_discard(struct profile *p);
 
 struct json_t;
 /* profile_json_depth_ok: v nests at most max objects and arrays. Pure. */

@@ -1,6 +1,9 @@
 /* snapshot.h: the immutable data the answering path reads. Built by zones/
- * on the loop thread, published atomically, freed as one arena once every
- * worker has moved on (see src/ctx.c). Workers never write to it. */
+ * on the loop thread, published atomically, freed once every worker has
+ * moved on (see src/reload.c). Workers never write to it. A snapshot made
+ * for a change of one profile shares every other profile, and every zone
+ * but the --domain one, with the snapshot it replaces: each profile is
+ * reference-counted, the zones belong to the load they came from. */
 #ifndef GTM_GTM_SNAPSHOT_H
 #define GTM_GTM_SNAPSHOT_H
 
@@ -55,7 +58,11 @@ struct zone_node {
     const uint8_t *name; /* lowercase wire */
     uint8_t name_len;
     uint8_t flags;
-    const struct zone *zone;       /* the zone it belongs to */
+    /* The zone it belongs to: its apex and SOAs. Look names up through the
+     * snapshot's tables (snapshot_find_zone, ztable): the --domain zone's
+     * names are shared by the snapshots of one load, each of which has its
+     * own table of them. */
+    const struct zone *zone;
     const struct zone_node *cut;   /* the delegation at or above it, or NULL */
     const struct profile *profile; /* a traffic manager name: the answer comes from it */
     const struct rrset *rrsets;    /* NULL for an empty non-terminal */
@@ -78,18 +85,34 @@ struct zone {
     const struct zone_node **table;
 };
 
+struct snapshot_base;
+struct tm_index;
+
 struct gtm_snapshot {
-    struct arena *arena;
-    struct profile **profiles; /* sorted by name */
+    struct arena *arena;        /* its own parts: lists, --domain zone, tables, counters */
+    struct snapshot_base *base; /* shared: zones, tables and geoip of the load */
+    struct tm_index *tmi;       /* health slots and counters; handed to the next snapshot */
+    struct arena **garbage;     /* probes stopped by the next snapshot: freed with this one */
+    uint32_t ngarbage;
+    void **blocks; /* counters the next snapshot outgrew: freed with this one */
+    uint32_t nblocks;
+    /* What this snapshot changed from the one before it (snapshot_change),
+     * for stats_carry: np took old's place (np NULL: old deleted). */
+    const struct profile *moved_from, *moved_to;
+    bool changed;
+    uint32_t nnested;          /* nested endpoints over all profiles */
+    uint32_t ndotted;          /* profiles whose relativeName has a dot (empty non-terminals) */
+    struct profile **profiles; /* sorted by name; each held (profile_ref) */
     uint32_t nprofiles;
     const struct zone *domain;  /* the --domain zone, where profile names live */
     struct probe_spec *probes;  /* one per distinct probe */
     struct health_slot *health; /* nprobes slots, written by the monitor only */
     uint32_t nstats;            /* counters per worker row (see gtm/stats.h) */
     uint32_t nworkers;          /* rows */
-    _Atomic uint64_t *stats;    /* nworkers rows of nstats_stride, each on its own cache lines */
+    _Atomic uint64_t *stats;    /* nworkers rows of nstats_stride, each on its own cache lines;
+                                 * shared by the snapshots of one load while they fit */
     uint32_t nstats_stride;
-    uint64_t *stats_base;            /* totals carried over from earlier snapshots (loop thread) */
+    uint64_t *stats_base;            /* totals carried over from earlier rows (loop thread) */
     const struct net_table *latency; /* --latency-table, or NULL */
     const struct net_table *geo;     /* --geo-table, or NULL */
     struct geoip *geoip;             /* --geoip database (mapped), or NULL */
@@ -101,6 +124,7 @@ struct gtm_snapshot {
      * zones: one probe answers the common case (an exact name). */
     uint32_t nmask;
     const struct zone_node **ntable;
+    uint32_t nnames; /* entries in ntable */
     uint8_t max_apex_labels;
     time_t loaded;
     uint64_t generation;
@@ -192,6 +216,19 @@ struct snapshot_params {
  * error is reported through errs; with any error the result is NULL. Never
  * exits. Loop thread only. Returns new; free with snapshot_free. */
 struct gtm_snapshot *snapshot_load(const struct snapshot_params *p, struct config_errors *errs);
+
+/* snapshot_change: the snapshot that follows cur when profile old (NULL:
+ * none) is replaced by np (NULL: old is deleted). np is new (parsed with
+ * profile_parse_owned, checked by profile_check); everything else is
+ * shared with cur. A check that only the whole set can make (the name too
+ * long, records at the name) is reported through errs and gives NULL, cur
+ * untouched (np is then freed). Otherwise cur hands its slot index on and
+ * must be published over and freed, never used to build again. Loop thread. */
+struct gtm_snapshot *snapshot_change(struct gtm_snapshot *cur, const struct profile *old,
+                                     struct profile *np, struct config_errors *errs);
+
+/* snapshot_find_profile: the profile named name (any case), or NULL. */
+struct profile *snapshot_find_profile(const struct gtm_snapshot *s, const char *name);
 
 /* snapshot_free: releases a snapshot no reader can still see. NULL is a no-op. */
 void snapshot_free(struct gtm_snapshot *s);

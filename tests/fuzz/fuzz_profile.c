@@ -13,7 +13,7 @@
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -31,3 +31,11 @@ check_PROGRAMS += tests/fuzz/fuzz_profile
 TESTS += tests/fuzz/fuzz_profile
 tests_fuzz_fuzz_profile_SOURCES += tests/fuzz/main.c
 endif
+
+# The profile field table against man/gtmd.8.
+PROFILE_MAN_TESTS = %reldir%/test_profile_man
+check_PROGRAMS += $(PROFILE_MAN_TESTS)
+TESTS += $(PROFILE_MAN_TESTS)
+%canon_reldir%_test_profile_man_SOURCES = %reldir%/test_profile_man.c
+%canon_reldir%_test_profile_man_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+%canon_reldir%_test_profile_man_LDADD = $(GTM_LIBS) $(CMOCKA_LIBS)

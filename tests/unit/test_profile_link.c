@@ -19,7 +19,7 @@
 #include "gtm/err.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 #include "unit.h"
 
 static struct arena *arena;

@@ -1,8 +1,8 @@
-/* profile.c: one Azure Traffic Manager profile document (ARM shape or the
+/* parse.c: one Azure Traffic Manager profile document (ARM shape or the
  * flattened `az ... profile show` shape) -> a validated struct profile in an
  * arena. Every problem is reported with the document's own JSON path; all of
  * a document's errors are reported, not just the first. The endpoints are
- * read by profile_endpoint.c; the shared helpers are in profile_read.h. */
+ * read by endpoint.c; the shared helpers are in read.h. */
 #include "config.h"
 #include "gtm/profile.h"
 
@@ -16,7 +16,7 @@
 #include "gtm/alloc.h"
 #include "gtm/err.h"
 #include "gtm/snapshot.h"
-#include "zones/profile_read.h"
+#include "profiles/read.h"
 
 static const char *const method_names[] = {
     [ROUTE_PRIORITY] = "Priority",       [ROUTE_WEIGHTED] = "Weighted",
@@ -258,6 +258,13 @@ pr_get_int(struct pctx *c, const json_t *o, const char *base, const char *key, l
 
 /* pr_get_enum: a string matching one of names (any case); *out its index. */
 int
+pr_get_field(struct pctx *c, const json_t *o, const char *base, enum pf_id id, long long *out)
+{
+    const struct profile_field *f = pf_row(id);
+    return pr_get_int(c, o, base, f->key, f->min, f->max, out);
+}
+
+int
 pr_get_enum(struct pctx *c, const json_t *o, const char *base, const char *key,
             const char *const *names, size_t n, int *out)
 {
@@ -429,8 +436,8 @@ parse_ranges(struct pctx *c, const json_t *arr, const char *rpath, struct monito
             continue;
         }
         long long lo = 0, hi = 0;
-        int r1 = pr_get_int(c, r, ipath, "min", 100, 599, &lo);
-        int r2 = pr_get_int(c, r, ipath, "max", 100, 599, &hi);
+        int r1 = pr_get_field(c, r, ipath, PF_MON_RANGE_MIN, &lo);
+        int r2 = pr_get_field(c, r, ipath, PF_MON_RANGE_MAX, &hi);
         if (r1 == 0)
             pr_fail(c, ipath, "min", "required");
         if (r2 == 0)
@@ -461,8 +468,8 @@ parse_monitor(struct pctx *c, const json_t *props, const char *pbase, struct mon
     m->protocol = (enum probe_proto)proto;
     bool tcp = m->protocol == PROBE_TCP;
 
-    long long port = m->protocol == PROBE_HTTPS ? 443 : 80;
-    int r = pr_get_int(c, mon, mp, "port", 1, 65535, &port);
+    long long port = m->protocol == PROBE_HTTPS ? 443 : pf_row(PF_MON_PORT)->def;
+    int r = pr_get_field(c, mon, mp, PF_MON_PORT, &port);
     if (r == 0 && tcp)
         pr_fail(c, mp, "port", "required for protocol TCP");
     m->port = (uint16_t)port;
@@ -487,29 +494,32 @@ parse_monitor(struct pctx *c, const json_t *props, const char *pbase, struct mon
         m->path = "/";
     }
 
-    long long iv = 30;
-    r = pr_get_int(c, mon, mp, "intervalInSeconds", 1, 3600, &iv);
-    bool azure_iv = iv == 10 || iv == 30;
+    long long iv = pf_row(PF_MON_INTERVAL)->def;
+    r = pr_get_field(c, mon, mp, PF_MON_INTERVAL, &iv);
+    bool azure_iv = pf_azure_accepts(PF_MON_INTERVAL, iv);
     if (r == 1 && !azure_iv)
         pr_lab(c, mp, "intervalInSeconds", "%lld is not one of Azure's intervals (10, 30)", iv);
     m->interval_s = (uint32_t)iv;
 
-    long long to = iv == 10 ? 9 : iv < 10 ? iv : 10;
-    r = pr_get_int(c, mon, mp, "timeoutInSeconds", 1, 3600, &to);
+    /* The timeout stays below an interval of 10, and is at most the interval. */
+    const struct profile_field *tf = pf_row(PF_MON_TIMEOUT);
+    long long to = iv == 10 ? 9 : iv < tf->def ? iv : tf->def;
+    r = pr_get_field(c, mon, mp, PF_MON_TIMEOUT, &to);
     if (r == 1) {
         if (azure_iv) {
-            long long hi = iv == 10 ? 9 : 10;
-            if (to < 5 || to > hi)
+            long long hi = iv == 10 ? 9 : tf->az_max;
+            if (to < tf->az_min || to > hi)
                 pr_lab(c, mp, "timeoutInSeconds",
-                       "%lld out of range [5, %lld] for intervalInSeconds %lld", to, hi, iv);
+                       "%lld out of range [%lld, %lld] for intervalInSeconds %lld", to, tf->az_min,
+                       hi, iv);
         } else if (to > iv && !c->strict) {
             warn(c, mp, "timeoutInSeconds", "%lld is longer than intervalInSeconds %lld", to, iv);
         }
     }
     m->timeout_s = (uint32_t)to;
 
-    long long tol = -1;
-    pr_get_int(c, mon, mp, "toleratedNumberOfFailures", 0, 9, &tol);
+    long long tol = -1; /* absent: PF_MON_TOLERATED's default applies */
+    pr_get_field(c, mon, mp, PF_MON_TOLERATED, &tol);
     m->tolerated = (int)tol;
 
     m->nranges = 1;
@@ -595,8 +605,8 @@ parse_dns(struct pctx *c, const json_t *props, const char *pbase, struct profile
         }
     }
 
-    long long ttl = 300;
-    pr_get_int(c, dns, dp, "ttl", 0, 2147483647, &ttl);
+    long long ttl = pf_row(PF_DNS_TTL)->def;
+    pr_get_field(c, dns, dp, PF_DNS_TTL, &ttl);
     p->ttl = (uint32_t)ttl;
 }
 
@@ -634,8 +644,8 @@ parse_profile(struct pctx *c, const json_t *root, struct profile *p)
     parse_dns(c, pr, pbase, p);
     parse_monitor(c, pr, pbase, &p->mon);
 
-    long long maxret = 2;
-    pr_get_int(c, pr, pbase, "maxReturn", 1, 10, &maxret);
+    long long maxret = pf_row(PF_MAX_RETURN)->def;
+    pr_get_field(c, pr, pbase, PF_MAX_RETURN, &maxret);
     p->max_return = (uint32_t)maxret;
 
     pr_parse_endpoints(c, pr, pbase, p, m >= 0);

@@ -1,7 +1,7 @@
 /* store.c: atomic replacement of files in the profiles directory: temporary
  * file, write, fsync, rename, fsync of the directory. */
 #include "config.h"
-#include "api/store.h"
+#include "profiles/store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,19 +38,20 @@ write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-/* Temporary files of name left by a process killed while writing: any one
- * that exists now is stale, as only one thread ever writes. */
-static void
-remove_stale(const char *dir, const char *name)
+void
+store_sweep(const char *dir)
 {
+    /* Only one thread of one process writes, and removes its temporary
+     * file when a write fails: any that exists at start is stale. */
     DIR *d = opendir(dir);
     if (!d)
         return;
-    size_t n = strlen(name);
+    static const char suffix[] = ".json.";
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         const char *f = e->d_name;
-        if (f[0] == '.' && strncmp(f + 1, name, n) == 0 && f[n + 1] == '.' &&
-            strlen(f + n + 2) == 6)
+        size_t n = strlen(f);
+        if (f[0] == '.' && n > 1 + (sizeof suffix - 1) + 6 &&
+            strncmp(f + n - 6 - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0)
             unlinkat(dirfd(d), f, 0);
     }
     closedir(d);
@@ -73,7 +74,6 @@ store_write(const char *dir, const char *name, const char *text, size_t len)
     }
     snprintf(path, plen, "%s/%s", dir, name);
     snprintf(tmp, plen, "%s/.%s.XXXXXX", dir, name);
-    remove_stale(dir, name);
 
     int rc = 0;
     int fd = mkostemp(tmp, O_CLOEXEC);

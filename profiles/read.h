@@ -1,7 +1,7 @@
-/* profile_read.h: the parse context and the helpers shared by the readers of
- * a profile document (profile.c, profile_endpoint.c); private to zones/. */
-#ifndef GTM_ZONES_PROFILE_READ_H
-#define GTM_ZONES_PROFILE_READ_H
+/* read.h: the parse context and the helpers shared by the readers of a
+ * profile document (parse.c, endpoint.c); private to profiles/. */
+#ifndef GTM_PROFILES_READ_H
+#define GTM_PROFILES_READ_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 
 #include "gtm/compiler.h"
 #include "gtm/profile.h"
+#include "profiles/fields.h"
 
 struct arena;
 struct config_errors;
@@ -67,6 +68,9 @@ int pr_get_str(struct pctx *c, const json_t *o, const char *base, const char *ke
 /* pr_get_int: an integer in [lo, hi]; *out untouched unless 1 is returned. */
 int pr_get_int(struct pctx *c, const json_t *o, const char *base, const char *key, long long lo,
                long long hi, long long *out);
+/* pr_get_field: an integer field of profiles/fields.h, in its range, by
+ * its key; *out untouched unless 1 is returned. */
+int pr_get_field(struct pctx *c, const json_t *o, const char *base, enum pf_id id, long long *out);
 /* pr_get_enum: a string matching one of names (any case); *out its index. */
 int pr_get_enum(struct pctx *c, const json_t *o, const char *base, const char *key,
                 const char *const *names, size_t n, int *out);
@@ -81,12 +85,12 @@ bool pr_valid_dns_name(const char *s, bool underscore, bool absolute_ok);
 
 /* ---- the parts of a profile ---- */
 
-/* pr_parse_headers (profile.c): customHeaders: [{name, value}], at most 8,
+/* pr_parse_headers (parse.c): customHeaders: [{name, value}], at most 8,
  * no header injection. */
 void pr_parse_headers(struct pctx *c, const json_t *o, const char *base, struct header_kv *out,
                       uint8_t *n);
 
-/* pr_parse_endpoints (profile_endpoint.c): props' endpoints -> p->endpoints,
+/* pr_parse_endpoints (endpoint.c): props' endpoints -> p->endpoints,
  * each checked, then the checks across them (those that depend on the
  * routing method only when method_ok). */
 void pr_parse_endpoints(struct pctx *c, const json_t *props, const char *pbase, struct profile *p,

@@ -1,8 +1,8 @@
-/* profile_link.c: the checks that span profiles: unique names and relative
+/* link.c: the checks that span profiles: unique names and relative
  * names, nested endpoints resolved to their child profiles, no loops and at
  * most PROFILE_MAX_NESTING profiles in a chain. */
 #include "config.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "gtm/err.h"
 #include "gtm/snapshot.h"
 #include "policy/policy.h"
+#include "profiles/check.h"
 
 /* ---- JSON paths, following each document's shape (only needed for messages) ---- */
 
@@ -92,7 +93,7 @@ static void
 check_names(struct profile **v, uint32_t n, struct config_errors *errs)
 {
     for (uint32_t i = 1, first = 0; i < n; i++) {
-        if (strcasecmp(v[i]->name, v[first]->name) != 0) {
+        if (!profile_same_name(v[i]->name, v[first]->name)) {
             first = i;
             continue;
         }
@@ -105,7 +106,7 @@ static int
 rel_cmp(const void *pa, const void *pb)
 {
     const struct profile *a = *(struct profile *const *)pa, *b = *(struct profile *const *)pb;
-    int d = strcmp(a->relative_name, b->relative_name);
+    int d = strcasecmp(a->relative_name, b->relative_name);
     return d ? d : prof_cmp(pa, pb);
 }
 
@@ -118,7 +119,7 @@ check_relative_names(struct profile **v, uint32_t n, struct config_errors *errs)
     if (n > 1) /* qsort(NULL, 0) is undefined */
         qsort(s, n, sizeof *s, rel_cmp);
     for (uint32_t i = 1, first = 0; i < n; i++) {
-        if (strcmp(s[i]->relative_name, s[first]->relative_name) != 0) {
+        if (!profile_same_name(s[i]->relative_name, s[first]->relative_name)) {
             first = i;
             continue;
         }

@@ -1,8 +1,8 @@
 /* store.h: crash-safe writes of the profiles directory (SPEC §7, §10): a
  * file is replaced whole or not at all, and survives kill -9 and power loss
- * once the call returns. Private to api/. */
-#ifndef GTM_API_STORE_H
-#define GTM_API_STORE_H
+ * once the call returns. Used by the API (api/arm.c). */
+#ifndef GTM_PROFILES_STORE_H
+#define GTM_PROFILES_STORE_H
 
 #include <stddef.h>
 
@@ -10,12 +10,18 @@
  * temporary file in dir (".name.XXXXXX": the profile loader skips hidden
  * files), written in full, fsync'd, renamed over dir/name, then dir fsync'd.
  * dir is created (one level) when missing. A file replaced keeps its mode;
- * a new one gets 0644. Temporary files of name left by an earlier process
- * killed mid-write are removed. Not for concurrent writers of one name.
+ * a new one gets 0644. Not for concurrent writers of one name. (Temporary
+ * files left by an earlier process killed mid-write are removed by
+ * store_sweep, once at start: a scan of the directory on every write would
+ * make a write cost the number of profiles.)
  * [in] dir: the directory; name: a plain file name (no '/')
  * Returns 0, or a negative errno (the old file, if any, is then untouched
  * and the temporary file removed). */
 int store_write(const char *dir, const char *name, const char *text, size_t len);
+
+/* store_sweep: removes the temporary files (".NAME.json.XXXXXX") that a
+ * process killed mid-write left in dir. Call once before the first write. */
+void store_sweep(const char *dir);
 
 /* store_remove: unlinks dir/name and fsyncs dir. A missing file is success.
  * Returns 0 or a negative errno. */

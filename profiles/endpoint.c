@@ -1,4 +1,4 @@
-/* profile_endpoint.c: the endpoints of a profile document, each on its own
+/* endpoint.c: the endpoints of a profile document, each on its own
  * and across them (names, priorities, geo mappings, subnets, target kinds). */
 #include "config.h"
 
@@ -15,7 +15,7 @@
 #include "gtm/alloc.h"
 #include "gtm/profile.h"
 #include "policy/policy.h"
-#include "zones/profile_read.h"
+#include "profiles/read.h"
 
 /* ---- endpoints ---- */
 
@@ -338,13 +338,15 @@ parse_endpoint(struct pctx *c, const json_t *ev, struct endpoint *e, struct ep_a
     }
     e->always_serve = as == 0;
 
-    long long prio = pos + 1 > 1000 ? 1000 : (long long)pos + 1;
-    int rp = pr_get_int(c, p, pp, "priority", 1, 1000, &prio);
+    /* Default: the place in the list (within the range). */
+    const struct profile_field *pf = pf_row(PF_EP_PRIORITY);
+    long long prio = (long long)pos + 1 > pf->max ? pf->max : (long long)pos + 1;
+    int rp = pr_get_field(c, p, pp, PF_EP_PRIORITY, &prio);
     x->has_priority = rp == 1;
     x->gave_priority = rp != 0; /* even when wrong: no "required" on top */
     e->priority = (uint16_t)prio;
-    long long weight = 1;
-    pr_get_int(c, p, pp, "weight", 1, 1000, &weight);
+    long long weight = pf_row(PF_EP_WEIGHT)->def;
+    pr_get_field(c, p, pp, PF_EP_WEIGHT, &weight);
     e->weight = (uint16_t)weight;
 
     parse_location(c, p, pp, e);
@@ -367,10 +369,11 @@ parse_endpoint(struct pctx *c, const json_t *ev, struct endpoint *e, struct ep_a
         }
     }
 
-    long long mc = 1, m4 = 0, m6 = 0;
-    pr_get_int(c, p, pp, "minChildEndpoints", 1, 2147483647, &mc);
-    pr_get_int(c, p, pp, "minChildEndpointsIPv4", 0, 2147483647, &m4);
-    pr_get_int(c, p, pp, "minChildEndpointsIPv6", 0, 2147483647, &m6);
+    long long mc = pf_row(PF_EP_MIN_CHILD)->def, m4 = pf_row(PF_EP_MIN_CHILD_V4)->def,
+              m6 = pf_row(PF_EP_MIN_CHILD_V6)->def;
+    pr_get_field(c, p, pp, PF_EP_MIN_CHILD, &mc);
+    pr_get_field(c, p, pp, PF_EP_MIN_CHILD_V4, &m4);
+    pr_get_field(c, p, pp, PF_EP_MIN_CHILD_V6, &m6);
     e->min_child = (uint32_t)mc;
     e->min_child_v4 = (uint32_t)m4;
     e->min_child_v6 = (uint32_t)m6;

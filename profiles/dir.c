@@ -1,6 +1,6 @@
-/* profile_dir.c: every *.json of a profiles directory, in name order. */
+/* dir.c: every *.json of a profiles directory, in name order. */
 #include "config.h"
-#include "zones/profile_dir.h"
+#include "profiles/dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,9 +68,9 @@ read_profile_file(const char *path, size_t *len, struct config_errors *errs)
     return buf;
 }
 
-int
-profile_load_dir(struct arena *a, const char *dir, bool must_exist, bool strict,
-                 struct config_errors *errs, struct profile ***out, uint32_t *n)
+static int
+load_dir(struct arena *a, bool own, const char *dir, bool must_exist, bool strict,
+         struct config_errors *errs, struct profile ***out, uint32_t *n)
 {
     unsigned before = errs->count;
     *out = NULL;
@@ -102,20 +102,38 @@ profile_load_dir(struct arena *a, const char *dir, bool must_exist, bool strict,
     uint32_t got = 0;
     for (size_t i = 0; i < count; i++) {
         size_t plen = strlen(dir) + 1 + strlen(names[i]) + 1;
-        char *path = arena_alloc(a, plen);
+        char *path = xmalloc(plen);
         snprintf(path, plen, "%s/%s", dir, names[i]);
         free(names[i]);
         size_t len = 0;
         char *text = read_profile_file(path, &len, errs);
-        if (!text)
+        if (!text) {
+            free(path);
             continue;
+        }
         struct profile *p;
-        if (profile_parse(a, path, text, len, strict, errs, &p) == 0)
+        if (own ? profile_parse_owned(path, text, len, strict, errs, &p) == 0
+                : profile_parse(a, path, text, len, strict, errs, &p) == 0)
             v[got++] = p;
         free(text);
+        free(path);
     }
     free(names);
     *out = v;
     *n = got;
     return errs->count != before ? GTM_ECONFIG : 0;
+}
+
+int
+profile_load_dir(struct arena *a, const char *dir, bool must_exist, bool strict,
+                 struct config_errors *errs, struct profile ***out, uint32_t *n)
+{
+    return load_dir(a, false, dir, must_exist, strict, errs, out, n);
+}
+
+int
+profile_load_dir_owned(struct arena *a, const char *dir, bool must_exist, bool strict,
+                       struct config_errors *errs, struct profile ***out, uint32_t *n)
+{
+    return load_dir(a, true, dir, must_exist, strict, errs, out, n);
 }

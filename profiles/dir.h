@@ -1,7 +1,7 @@
-/* profile_dir.h: loading a directory of profile documents, and the checks
+/* dir.h: loading a directory of profile documents, and the checks
  * that span profiles (names, relative names, nesting). */
-#ifndef GTM_ZONES_PROFILE_DIR_H
-#define GTM_ZONES_PROFILE_DIR_H
+#ifndef GTM_PROFILES_DIR_H
+#define GTM_PROFILES_DIR_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,8 +26,14 @@ struct config_errors;
 int profile_load_dir(struct arena *a, const char *dir, bool must_exist, bool strict,
                      struct config_errors *errs, struct profile ***out, uint32_t *n);
 
+/* profile_load_dir_owned: the same, but each profile in an arena of its own
+ * (profile_parse_owned; a holds the array only): what snapshots load. */
+int profile_load_dir_owned(struct arena *a, const char *dir, bool must_exist, bool strict,
+                           struct config_errors *errs, struct profile ***out, uint32_t *n);
+
 /* profile_link: checks across profiles and resolves nested endpoints.
- * Profile names and relative names must be unique (case-insensitively);
+ * Profile names and relative names must be unique (profile_same_name:
+ * the one rule, also for a single change);
  * every nested endpoint's child must be loaded (sets child_profile); nesting
  * goes at most 10 profiles deep and never loops; a MultiValue profile has no
  * nested endpoints. Sorts v by name (case-insensitively).
