@@ -2,9 +2,9 @@
  * reference §2.3): routes, api-version, the handlers, and the write path:
  * a change is validated like a file (the profile alone, then the checks
  * across profiles), stored atomically in the profiles directory, and
- * served before the reply by reload_profile, which publishes a snapshot
- * sharing every other profile; when that snapshot is refused, the
- * previous file is put back, so disk and memory always agree. */
+ * served before the reply by reload_profile (ctx->change_profile), which
+ * publishes a snapshot sharing every other profile; when that snapshot is
+ * refused, the previous file is put back, so disk and memory always agree. */
 #include "config.h"
 #include "api/http.h"
 
@@ -27,6 +27,8 @@
 #include "gtm/snapshot.h"
 #include "conf/conf.h"
 #include "profiles/dir.h"
+#include "profiles/profile.h"
+#include "zones/build.h"
 
 #define API_VERSION_MIN "2017-03-01"
 #define API_VERSION_MAX "2022-04-01"
@@ -459,7 +461,7 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
                                .store = step_store,
                                .unstore = step_unstore,
                                .arg = &w};
-    switch (reload_profile(ctx, &c, &el.ce)) {
+    switch (ctx->change_profile(ctx, &c, &el.ce)) {
     case CHANGE_OK:
         rc = 0;
         break;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "gtm/compiler.h"
+#include "gtm/json.h"
 #include "profiles/fields.h"
 
 /* ---- the shapes: the rows of profiles/fields.h, in the order Azure
@@ -19,24 +20,6 @@
         if (pf_row(id)->parent == (parent) && id != (parent))
 
 /* ---- normalising ---- */
-
-/* member: key's value in o: the exact spelling, else the first member of
- * any case (what profile_parse reads). */
-static json_t *
-member(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (v)
-        return v;
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)o, k, x)
-    {
-        if (strcasecmp(k, key) == 0)
-            return x;
-    }
-    return NULL;
-}
 
 static bool
 spec_has(enum pf_id parent, const char *key)
@@ -85,7 +68,7 @@ norm_obj(const json_t *src, enum pf_id parent)
     FOR_KEYS(id, parent)
     {
         const struct profile_field *f = pf_row(id);
-        json_t *v = member(src, f->key);
+        json_t *v = gtm_json_member(src, f->key);
         if (!v || json_is_null(v) || (f->flags & PFF_DROP))
             continue;
         json_object_set_new(out, f->key, norm_value(v, id));
@@ -107,7 +90,7 @@ lift(const json_t *src, enum pf_id top)
 {
     if (!json_is_object(src))
         return json_deep_copy(src);
-    json_t *props = member(src, "properties");
+    json_t *props = gtm_json_member(src, "properties");
     if (props && !json_is_null(props))
         return norm_obj(src, top);
     json_t *shaped = json_object(), *pp = json_object();

@@ -159,7 +159,7 @@ arm_render_profile(const struct profile *p, const json_t *doc, const struct arm_
 
     json_t *pr = json_object();
     json_object_set_new(pr, "profileStatus", json_string(onoff(p->enabled)));
-    json_object_set_new(pr, "trafficRoutingMethod", json_string(profile_method_name(p->method)));
+    json_object_set_new(pr, "trafficRoutingMethod", json_string(policy_method(p->method)->name));
     json_object_set_new(pr, "dnsConfig", render_dns(p, obj_or_null(sp, "dnsConfig"), v));
     json_object_set_new(pr, "monitorConfig",
                         render_monitor(p, obj_or_null(sp, "monitorConfig"), v));

@@ -14,6 +14,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "gtm/json.h"
 #include "gtm/profile.h"
 
 /* ---- replies ---- */
@@ -104,7 +105,7 @@ api_body_json(struct api_req *r)
         api_error(r, 400, "InvalidRequestContent", "The request content must be a JSON object.");
         return NULL;
     }
-    if (!profile_json_depth_ok(j, PROFILE_JSON_MAX_DEPTH)) {
+    if (!gtm_json_depth_ok(j, PROFILE_JSON_MAX_DEPTH)) {
         json_decref(j);
         api_error(r, 400, "InvalidRequestContent",
                   "The request content nests objects and arrays deeper than %d levels.",

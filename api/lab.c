@@ -396,7 +396,7 @@ reload(struct api_req *r)
     }
     json_t *details = json_array();
     struct config_errors errs = {0, reload_error, details};
-    if (ctx_reload_errors(r->ctx, &errs) != 0) {
+    if (r->ctx->reload_now(r->ctx, &errs) != 0) {
         char msg[128];
         size_t n = json_array_size(details);
         snprintf(msg, sizeof msg, "%zu error%s; still serving the previous configuration", n,

@@ -24,6 +24,8 @@
 #include "gtm/stats.h"
 #include "monitor/monitor.h"
 #include "policy/policy.h"
+#include "zones/stats.h"
+#include "dns/server.h"
 
 /* ---- /metrics ---- */
 
@@ -215,7 +217,7 @@ metrics(struct api_req *r)
     for (int rc = 0; rc < QR_RCODES; rc++)
         evbuffer_add_printf(b, "gtmd_queries_total{rcode=\"%s\"} %llu\n",
                             stats_rcode_name((enum q_rcode)rc),
-                            (unsigned long long)stats_rcode(ctx, (enum q_rcode)rc));
+                            (unsigned long long)server_rcodes(ctx, (enum q_rcode)rc));
 
     family(b, "gtmd_profile_queries_total", "counter",
            "Queries for a traffic manager name, by outcome.");

@@ -18,6 +18,8 @@
 #include "gtm/stats.h"
 #include "monitor/monitor.h"
 #include "policy/policy.h"
+#include "zones/stats.h"
+#include "dns/server.h"
 
 const struct profile *
 obs_find_profile(const struct gtm_snapshot *s, const char *name)
@@ -147,7 +149,7 @@ profile_json(const struct gtm_ctx *ctx, const struct gtm_snapshot *s, const stru
         json_array_append_new(eps, obs_endpoint_json(ctx, s, p, k));
     return json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:{s:I,s:I,s:I},s:o}", "name", p->name, "relativeName",
-        p->relative_name, "fqdn", fqdn, "method", profile_method_name(p->method), "profileStatus",
+        p->relative_name, "fqdn", fqdn, "method", policy_method(p->method)->name, "profileStatus",
         p->enabled ? "Enabled" : "Disabled", "profileMonitorStatus",
         profile_status_name(profile_status(p, s->health)), "ttl", (json_int_t)p->ttl,
         "monitorConfig", mon, "queries", "answer", (json_int_t)stats_profile(ctx, p, TM_ANSWER),
@@ -223,7 +225,7 @@ obs_status(struct gtm_ctx *ctx)
     json_t *queries = json_object();
     for (int rc = 0; rc < QR_RCODES; rc++)
         json_object_set_new(queries, stats_rcode_name((enum q_rcode)rc),
-                            json_integer((json_int_t)stats_rcode(ctx, (enum q_rcode)rc)));
+                            json_integer((json_int_t)server_rcodes(ctx, (enum q_rcode)rc)));
     json_t *profiles = json_array();
     for (uint32_t i = 0; i < s->nprofiles; i++)
         json_array_append_new(profiles, profile_json(ctx, s, s->profiles[i], domain));

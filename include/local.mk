@@ -8,6 +8,7 @@ noinst_HEADERS = \
 	%reldir%/gtm/snapshot.h \
 	%reldir%/gtm/ctx.h \
 	%reldir%/gtm/health.h \
+	%reldir%/gtm/json.h \
 	%reldir%/gtm/probe.h \
 	%reldir%/gtm/geoip.h \
 	%reldir%/gtm/nettable.h \

@@ -1,6 +1,7 @@
 # lib/: small shared pieces under everything (STYLE.md §1): allocation and
 # arenas, logging, configuration errors (file:line: error:), wire names,
-# client keys for connection shares, network tables, the GeoIP reader.
+# client keys for connection shares, network tables, the GeoIP reader,
+# JSON helpers (a member in any case, a nesting bound).
 # Their headers are contracts in include/gtm/; nothing here includes a
 # header of a folder above it.
 libgtm_a_SOURCES += \
@@ -9,5 +10,6 @@ libgtm_a_SOURCES += \
 	%reldir%/dname.c \
 	%reldir%/err.c \
 	%reldir%/geoip.c \
+	%reldir%/json.c \
 	%reldir%/log.c \
 	%reldir%/nettable.c

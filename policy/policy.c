@@ -9,7 +9,7 @@
 #include "policy/methods.h"
 
 /* enum routing_method -> its ops. */
-static const struct policy_ops *const methods[] = {
+static const struct policy_ops *const methods[ROUTE_METHODS] = {
     [ROUTE_PRIORITY] = &policy_priority,       [ROUTE_WEIGHTED] = &policy_weighted,
     [ROUTE_PERFORMANCE] = &policy_performance, [ROUTE_GEOGRAPHIC] = &policy_geographic,
     [ROUTE_MULTIVALUE] = &policy_multivalue,   [ROUTE_SUBNET] = &policy_subnet,

@@ -15,6 +15,7 @@
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 #include "profiles/dir.h"
+#include "profiles/profile.h"
 
 bool
 profile_same_name(const char *a, const char *b)

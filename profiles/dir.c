@@ -14,6 +14,7 @@
 #include "gtm/alloc.h"
 #include "gtm/err.h"
 #include "gtm/snapshot.h"
+#include "profiles/profile.h"
 
 static int
 name_cmp(const void *a, const void *b)

@@ -14,29 +14,12 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "gtm/json.h"
 #include "gtm/snapshot.h"
 #include "policy/policy.h"
 #include "profiles/check.h"
 
 /* ---- JSON paths, following each document's shape (only needed for messages) ---- */
-
-static json_t *
-get_ci(const json_t *o, const char *key)
-{
-    if (!json_is_object(o))
-        return NULL;
-    json_t *v = json_object_get(o, key);
-    if (!v) {
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)o, k, x)
-        {
-            if (strcasecmp(k, key) == 0)
-                return x;
-        }
-    }
-    return v;
-}
 
 /* field_path: the path of a profile field ("dnsConfig.relativeName"), or of
  * an endpoint's field when ep >= 0 (one of its properties when in_props), as
@@ -46,15 +29,15 @@ field_path(const struct profile *p, long ep, const char *field, bool in_props, c
            size_t cap)
 {
     json_t *root = p->json ? json_loads(p->json, 0, NULL) : NULL;
-    json_t *props = get_ci(root, "properties");
+    json_t *props = gtm_json_member(root, "properties");
     bool arm = json_is_object(props);
     const char *pre = arm ? "properties." : "";
     if (ep < 0) {
         snprintf(out, cap, "%s%s", pre, field);
     } else {
-        json_t *eps = get_ci(arm ? props : root, "endpoints");
+        json_t *eps = gtm_json_member(arm ? props : root, "endpoints");
         json_t *e = json_array_get(eps, (size_t)ep);
-        bool earm = json_is_object(get_ci(e, "properties"));
+        bool earm = json_is_object(gtm_json_member(e, "properties"));
         snprintf(out, cap, "%sendpoints[%ld].%s%s", pre, ep, earm && in_props ? "properties." : "",
                  field);
     }

@@ -9,6 +9,6 @@ libgtm_a_SOURCES += \
 	%reldir%/endpoint.c \
 	%reldir%/fields.c %reldir%/fields.h \
 	%reldir%/link.c \
-	%reldir%/own.c \
+	%reldir%/own.c %reldir%/profile.h \
 	%reldir%/parse.c %reldir%/read.h \
 	%reldir%/store.c %reldir%/store.h

@@ -9,6 +9,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "profiles/profile.h"
 
 int
 profile_parse_owned(const char *file, const char *text, size_t len, bool strict,

@@ -15,37 +15,11 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "gtm/json.h"
 #include "gtm/snapshot.h"
+#include "policy/policy.h"
 #include "profiles/read.h"
-
-static const char *const method_names[] = {
-    [ROUTE_PRIORITY] = "Priority",       [ROUTE_WEIGHTED] = "Weighted",
-    [ROUTE_PERFORMANCE] = "Performance", [ROUTE_GEOGRAPHIC] = "Geographic",
-    [ROUTE_MULTIVALUE] = "MultiValue",   [ROUTE_SUBNET] = "Subnet",
-    [ROUTE_ROUNDROBIN] = "RoundRobin",
-};
-
-static const char *const status_names[] = {
-    [EPS_CHECKING] = "CheckingEndpoint", [EPS_ONLINE] = "Online",     [EPS_DEGRADED] = "Degraded",
-    [EPS_DISABLED] = "Disabled",         [EPS_INACTIVE] = "Inactive", [EPS_STOPPED] = "Stopped",
-    [EPS_UNMONITORED] = "Unmonitored",
-};
-
-const char *
-profile_method_name(enum routing_method m)
-{
-    if ((unsigned)m < GTM_ARRAY_LEN(method_names))
-        return method_names[m];
-    return "Unknown";
-}
-
-const char *
-ep_status_name(enum ep_status s)
-{
-    if ((unsigned)s < GTM_ARRAY_LEN(status_names))
-        return status_names[s];
-    return "Unknown";
-}
+#include "profiles/profile.h"
 
 const char *const pr_onoff_names[] = {"Enabled", "Disabled"};
 static const char *const proto_names[] = {
@@ -169,20 +143,7 @@ pr_type_name(const json_t *v)
 json_t *
 pr_member(const json_t *o, const char *key)
 {
-    if (!o)
-        return NULL;
-    json_t *v = json_object_get(o, key);
-    if (!v) {
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)o, k, x)
-        {
-            if (strcasecmp(k, key) == 0) {
-                v = x;
-                break;
-            }
-        }
-    }
+    json_t *v = gtm_json_member(o, key);
     return v && !json_is_null(v) ? v : NULL;
 }
 
@@ -633,8 +594,10 @@ parse_profile(struct pctx *c, const json_t *root, struct profile *p)
     p->enabled = st == 0;
 
     int m = -1;
-    int r = pr_get_enum(c, pr, pbase, "trafficRoutingMethod", method_names,
-                        GTM_ARRAY_LEN(method_names), &m);
+    const char *method_names[ROUTE_METHODS]; /* as the registry spells them */
+    for (unsigned i = 0; i < ROUTE_METHODS; i++)
+        method_names[i] = policy_method((enum routing_method)i)->name;
+    int r = pr_get_enum(c, pr, pbase, "trafficRoutingMethod", method_names, ROUTE_METHODS, &m);
     if (r == 0)
         pr_fail(c, pbase, "trafficRoutingMethod",
                 "required (Priority, Weighted, Performance, Geographic, MultiValue, Subnet or "
@@ -649,25 +612,6 @@ parse_profile(struct pctx *c, const json_t *root, struct profile *p)
     p->max_return = (uint32_t)maxret;
 
     pr_parse_endpoints(c, pr, pbase, p, m >= 0);
-}
-
-bool
-profile_json_depth_ok(const json_t *v, unsigned max)
-{
-    if (!json_is_object(v) && !json_is_array(v))
-        return true;
-    if (max == 0)
-        return false;
-    if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v); i++)
-            if (!profile_json_depth_ok(json_array_get(v, i), max - 1))
-                return false;
-        return true;
-    }
-    const char *k;
-    json_t *m;
-    json_object_foreach((json_t *)v, k, m) if (!profile_json_depth_ok(m, max - 1)) return false;
-    return true;
 }
 
 int
@@ -690,7 +634,7 @@ profile_parse(struct arena *a, const char *file, const char *text, size_t len, b
         json_decref(root);
         return GTM_ECONFIG;
     }
-    if (!profile_json_depth_ok(root, PROFILE_JSON_MAX_DEPTH)) {
+    if (!gtm_json_depth_ok(root, PROFILE_JSON_MAX_DEPTH)) {
         config_error(errs, file, 0, "objects and arrays nested deeper than %d levels",
                      PROFILE_JSON_MAX_DEPTH);
         json_decref(root);

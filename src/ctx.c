@@ -2,7 +2,7 @@
  * (SIGHUP reloads, SIGTERM and SIGINT stop the loop) and, at the end, the
  * snapshots still held. */
 #include "config.h"
-#include "gtm/ctx.h"
+#include "src/ctx.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -11,6 +11,7 @@
 
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
+#include "zones/build.h"
 
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)

@@ -13,7 +13,7 @@
 #include "api/api.h"
 #include "dns/server.h"
 #include "gtm/alloc.h"
-#include "gtm/ctx.h"
+#include "src/ctx.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
@@ -22,6 +22,7 @@
 #include "src/demo.h"
 #include "src/hook.h"
 #include "conf/conf.h"
+#include "zones/build.h"
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
 

@@ -3,12 +3,11 @@ gtmd_SOURCES = %reldir%/gtmd.c
 gtmd_LDADD = $(GTM_LIBS)
 
 libgtm_a_SOURCES += \
-	%reldir%/ctx.c \
+	%reldir%/ctx.c %reldir%/ctx.h \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \
 	%reldir%/hook.c %reldir%/hook.h \
-	%reldir%/reload.c \
-	%reldir%/stats.c
+	%reldir%/reload.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c
 
 # The --demo zone is examples/zones/example.com.zone, embedded at build time.

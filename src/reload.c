@@ -3,7 +3,7 @@
  * validate -> reconcile health -> publish -> reclaim the snapshot replaced
  * once no worker can hold it (QSBR). */
 #include "config.h"
-#include "gtm/ctx.h"
+#include "src/ctx.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +30,9 @@
 #include "profiles/check.h"
 #include "src/daemon.h"
 #include "src/demo.h"
+#include "profiles/profile.h"
+#include "zones/build.h"
+#include "zones/stats.h"
 
 void
 daemon_error_sink(void *arg, const char *file, unsigned line, const char *msg)
@@ -350,6 +353,8 @@ ctx_reload(struct gtm_ctx *ctx)
 void
 reload_init_events(struct gtm_ctx *ctx)
 {
+    ctx->reload_now = ctx_reload_errors;
+    ctx->change_profile = reload_profile;
     ctx->reclaim_ev = evtimer_new(ctx->base, reclaim_cb, ctx);
     ctx->job_done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (ctx->job_done_fd >= 0) {

@@ -23,6 +23,8 @@
 #include "profiles/dir.h"
 #include "zones/tm.h"
 #include "zones/zonefile.h"
+#include "profiles/profile.h"
+#include "zones/build.h"
 
 void
 rrset_prepare(struct arena *a, struct rrset *s)

@@ -1,4 +1,5 @@
 libgtm_a_SOURCES += \
-	%reldir%/build.c \
+	%reldir%/build.c %reldir%/build.h \
+	%reldir%/stats.c %reldir%/stats.h \
 	%reldir%/tm.c %reldir%/tm.h \
 	%reldir%/zonefile.c %reldir%/zonefile.h

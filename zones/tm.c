@@ -16,6 +16,8 @@
 #include "gtm/probe.h"
 #include "gtm/profile.h"
 #include "gtm/stats.h"
+#include "profiles/profile.h"
+#include "zones/build.h"
 
 /* The answer an endpoint gives: A, AAAA or CNAME, with the profile's TTL. */
 static const struct rrset *

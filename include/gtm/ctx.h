@@ -1,8 +1,9 @@
 /* ctx.h: the daemon's one context: the control loop, the published snapshot
  * and the workers. The only mutable state shared across threads is the
- * snapshot pointer and the epoch counters below. Implemented in src/:
- * ctx.c (signals, lifetime) and reload.c (load, publish, reclaim, and
- * reload_profile, the one way a single profile changes). */
+ * snapshot pointer and the epoch counters below. A contract: the functions
+ * that work on it are declared beside their code (src/ctx.h); what the
+ * control plane asks of the wiring (a reload, a changed profile) it calls
+ * through the two pointers below, set by src/reload.c. */
 #ifndef GTM_GTM_CTX_H
 #define GTM_GTM_CTX_H
 
@@ -20,6 +21,8 @@ struct monitor;
 struct demo;
 struct api;
 struct reload_job;
+struct config_errors;
+struct profile_change;
 
 struct gtm_ctx {
     struct event_base *base; /* the control loop: signals, reload, reclamation */
@@ -45,28 +48,12 @@ struct gtm_ctx {
     uint64_t fg_load; /* the number of the last foreground load */
     uint64_t reloads_ok, reloads_failed;
     int exit_code;
+    /* Set by reload_init_events (src/reload.c), called by the API:
+     * reload_now loads every file again now, on the loop (ctx_reload_errors);
+     * change_profile applies one profile's change (reload_profile). */
+    int (*reload_now)(struct gtm_ctx *ctx, struct config_errors *out);
+    int (*change_profile)(struct gtm_ctx *ctx, struct profile_change *c, struct config_errors *out);
 };
-
-/* ctx_publish: makes snap the one new queries see; the previous one is freed
- * when every worker has passed a quiescent point. Loop thread only. */
-void ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap);
-
-/* ctx_reload: loads everything again in the background (SIGHUP), in a
- * thread at the lowest CPU priority, so that under a load that takes every
- * CPU the reload waits for idle time instead of taking it from the
- * answering threads, and the control loop goes on probing and serving the
- * API meanwhile. The result is published on the loop when it is ready; on
- * any error the current snapshot stays and each error is logged. A call
- * while a reload runs makes another one follow it. Loop thread. */
-void ctx_reload(struct gtm_ctx *ctx);
-
-struct config_errors;
-/* ctx_reload_errors: loads everything again now, on the loop (the API's
- * reload route, whose reply waits for it); on any error keeps
- * the current snapshot and returns GTM_ECONFIG after logging each error
- * and passing it to out (when not NULL). A background reload that started
- * before it is dropped when it ends, and runs again. Loop thread only. */
-int ctx_reload_errors(struct gtm_ctx *ctx, struct config_errors *out);
 
 struct profile;
 /* One profile created, replaced or deleted (the API's writes; the fleet's
@@ -91,24 +78,5 @@ enum change_result {
     CHANGE_STORE,    /* store failed: c->store_err */
     CHANGE_REFUSED,  /* the new snapshot was refused (out; logged): unstore ran */
 };
-
-/* reload_profile: the entry point for a change of one profile: checks np
- * against the profiles served (one rule for name clashes, then nesting and
- * loops), stores it, builds the next snapshot sharing every other profile
- * and zone with the current one (snapshot_change), and publishes it, as a
- * reload does (same log line and counters). np is taken in every case
- * (freed unless published). old and the current snapshot are invalid once
- * it returns CHANGE_OK. Loop thread only. */
-int reload_profile(struct gtm_ctx *ctx, struct profile_change *c, struct config_errors *out);
-
-/* ctx_init_events/ctx_cleanup_events: the control loop's own events:
- * signals (HUP reloads, TERM and INT stop the loop), reclamation, the
- * background reload. cleanup also frees the snapshots. */
-void ctx_init_events(struct gtm_ctx *ctx);
-void ctx_cleanup_events(struct gtm_ctx *ctx);
-
-/* reload_init_events/reload_cleanup_events: reload.c's part of them. */
-void reload_init_events(struct gtm_ctx *ctx);
-void reload_cleanup_events(struct gtm_ctx *ctx);
 
 #endif

@@ -26,6 +26,7 @@ enum routing_method {
     ROUTE_MULTIVALUE,
     ROUTE_SUBNET,
     ROUTE_ROUNDROBIN,
+    ROUTE_METHODS /* how many; their names and rules: policy_method() */
 };
 
 enum probe_proto { PROBE_HTTP, PROBE_HTTPS, PROBE_TCP };
@@ -133,51 +134,23 @@ struct profile {
     bool prepared;                /* by_priority and the endpoint answers are filled in */
 };
 
-/* profile_parse: one profile document (text[0..len), from file) into a
- * profile allocated in arena a. Every problem is reported through errs as
- * "file: error: <json.path>: message" (syntax errors with line:column);
- * with strict, values Azure rejects are errors, otherwise warnings where a
- * lab can use them (e.g. intervalInSeconds 1). Returns 0 and *out, or
- * GTM_ECONFIG. Loop thread only. */
-int profile_parse(struct arena *a, const char *file, const char *text, size_t len, bool strict,
-                  struct config_errors *errs, struct profile **out);
-
 /* PROFILE_JSON_MAX_DEPTH: how deeply a profile document may nest objects
  * and arrays, unknown members included (Azure's own documents need 5). A
  * deeper document is refused: written back indented, it would grow with
  * the square of its depth. */
 #define PROFILE_JSON_MAX_DEPTH 64
 
-/* profile_parse_owned: profile_parse into an arena of the profile's own
- * (freed with its last profile_unref). Returns 0 and *out (no holder yet),
- * or GTM_ECONFIG. Loop thread only. */
-int profile_parse_owned(const char *file, const char *text, size_t len, bool strict,
-                        struct config_errors *errs, struct profile **out);
-
-/* profile_clone: a copy of p that can take other health, counter and child
- * links (its endpoints are its own; every other part is p's, shared). It
- * holds its original. Returns new, no holder yet. Loop thread only. */
-struct profile *profile_clone(const struct profile *p);
-
-/* profile_copy: the same copy in a, holding nothing: it must not outlive p
- * (for checks that link copies). Returns new, in a. */
-struct profile *profile_copy(struct arena *a, const struct profile *p);
-
-/* profile_ref/profile_unref: one holder more or less; the last unref of an
- * owned profile frees it (any thread: snapshots are freed in the
- * background). A profile without an arena of its own is never freed here. */
-void profile_ref(struct profile *p);
-void profile_unref(struct profile *p);
-/* profile_discard: frees a profile nobody holds yet. NULL is a no-op. */
-void profile_discard(struct profile *p);
-
-struct json_t;
-/* profile_json_depth_ok: v nests at most max objects and arrays. Pure. */
-bool profile_json_depth_ok(const struct json_t *v, unsigned max);
-
-/* profile_method_name: "Priority", "Weighted", ... */
-const char *profile_method_name(enum routing_method m);
-/* ep_status_name: "CheckingEndpoint", "Online", ... (Azure's spelling) */
-const char *ep_status_name(enum ep_status s);
+/* ep_status_name: "CheckingEndpoint", "Online", ... (Azure's spelling). */
+static inline const char *
+ep_status_name(enum ep_status s)
+{
+    static const char *const names[] = {
+        [EPS_CHECKING] = "CheckingEndpoint", [EPS_ONLINE] = "Online",
+        [EPS_DEGRADED] = "Degraded",         [EPS_DISABLED] = "Disabled",
+        [EPS_INACTIVE] = "Inactive",         [EPS_STOPPED] = "Stopped",
+        [EPS_UNMONITORED] = "Unmonitored",
+    };
+    return (unsigned)s < sizeof names / sizeof *names && names[s] ? names[s] : "Unknown";
+}
 
 #endif

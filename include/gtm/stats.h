@@ -7,9 +7,6 @@
 
 #include <stdint.h>
 
-struct gtm_ctx;
-struct profile;
-
 /* Answers for a traffic manager name, by outcome. */
 enum tm_outcome { TM_ANSWER, TM_NODATA, TM_NXDOMAIN, TM_OUTCOMES };
 
@@ -25,18 +22,13 @@ enum q_rcode {
     QR_RCODES
 };
 
-/* stats_endpoint: answers that returned endpoint k of profile p. Loop thread. */
-uint64_t stats_endpoint(const struct gtm_ctx *ctx, const struct profile *p, uint32_t k);
-/* stats_profile: queries for p's name by outcome. Loop thread. */
-uint64_t stats_profile(const struct gtm_ctx *ctx, const struct profile *p, enum tm_outcome o);
-/* stats_rcode: every query by response code, since start. Loop thread. */
-uint64_t stats_rcode(const struct gtm_ctx *ctx, enum q_rcode rc);
-struct gtm_snapshot;
-/* stats_carry: adds from's totals to to's by profile and endpoint name; call
- * when from is retired and no worker holds it any more. Loop thread. */
-void stats_carry(const struct gtm_snapshot *from, struct gtm_snapshot *to);
-
 /* stats_rcode_name: "NOERROR", "FORMERR", ..., "dropped". */
-const char *stats_rcode_name(enum q_rcode rc);
+static inline const char *
+stats_rcode_name(enum q_rcode rc)
+{
+    static const char *const names[QR_RCODES] = {"NOERROR", "FORMERR", "NXDOMAIN", "NOTIMP",
+                                                 "REFUSED", "BADVERS", "dropped"};
+    return (unsigned)rc < QR_RCODES ? names[rc] : "unknown";
+}
 
 #endif

@@ -27,6 +27,7 @@
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
+#include "profiles/profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

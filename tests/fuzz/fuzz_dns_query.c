@@ -14,6 +14,7 @@
 #include "dns/handle.h"
 #include "dns/query.h"
 #include "gtm/snapshot.h"
+#include "zones/build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,6 +14,7 @@
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 #include "profiles/dir.h"
+#include "profiles/profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

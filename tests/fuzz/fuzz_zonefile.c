@@ -16,6 +16,7 @@
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
 #include "zones/zonefile.h"
+#include "zones/build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,6 +17,7 @@
 #include "dns/query.h"
 #include "gtm/snapshot.h"
 #include "unit.h"
+#include "zones/build.h"
 
 #define SOA_LINE                                                                                   \
     "@ 3600 IN SOA ns1.example.com. hostmaster.example.com. 2026 7200 3600 1209600 300\n"

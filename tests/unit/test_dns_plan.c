@@ -18,6 +18,7 @@
 #include "policy/policy.h"
 #include "dns/plan.h"
 #include "unit.h"
+#include "zones/build.h"
 
 #define SOA(origin) "@ IN SOA ns1." origin " hostmaster." origin " 1 7200 3600 1209600 300\n"
 

@@ -23,6 +23,8 @@
 #include "gtm/snapshot.h"
 #include "policy/policy.h"
 #include "unit.h"
+#include "profiles/profile.h"
+#include "zones/build.h"
 
 static char *dir;
 

@@ -23,6 +23,7 @@
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 #include "unit.h"
+#include "profiles/profile.h"
 
 #define FILE_NAME "t.json"
 #define ERR       FILE_NAME ": error: "
@@ -1026,10 +1027,7 @@ static void
 test_names(void **state)
 {
     (void)state;
-    assert_string_equal(profile_method_name(ROUTE_PRIORITY), "Priority");
-    assert_string_equal(profile_method_name(ROUTE_MULTIVALUE), "MultiValue");
-    assert_string_equal(profile_method_name(ROUTE_ROUNDROBIN), "RoundRobin");
-    assert_string_equal(profile_method_name((enum routing_method)99), "Unknown");
+    assert_string_equal(ep_status_name((enum ep_status)99), "Unknown");
     assert_string_equal(ep_status_name(EPS_CHECKING), "CheckingEndpoint");
     assert_string_equal(ep_status_name(EPS_ONLINE), "Online");
     assert_string_equal(ep_status_name(EPS_DEGRADED), "Degraded");

@@ -27,7 +27,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api/http.h"
-#include "gtm/ctx.h"
+#include "src/ctx.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
 #include "gtm/probe.h"
@@ -38,6 +38,9 @@
 #include "src/daemon.h"
 #include "unit.h"
 #include "conf/conf.h"
+#include "profiles/profile.h"
+#include "zones/build.h"
+#include "zones/stats.h"
 
 #define DOMAIN "tm.example"
 #define SUB    "00000000-0000-0000-0000-000000000001"
@@ -108,6 +111,8 @@ setup(void **state)
     }
     ctx.opt = &opt;
     ctx.base = event_base_new();
+    ctx.reload_now = ctx_reload_errors; /* as reload_init_events wires them */
+    ctx.change_profile = reload_profile;
     ctx.monitor = monitor_new(ctx.base);
     struct gtm_snapshot *s = daemon_load(&opt, &errs);
     if (!s) {

@@ -32,6 +32,7 @@
 #include "monitor/monitor.h"
 #include "policy/policy.h"
 #include "unit.h"
+#include "zones/build.h"
 
 #define DOMAIN "gtm.example.net"
 #define EP     "Microsoft.Network/trafficManagerProfiles/"

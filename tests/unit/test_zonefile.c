@@ -18,6 +18,7 @@
 #include "src/daemon.h"
 #include "zones/zonefile.h"
 #include "unit.h"
+#include "zones/build.h"
 
 #define SOA "@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
 

@@ -1,12 +1,11 @@
 /* stats.c: reading the query counters, and carrying them across reloads. */
 #include "config.h"
-#include "gtm/stats.h"
+#include "zones/stats.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "dns/server.h"
 #include "gtm/ctx.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
@@ -36,20 +35,6 @@ uint64_t
 stats_profile(const struct gtm_ctx *ctx, const struct profile *p, enum tm_outcome o)
 {
     return slot_total(atomic_load(&((struct gtm_ctx *)ctx)->snap), p->stats_slot + (uint32_t)o);
-}
-
-uint64_t
-stats_rcode(const struct gtm_ctx *ctx, enum q_rcode rc)
-{
-    return server_rcodes(ctx, rc);
-}
-
-const char *
-stats_rcode_name(enum q_rcode rc)
-{
-    static const char *const names[QR_RCODES] = {"NOERROR", "FORMERR", "NXDOMAIN", "NOTIMP",
-                                                 "REFUSED", "BADVERS", "dropped"};
-    return (unsigned)rc < QR_RCODES ? names[rc] : "unknown";
 }
 
 /* Adds op's totals in from to np's counters in to: its outcomes, and each
