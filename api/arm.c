@@ -200,12 +200,6 @@ version_ok(const char *v)
     return strncmp(v, API_VERSION_MIN, 10) >= 0 && strncmp(v, API_VERSION_MAX, 10) <= 0;
 }
 
-static struct profile *
-find_profile(const struct gtm_snapshot *s, const char *name)
-{
-    return snapshot_find_profile(s, name);
-}
-
 /* The subscription and resource group a stored profile belongs to: those of
  * its id; a profile without one (a file written by hand) belongs to all. */
 struct owner {
@@ -535,7 +529,7 @@ static void
 reply_current(struct api_req *r, int status, const struct route *rt, const char *ep)
 {
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
-    const struct profile *p = find_profile(s, rt->name);
+    const struct profile *p = snapshot_find_profile(s, rt->name);
     if (!p) {
         api_error(r, 500, "InternalServerError", "Profile '%s' is not served after the change.",
                   SAFE(rt->name));
@@ -575,7 +569,7 @@ static const struct profile *
 current(struct api_req *r, const struct route *rt, json_t **doc)
 {
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
-    const struct profile *p = find_profile(s, rt->name);
+    const struct profile *p = snapshot_find_profile(s, rt->name);
     *doc = NULL;
     if (!p)
         return NULL;
@@ -616,7 +610,7 @@ put_profile(struct api_req *r, const struct route *rt)
     if (!body)
         return;
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
-    const struct profile *old = find_profile(s, rt->name);
+    const struct profile *old = snapshot_find_profile(s, rt->name);
     if (old) {
         struct owner o;
         json_decref(load_doc(old, &o));

@@ -32,6 +32,7 @@
 #include "monitor/monitor.h"
 #include "policy/explain.h"
 #include "policy/policy.h"
+#include "zones/build.h"
 
 /* ---- endpoints: history and override ---- */
 
@@ -155,7 +156,7 @@ endpoint_route(struct api_req *r)
     if (!history && !api_seg_is(r, 6, "override"))
         return false;
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
-    const struct profile *p = obs_find_profile(s, r->seg[3]);
+    const struct profile *p = snapshot_find_profile(s, r->seg[3]);
     if (!p) {
         api_error(r, 404, "NotFound", "Profile '%s' does not exist.", r->seg[3]);
         return true;

@@ -17,9 +17,6 @@ struct transition;
 
 #define OBS_RECENT 30 /* transitions on the status page */
 
-/* obs_find_profile: the profile named name (any letter case), or NULL. */
-const struct profile *obs_find_profile(const struct gtm_snapshot *s, const char *name);
-
 /* obs_find_endpoint: the endpoint of p named name (any letter case), or NULL. */
 const struct endpoint *obs_find_endpoint(const struct profile *p, const char *name);
 

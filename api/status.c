@@ -21,15 +21,6 @@
 #include "zones/stats.h"
 #include "dns/server.h"
 
-const struct profile *
-obs_find_profile(const struct gtm_snapshot *s, const char *name)
-{
-    for (uint32_t i = 0; s && i < s->nprofiles; i++)
-        if (strcasecmp(s->profiles[i]->name, name) == 0)
-            return s->profiles[i];
-    return NULL;
-}
-
 const struct endpoint *
 obs_find_endpoint(const struct profile *p, const char *name)
 {

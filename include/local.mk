@@ -1,6 +1,7 @@
 noinst_HEADERS = \
 	%reldir%/gtm/compiler.h \
 	%reldir%/gtm/err.h \
+	%reldir%/gtm/files.h \
 	%reldir%/gtm/log.h \
 	%reldir%/gtm/alloc.h \
 	%reldir%/gtm/client.h \

@@ -14,17 +14,10 @@ choose(const struct profile *p, const struct policy_ctx *c, struct policy_pick *
     (void)t;
     if (p->by_priority)
         return priority_walk(p, p->by_priority, c, out, depth);
-    /* A profile no snapshot prepared (tests): its order, as tm_prepare
-     * makes it, then the same walk. */
+    /* A profile no snapshot prepared (tests): the same order, then the
+     * same walk. */
     uint16_t order[PROFILE_MAX_ENDPOINTS];
-    for (uint32_t k = 0; k < p->nendpoints; k++) {
-        uint32_t at = k;
-        while (at > 0 && p->endpoints[order[at - 1]].priority > p->endpoints[k].priority) {
-            order[at] = order[at - 1];
-            at--;
-        }
-        order[at] = (uint16_t)k;
-    }
+    profile_priority_order(p, order);
     return priority_walk(p, order, c, out, depth);
 }
 

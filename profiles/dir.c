@@ -2,7 +2,6 @@
 #include "config.h"
 #include "profiles/dir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,14 +12,9 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "gtm/files.h"
 #include "gtm/snapshot.h"
 #include "profiles/profile.h"
-
-static int
-name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* read_profile_file: the whole file into a new buffer (free it); NULL after
  * reporting a problem. */
@@ -76,28 +70,14 @@ load_dir(struct arena *a, bool own, const char *dir, bool must_exist, bool stric
     unsigned before = errs->count;
     *out = NULL;
     *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) {
+    char **names;
+    size_t count;
+    if (files_sorted(dir, ".json", &names, &count) != 0) {
         if (errno == ENOENT && !must_exist)
             return 0;
         config_error(errs, dir, 0, "cannot open profiles directory: %s", strerror(errno));
         return GTM_ECONFIG;
     }
-    char **names = NULL;
-    size_t count = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        if (count == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = xrealloc(names, cap * sizeof *names);
-        }
-        names[count++] = xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (count > 1) /* qsort(NULL, 0) is undefined */
-        qsort(names, count, sizeof *names, name_cmp);
 
     struct profile **v = arena_alloc(a, (count ? count : 1) * sizeof *v);
     uint32_t got = 0;
@@ -105,7 +85,6 @@ load_dir(struct arena *a, bool own, const char *dir, bool must_exist, bool stric
         size_t plen = strlen(dir) + 1 + strlen(names[i]) + 1;
         char *path = xmalloc(plen);
         snprintf(path, plen, "%s/%s", dir, names[i]);
-        free(names[i]);
         size_t len = 0;
         char *text = read_profile_file(path, &len, errs);
         if (!text) {
@@ -119,7 +98,7 @@ load_dir(struct arena *a, bool own, const char *dir, bool must_exist, bool stric
         free(text);
         free(path);
     }
-    free(names);
+    files_free(names, count);
     *out = v;
     *n = got;
     return errs->count != before ? GTM_ECONFIG : 0;

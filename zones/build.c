@@ -3,8 +3,9 @@
  * and the snapshot that follows one when one profile changes, sharing the
  * rest with it. */
 #include "config.h"
+#include "zones/build.h"
 
-#include <dirent.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "gtm/files.h"
 #include "gtm/geoip.h"
 #include "gtm/snapshot.h"
 #include "gtm/nettable.h"
@@ -24,7 +26,6 @@
 #include "zones/tm.h"
 #include "zones/zonefile.h"
 #include "profiles/profile.h"
-#include "zones/build.h"
 
 void
 rrset_prepare(struct arena *a, struct rrset *s)
@@ -372,12 +373,6 @@ names_build(struct gtm_snapshot *s)
     s->nmask = size - 1;
 }
 
-static int
-str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 struct src_list {
     struct zone_src *v;
     size_t n, cap;
@@ -396,26 +391,12 @@ src_push(struct src_list *l)
 static void
 load_dir(const char *dir, struct src_list *l, struct config_errors *errs)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    char **names;
+    size_t n;
+    if (files_sorted(dir, ".zone", &names, &n) != 0) {
         config_error(errs, dir, 0, "cannot open zones directory: %s", strerror(errno));
         return;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".zone") != 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = xrealloc(names, cap * sizeof *names);
-        }
-        names[n++] = xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (n > 1) /* qsort(NULL, 0) is undefined */
-        qsort(names, n, sizeof *names, str_cmp);
     for (size_t i = 0; i < n; i++) {
         char path[4096], origin[1024];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -429,9 +410,8 @@ load_dir(const char *dir, struct src_list *l, struct config_errors *errs)
                 *src_push(l) = src;
             fclose(fp);
         }
-        free(names[i]);
     }
-    free(names);
+    files_free(names, n);
 }
 
 /* ---- what the snapshots of one load share ---- */

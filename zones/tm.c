@@ -203,14 +203,7 @@ tm_prepare_profile(struct arena *a, struct profile *p)
     struct arena *pa = p->arena ? p->arena : a;
     /* Priority order once, so a query walks it and stops at the first up. */
     uint16_t *order = arena_alloc(pa, (p->nendpoints ? p->nendpoints : 1) * 2);
-    for (uint32_t k = 0; k < p->nendpoints; k++) {
-        uint32_t at = k;
-        while (at > 0 && p->endpoints[order[at - 1]].priority > p->endpoints[k].priority) {
-            order[at] = order[at - 1];
-            at--;
-        }
-        order[at] = (uint16_t)k;
-    }
+    profile_priority_order(p, order);
     p->by_priority = order;
     for (uint32_t k = 0; k < p->nendpoints; k++) {
         p->endpoints[k].rrset = endpoint_rrset(pa, p, &p->endpoints[k]);

@@ -140,6 +140,23 @@ struct profile {
  * the square of its depth. */
 #define PROFILE_JSON_MAX_DEPTH 64
 
+/* profile_priority_order: p's endpoint indexes into order[] (room for
+ * p->nendpoints), lowest priority value first, the first listed first on a
+ * tie: the order Priority walks (tm_prepare_profile keeps it in
+ * p->by_priority). */
+static inline void
+profile_priority_order(const struct profile *p, uint16_t *order)
+{
+    for (uint32_t k = 0; k < p->nendpoints; k++) {
+        uint32_t at = k;
+        while (at > 0 && p->endpoints[order[at - 1]].priority > p->endpoints[k].priority) {
+            order[at] = order[at - 1];
+            at--;
+        }
+        order[at] = (uint16_t)k;
+    }
+}
+
 /* ep_status_name: "CheckingEndpoint", "Online", ... (Azure's spelling). */
 static inline const char *
 ep_status_name(enum ep_status s)
