@@ -139,6 +139,28 @@ rrset_build(struct arena *a, ldns_rr_list *rrs, size_t from, size_t to, ldns_buf
     return s;
 }
 
+/* zone_set_table: z's node table, in a, from the nodes of t: sized once,
+ * at most half full, probed linearly as zone_find_node does. */
+static void
+zone_set_table(struct arena *a, struct zone *z, const struct node_tab *t)
+{
+    uint32_t size = 16;
+    while (size < t->count * 2)
+        size *= 2;
+    const struct zone_node **table = arena_alloc(a, size * sizeof *table);
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        if (!t->slot[i])
+            continue;
+        uint32_t k = dname_hash(t->slot[i]->name, t->slot[i]->name_len) & (size - 1);
+        while (table[k])
+            k = (k + 1) & (size - 1);
+        table[k] = t->slot[i];
+    }
+    z->table = table;
+    z->mask = size - 1;
+    z->nnodes = t->count;
+}
+
 /* Glue for the NS RRset of a cut: the A and AAAA RRsets of its in-zone targets. */
 static void
 glue_build(struct arena *a, struct node_tab *t, const uint8_t *apex, size_t apex_len,
@@ -274,22 +296,7 @@ zone_build(struct arena *a, const struct zone_src *src, struct config_errors *er
         }
     }
 
-    /* The final table, sized at load time: at most half full. */
-    uint32_t size = 16;
-    while (size < t.count * 2)
-        size *= 2;
-    const struct zone_node **table = arena_alloc(a, size * sizeof *table);
-    for (uint32_t i = 0; i <= t.mask; i++) {
-        if (!t.slot[i])
-            continue;
-        uint32_t k = dname_hash(t.slot[i]->name, t.slot[i]->name_len) & (size - 1);
-        while (table[k])
-            k = (k + 1) & (size - 1);
-        table[k] = t.slot[i];
-    }
-    z->table = table;
-    z->mask = size - 1;
-    z->nnodes = t.count;
+    zone_set_table(a, z, &t);
 
 out:
     free(t.slot);
@@ -619,21 +626,7 @@ domain_full(struct gtm_snapshot *s, struct config_errors *errs)
     struct zone *z = NULL;
     if (errs->count == before) {
         z = arena_memdup(s->arena, dz, sizeof *dz);
-        uint32_t size = 16;
-        while (size < t.count * 2)
-            size *= 2;
-        const struct zone_node **table = arena_alloc(s->arena, size * sizeof *table);
-        for (uint32_t i = 0; i <= t.mask; i++) {
-            if (!t.slot[i])
-                continue;
-            uint32_t k = dname_hash(t.slot[i]->name, t.slot[i]->name_len) & (size - 1);
-            while (table[k])
-                k = (k + 1) & (size - 1);
-            table[k] = t.slot[i];
-        }
-        z->table = table;
-        z->mask = size - 1;
-        z->nnodes = t.count;
+        zone_set_table(s->arena, z, &t);
     }
     free(t.slot);
     return z;

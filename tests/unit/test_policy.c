@@ -53,14 +53,7 @@ prep_order(struct profile *p, uint16_t *order)
     p->by_priority = NULL;
     if (!use_order)
         return;
-    for (uint32_t k = 0; k < p->nendpoints; k++) {
-        uint32_t at = k;
-        while (at > 0 && p->endpoints[order[at - 1]].priority > p->endpoints[k].priority) {
-            order[at] = order[at - 1];
-            at--;
-        }
-        order[at] = (uint16_t)k;
-    }
+    profile_priority_order(p, order);
     p->by_priority = order;
 }
 
