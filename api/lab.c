@@ -21,7 +21,7 @@
 #include <ldns/ldns.h>
 
 #include "api/http.h"
-#include "api/obs.h"
+#include "api/status.h"
 #include "dns/handle.h"
 #include "dns/query.h"
 #include "gtm/ctx.h"

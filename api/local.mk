@@ -6,8 +6,8 @@ libgtm_a_SOURCES += \
 	%reldir%/conn.c %reldir%/conn.h \
 	%reldir%/http.c %reldir%/http.h \
 	%reldir%/lab.c \
-	%reldir%/obs.c %reldir%/obs.h \
+	%reldir%/obs.c \
 	%reldir%/server.c \
-	%reldir%/status.c \
+	%reldir%/status.c %reldir%/status.h \
 	%reldir%/text.c %reldir%/text.h \
 	%reldir%/tls.c %reldir%/tls.h

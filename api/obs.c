@@ -16,7 +16,7 @@
 #include <event2/buffer.h>
 
 #include "api/http.h"
-#include "api/obs.h"
+#include "api/status.h"
 #include "api/text.h"
 #include "gtm/ctx.h"
 #include "gtm/health.h"

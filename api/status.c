@@ -3,7 +3,7 @@
  * probe's last result, latency, failures and override, and the latest
  * transitions of all endpoints. */
 #include "config.h"
-#include "api/obs.h"
+#include "api/status.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
-/* obs.h: what the status page, /metrics and the /gtmd/v1 routes share: the
- * names of things, lookups by name, and the status as JSON. Private to
- * api/. Loop thread only. */
-#ifndef GTM_API_OBS_H
-#define GTM_API_OBS_H
+/* status.h: what the status page, /metrics and the /gtmd/v1 routes share
+ * (the obs_ functions of status.c): the names of things, lookups by name,
+ * and the status as JSON. Private to api/. Loop thread only. */
+#ifndef GTM_API_STATUS_H
+#define GTM_API_STATUS_H
 
 #include <stdint.h>
 
