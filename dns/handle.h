@@ -8,7 +8,7 @@
 
 #include "dns/plan.h"
 #include "dns/query.h"
-#include "policy/policy.h"
+#include "gtm/policy.h"
 
 struct gtm_snapshot;
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "gtm/snapshot.h"
-#include "policy/policy.h"
+#include "gtm/policy.h"
 
 #define PLAN_MAX_CNAMES 8
 #define PLAN_MAX_AN     (PLAN_MAX_CNAMES + 12) /* a chain, then MultiValue's 10 */
