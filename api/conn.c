@@ -164,7 +164,7 @@ output_cb(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
     char head[sizeof EVHTTP_413_STATUS - 1];
     if (info->orig_size == 0 && info->n_added >= sizeof head &&
         evbuffer_copyout(out, head, sizeof head) == (ev_ssize_t)sizeof head &&
-        memcmp(head, EVHTTP_413_STATUS, sizeof head) == 0)
+        memcmp(head, EVHTTP_413_STATUS, sizeof head) == 0 && c->too_large)
         event_active(c->too_large, 0, 0);
 }
 

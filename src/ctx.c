@@ -52,6 +52,6 @@ ctx_cleanup_events(struct gtm_ctx *ctx)
     }
     ctx->sig_hup = ctx->sig_term = ctx->sig_int = NULL;
     snapshot_free(ctx->retired);
-    ctx->retired = NULL;
+    ctx->retired = ctx->retired_next = NULL;
     snapshot_free(atomic_exchange(&ctx->snap, NULL));
 }

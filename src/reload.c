@@ -148,9 +148,12 @@ reclaim_cb(evutil_socket_t fd, short what, void *arg)
         event_add(ctx->reclaim_ev, &again);
         return;
     }
-    stats_carry(ctx->retired, atomic_load(&ctx->snap));
+    /* Into the snapshot published over it, not the newest: a change
+     * shares its counters with the snapshot before it and moves only its
+     * own profile's, so the carries go in the order of the publishes. */
+    stats_carry(ctx->retired, ctx->retired_next);
     retire_free(ctx, ctx->retired);
-    ctx->retired = NULL;
+    ctx->retired = ctx->retired_next = NULL;
 }
 
 void
@@ -172,13 +175,14 @@ ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap)
         }
     }
     ctx->retired = old;
+    ctx->retired_next = snap;
     ctx->retired_epoch = epoch;
     if (ctx->reclaim_ev)
         reclaim_cb(-1, 0, ctx);
     else {
         stats_carry(old, snap);
         snapshot_free(old); /* no workers yet */
-        ctx->retired = NULL;
+        ctx->retired = ctx->retired_next = NULL;
     }
 }
 

@@ -34,7 +34,8 @@ struct gtm_ctx {
     struct api *api;                     /* the management API, or NULL */
     struct worker **workers;
     unsigned nworkers;
-    struct gtm_snapshot *retired; /* the previous snapshot, freed once no worker holds it */
+    struct gtm_snapshot *retired;      /* the previous snapshot, freed once no worker holds it */
+    struct gtm_snapshot *retired_next; /* the one published over it: its counts go there */
     uint64_t retired_epoch;
     struct event *reclaim_ev;
     struct event *sig_hup, *sig_term, *sig_int;
