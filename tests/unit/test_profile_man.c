@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "profiles/fields.h"
+#include "unit.h"
 
 #define MAX_ENTRIES 64
 
@@ -49,14 +50,9 @@ static int
 setup(void **state)
 {
     (void)state;
-    const char *srcdir = getenv("GTM_SRCDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/man/gtmd.8", srcdir && *srcdir ? srcdir : ".");
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        print_error("cannot open %s (set GTM_SRCDIR to the source tree)\n", path);
+    FILE *fp = man_open("gtmd.8");
+    if (!fp)
         return -1;
-    }
     char line[1024];
     struct section *cur = NULL;
     bool after_tp = false;

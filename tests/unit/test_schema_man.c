@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "unit.h"
 
 #define MAX_NAMES 64
 
@@ -27,14 +28,9 @@ static int
 setup(void **state)
 {
     (void)state;
-    const char *srcdir = getenv("GTM_SRCDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/man/gtmd.conf.5", srcdir && *srcdir ? srcdir : ".");
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        print_error("cannot open %s (set GTM_SRCDIR to the source tree)\n", path);
+    FILE *fp = man_open("gtmd.conf.5");
+    if (!fp)
         return -1;
-    }
     char line[1024];
     bool after_tp = false;
     while (fgets(line, sizeof line, fp)) {
@@ -153,10 +149,7 @@ test_schema_sane(void **state)
 static unsigned
 man8_names(char names8[][64], unsigned max)
 {
-    const char *srcdir = getenv("GTM_SRCDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/man/gtmd.8", srcdir && *srcdir ? srcdir : ".");
-    FILE *fp = fopen(path, "r");
+    FILE *fp = man_open("gtmd.8");
     assert_non_null(fp);
     char line[1024];
     bool options = false, after_tp = false;

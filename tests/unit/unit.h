@@ -86,4 +86,18 @@ tmpdir_remove(const char *dir)
     rmdir(dir);
 }
 
+/* man_open: man/<page> of the source tree ($GTM_SRCDIR, else the current
+ * directory) for reading, or NULL after saying on stderr why. */
+static inline FILE *
+man_open(const char *page)
+{
+    const char *srcdir = getenv("GTM_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/man/%s", srcdir && *srcdir ? srcdir : ".", page);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        fprintf(stderr, "cannot open %s (set GTM_SRCDIR to the source tree)\n", path);
+    return fp;
+}
+
 #endif
