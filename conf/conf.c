@@ -415,7 +415,7 @@ options_cleanup(struct gtm_options *o)
 {
     for (int i = 0; i < OPT_ID_COUNT; i++)
         if (opt_schema[i].type == OPT_STRING && opt_schema[i].field != OPT_NOFIELD)
-            free(*(char **)((char *)o + opt_schema[i].field));
+            free(*(char **)(void *)((char *)o + opt_schema[i].field));
     free(o->listen);
     memset(o, 0, sizeof *o);
 }
