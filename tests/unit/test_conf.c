@@ -546,7 +546,7 @@ field_text(const struct opt_def *d, const struct gtm_options *o)
     static char buf[2][128];
     static int which;
     char *out = buf[which ^= 1];
-    const char *f = (const char *)o + d->field;
+    const void *f = (const char *)o + d->field; /* the field, aligned for its type */
     switch (d->type) {
     case OPT_UINT:
         snprintf(out, 128, "%u", *(const unsigned *)f);
