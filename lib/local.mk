@@ -8,6 +8,7 @@
 libgtm_a_SOURCES += \
 	%reldir%/alloc.c \
 	%reldir%/client.c \
+	%reldir%/curlev.c \
 	%reldir%/dname.c \
 	%reldir%/err.c \
 	%reldir%/files.c \

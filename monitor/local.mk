@@ -1,5 +1,4 @@
 libgtm_a_SOURCES += \
-	%reldir%/curlev.c %reldir%/curlev.h \
 	%reldir%/fsm.c %reldir%/fsm.h \
 	%reldir%/history.c %reldir%/history.h \
 	%reldir%/monitor.c %reldir%/monitor.h \

@@ -43,7 +43,7 @@
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
-#include "monitor/curlev.h"
+#include "gtm/curlev.h"
 #include "monitor/fsm.h"
 #include "monitor/probe.h"
 

@@ -4,7 +4,7 @@
  * curl_multi_socket_action. The timer callback only arms an evtimer: curl is
  * never called from inside its own callbacks. */
 #include "config.h"
-#include "monitor/curlev.h"
+#include "gtm/curlev.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

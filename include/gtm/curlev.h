@@ -1,8 +1,8 @@
 /* curlev.h: a libcurl multi handle driven by a libevent event_base (the
  * multi socket interface). The only code that touches CURLM. Loop thread
  * only. */
-#ifndef GTM_MONITOR_CURLEV_H
-#define GTM_MONITOR_CURLEV_H
+#ifndef GTM_GTM_CURLEV_H
+#define GTM_GTM_CURLEV_H
 
 #include <curl/curl.h>
 
