@@ -20,6 +20,7 @@
 
 #include "api/arm_doc.h"
 #include "profiles/store.h"
+#include "fleet/fleet.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
 #include "gtm/err.h"
@@ -336,13 +337,17 @@ set_identity(json_t *doc, const char *sub, const char *rg, const char *name)
     json_decref(n);
 }
 
-/* The steps of a write that are the API's own: the file. */
+/* The steps of a write that are the API's own: in fleet mode the commit
+ * to etcd, then the file (the node's cache). */
 struct write_step {
     struct api_req *r;
     const char *dir, *base, *path;
+    const char *name; /* the profile's name */
     const char *text; /* NULL: remove */
     const char *prev; /* the file as it was (NULL: none) */
     bool is_new;
+    int fleet_err; /* fleet_commit_profile said no: GTM_EEXIST or GTM_EIO */
+    char fleet_why[320];
 };
 
 static int
@@ -361,15 +366,24 @@ static int
 step_store(void *arg)
 {
     struct write_step *w = arg;
+    struct fleet *fl = w->r->ctx->fleet;
+    if (fl && (w->fleet_err = fleet_commit_profile(fl, w->name, w->text, w->fleet_why,
+                                                   sizeof w->fleet_why)) != 0)
+        return w->fleet_err;
     return w->text ? store_write(w->dir, w->base, w->text, strlen(w->text))
                    : store_remove(w->dir, w->base);
 }
 
-/* The snapshot was refused: put the previous file back. */
+/* The snapshot was refused: put the previous file (and, in fleet mode, the
+ * previous document in etcd) back. */
 static void
 step_unstore(void *arg)
 {
     struct write_step *w = arg;
+    struct fleet *fl = w->r->ctx->fleet;
+    char why[320];
+    if (fl && fleet_commit_profile(fl, w->name, w->prev, why, sizeof why) != 0)
+        log_err("api: cannot put profile %s back in etcd: %s", w->name, why);
     int rc = w->prev ? store_write(w->dir, w->base, w->prev, strlen(w->prev))
                      : store_remove(w->dir, w->base);
     if (rc != 0)
@@ -448,7 +462,7 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
     if (old)
         prev = xstrdup(old->json);
     char *rel = np ? xstrdup(np->relative_name) : NULL; /* np is gone after a refusal */
-    struct write_step w = {r, dir, base, path, text, prev, !old && doc};
+    struct write_step w = {r, dir, base, path, rt->name, text, prev, !old && doc, 0, ""};
     struct profile_change c = {.old = old,
                                .np = np,
                                .precheck = doc ? step_precheck : NULL,
@@ -474,6 +488,18 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
             reply_errors(r, 409, "Conflict", "Other profiles depend on this one", &el);
         break;
     case CHANGE_STORE:
+        if (w.fleet_err == GTM_EEXIST) {
+            api_error(r, 409, "Conflict", "%s.", w.fleet_why);
+            break;
+        }
+        if (w.fleet_err) {
+            log_err("api: profile %s: etcd cannot commit the change: %s", rt->name, w.fleet_why);
+            api_error(r, 503, "ServiceUnavailable",
+                      "The fleet's store (etcd) cannot commit the change now: %s. Nothing was "
+                      "changed; retry later.",
+                      w.fleet_why);
+            break;
+        }
         log_err("api: cannot %s %s: %s", doc ? "write" : "remove", path, strerror(-c.store_err));
         api_error(r, 500, "InternalServerError", "Cannot %s %s: %s.", doc ? "write" : "remove",
                   SAFE(path), strerror(-c.store_err));

@@ -6,6 +6,7 @@
  *   DELETE /gtmd/v1/profiles/{p}/endpoints/{e}/override      back to what the probes say
  *   GET    /gtmd/v1/resolve?name=N[&client=IP[/PREFIX]][&type=T]
  *   POST   /gtmd/v1/reload                                   as SIGHUP, errors in the reply
+ *   GET    /gtmd/v1/fleet                                    the fleet's nodes (fleet mode)
  * Names of profiles and endpoints match in any letter case. */
 #include "config.h"
 
@@ -24,6 +25,7 @@
 #include "api/status.h"
 #include "dns/handle.h"
 #include "dns/query.h"
+#include "fleet/fleet.h"
 #include "gtm/ctx.h"
 #include "gtm/dname.h"
 #include "gtm/health.h"
@@ -122,6 +124,18 @@ override_route(struct api_req *r, const struct gtm_snapshot *s, const struct pro
             return;
         }
     }
+    if (r->ctx->fleet) {
+        /* fleet-wide: committed to etcd first, then applied here (the
+         * other nodes apply it from their watch) */
+        char why[320];
+        if (fleet_commit_override(r->ctx->fleet, p->name, e->name, state, why, sizeof why) != 0) {
+            api_error(r, 503, "ServiceUnavailable",
+                      "The fleet's store (etcd) cannot commit the override now: %s. Nothing was "
+                      "changed; retry later.",
+                      why);
+            return;
+        }
+    }
     if (monitor_force(r->ctx->monitor, e->health_idx, state) != 0) {
         api_error(r, 500, "InternalServerError", "The monitor does not know this endpoint.");
         return;
@@ -172,6 +186,8 @@ endpoint_route(struct api_req *r)
         override_route(r, s, p, e);
     return true;
 }
+
+static void add_fleet(const struct gtm_ctx *ctx, const struct gtm_snapshot *s, json_t *list);
 
 /* ---- resolve ---- */
 
@@ -361,6 +377,8 @@ resolve(struct api_req *r)
         json_decref(ex);
         json_array_append_new(why, x);
     }
+    if (r->ctx->fleet)
+        add_fleet(r->ctx, s, why);
     json_object_set_new(out, "profiles", why);
     api_reply_json(r, 200, out);
 done:
@@ -368,6 +386,55 @@ done:
     free(resp);
     free(trace);
     free(view);
+}
+
+/* ---- fleet ---- */
+
+/* resolve in fleet mode: each probed endpoint of the explained profiles
+ * (list, and the child profiles nested in them) gets "fleet": every
+ * node's verdict and the quorum, so that a disagreement shows. */
+static void
+add_fleet(const struct gtm_ctx *ctx, const struct gtm_snapshot *s, json_t *list)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x)
+    {
+        const struct profile *p =
+            snapshot_find_profile(s, json_string_value(json_object_get(x, "profile")));
+        size_t k;
+        json_t *ej;
+        json_array_foreach(json_object_get(x, "endpoints"), k, ej)
+        {
+            const struct endpoint *e =
+                p ? obs_find_endpoint(p, json_string_value(json_object_get(ej, "name"))) : NULL;
+            if (e && e->health_idx != HEALTH_NONE)
+                json_object_set_new(ej, "fleet",
+                                    fleet_probe_json(ctx->fleet,
+                                                     monitor_key(ctx->monitor, e->health_idx)));
+            json_t *child = json_object_get(ej, "child");
+            if (json_is_object(child)) {
+                json_t *one = json_array();
+                json_array_append(one, child);
+                add_fleet(ctx, s, one);
+                json_decref(one);
+            }
+        }
+    }
+}
+
+static void
+fleet_route(struct api_req *r)
+{
+    if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+        method_not_allowed(r, "GET");
+        return;
+    }
+    if (!r->ctx->fleet) {
+        api_error(r, 404, "NotFound", "This gtmd runs alone: no --etcd, no fleet.");
+        return;
+    }
+    api_reply_json(r, 200, fleet_json(r->ctx->fleet));
 }
 
 /* ---- reload ---- */
@@ -431,6 +498,10 @@ lab_route(struct api_req *r)
         resolve(r);
         return true;
     }
+    if (r->nseg == 3 && api_seg_is(r, 2, "fleet")) {
+        fleet_route(r);
+        return true;
+    }
     if (r->nseg == 3 && api_seg_is(r, 2, "reload")) {
         reload(r);
         return true;
@@ -438,7 +509,7 @@ lab_route(struct api_req *r)
     if (endpoint_route(r))
         return true;
     api_error(r, 404, "NotFound",
-              "Unknown lab route: see /gtmd/v1/status, /gtmd/v1/resolve and "
+              "Unknown lab route: see /gtmd/v1/status, /gtmd/v1/resolve, /gtmd/v1/fleet and "
               "/gtmd/v1/profiles/{profile}/endpoints/{endpoint}/history|override.");
     return true;
 }

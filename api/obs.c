@@ -17,6 +17,7 @@
 
 #include "api/http.h"
 #include "api/status.h"
+#include "fleet/fleet.h"
 #include "api/text.h"
 #include "gtm/ctx.h"
 #include "gtm/health.h"
@@ -292,6 +293,8 @@ metrics(struct api_req *r)
     family(b, "gtmd_workers", "gauge", "Answering threads.");
     evbuffer_add_printf(b, "gtmd_workers %u\n", ctx->nworkers);
     process_metrics(b);
+    if (ctx->fleet)
+        fleet_metrics(ctx->fleet, b);
 
     size_t len = evbuffer_get_length(b);
     api_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8",

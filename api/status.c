@@ -20,6 +20,7 @@
 #include "policy/policy.h"
 #include "zones/stats.h"
 #include "dns/server.h"
+#include "fleet/fleet.h"
 
 const struct endpoint *
 obs_find_endpoint(const struct profile *p, const char *name)
@@ -112,6 +113,9 @@ obs_endpoint_json(const struct gtm_ctx *ctx, const struct gtm_snapshot *s, const
     if (e->location)
         json_object_set_new(j, "endpointLocation", json_string(e->location));
     json_object_set_new(j, "probe", pi ? probe_json(pi) : json_null());
+    if (ctx->fleet && e->health_idx != HEALTH_NONE) /* each node's verdict, and the quorum */
+        json_object_set_new(j, "fleet",
+                            fleet_probe_json(ctx->fleet, monitor_key(ctx->monitor, e->health_idx)));
     return j;
 }
 
@@ -220,10 +224,14 @@ obs_status(struct gtm_ctx *ctx)
     json_t *profiles = json_array();
     for (uint32_t i = 0; i < s->nprofiles; i++)
         json_array_append_new(profiles, profile_json(ctx, s, s->profiles[i], domain));
-    return json_pack("{s:s,s:o,s:I,s:o,s:s,s:{s:I,s:I},s:i,s:o,s:o,s:o}", "version",
-                     PACKAGE_VERSION, "now", time_json(wall_ms()), "generation",
-                     (json_int_t)s->generation, "loaded", time_json((int64_t)s->loaded * 1000),
-                     "domain", domain, "reloads", "ok", (json_int_t)ctx->reloads_ok, "failed",
-                     (json_int_t)ctx->reloads_failed, "workers", (json_int_t)ctx->nworkers,
-                     "queries", queries, "profiles", profiles, "transitions", recent_json(ctx, s));
+    json_t *out = json_pack(
+        "{s:s,s:o,s:I,s:o,s:s,s:{s:I,s:I},s:i,s:o,s:o,s:o}", "version", PACKAGE_VERSION, "now",
+        time_json(wall_ms()), "generation", (json_int_t)s->generation, "loaded",
+        time_json((int64_t)s->loaded * 1000), "domain", domain, "reloads", "ok",
+        (json_int_t)ctx->reloads_ok, "failed", (json_int_t)ctx->reloads_failed, "workers",
+        (json_int_t)ctx->nworkers, "queries", queries, "profiles", profiles, "transitions",
+        recent_json(ctx, s));
+    if (ctx->fleet)
+        json_object_set_new(out, "fleet", fleet_json(ctx->fleet));
+    return out;
 }

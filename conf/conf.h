@@ -71,6 +71,14 @@ enum opt_id {
     OPT_ID_GEO_TABLE,
     OPT_ID_GEOIP,
     OPT_ID_ON_CHANGE,
+    OPT_ID_ETCD,
+    OPT_ID_ETCD_PREFIX,
+    OPT_ID_ETCD_CACERT,
+    OPT_ID_ETCD_CERT,
+    OPT_ID_ETCD_KEY,
+    OPT_ID_ETCD_USER_FILE,
+    OPT_ID_PROBE_SOURCE,
+    OPT_ID_QUORUM,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -110,6 +118,11 @@ struct gtm_options {
     char *geo_table;
     char *geoip;            /* --geoip FILE.mmdb */
     char *on_change;        /* command run on every endpoint transition, or NULL */
+    char *etcd;             /* --etcd URL[,URL...]: fleet mode (SPEC §11), or NULL */
+    char *etcd_prefix;      /* every key of the fleet under it; ends with '/' */
+    char *etcd_cacert, *etcd_cert, *etcd_key, *etcd_user_file;
+    char *probe_source; /* source address of this node's probes, or NULL */
+    unsigned quorum;    /* nodes that must see a failure; 0: a majority */
     struct listen_addr api; /* the management API's address */
     bool api_off;           /* --api off */
     bool api_given;         /* named explicitly: failing to listen is fatal */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "gtm/alloc.h"
 #include "gtm/compiler.h"
@@ -103,6 +105,81 @@ derive_workers(struct gtm_options *o)
     o->workers = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/* etcd: URL[,URL...], each http:// or https:// (the client endpoints of
+ * one etcd cluster). */
+static int
+set_etcd(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    const char *p = text;
+    do {
+        size_t len = strcspn(p, ",");
+        if (!((len > 7 && strncasecmp(p, "http://", 7) == 0) ||
+              (len > 8 && strncasecmp(p, "https://", 8) == 0))) {
+            snprintf(why, n, "etcd: '%.*s' is not an http:// or https:// URL", (int)len, p);
+            return -1;
+        }
+        p += len;
+    } while (*p++ == ',');
+    free(o->etcd);
+    o->etcd = xstrdup(text);
+    return 0;
+}
+
+/* etcd-prefix: printable, no blanks; a '/' is added at the end when missing,
+ * so that one fleet's prefix is never the start of another's. */
+static int
+set_etcd_prefix(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    size_t len = strlen(text);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] <= ' ' || (unsigned char)text[i] >= 0x7f) {
+            snprintf(why, n, "etcd-prefix: '%s' holds a blank or a control character", text);
+            return -1;
+        }
+    if (len == 0 || len > 200) {
+        snprintf(why, n, "etcd-prefix: '%s' must be 1 to 200 characters", text);
+        return -1;
+    }
+    free(o->etcd_prefix);
+    o->etcd_prefix = xmalloc(len + 2);
+    memcpy(o->etcd_prefix, text, len + 1);
+    if (text[len - 1] != '/')
+        memcpy(o->etcd_prefix + len, "/", 2);
+    return 0;
+}
+
+/* probe-source: a numeric IPv4 or IPv6 address of this machine. */
+static int
+set_probe_source(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, text, buf) != 1 && inet_pton(AF_INET6, text, buf) != 1) {
+        snprintf(why, n, "probe-source: '%s' is not a numeric IPv4 or IPv6 address", text);
+        return -1;
+    }
+    free(o->probe_source);
+    o->probe_source = xstrdup(text);
+    return 0;
+}
+
+/* quorum: a number of nodes (1-64), or majority (stored as 0). */
+static int
+set_quorum(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    if (strcasecmp(text, "majority") == 0) {
+        o->quorum = 0;
+        return 0;
+    }
+    char *end;
+    unsigned long v = strtoul(text, &end, 10);
+    if (end == text || *end || text[0] == '-' || v < 1 || v > 64) {
+        snprintf(why, n, "quorum: '%s' is not a number of nodes from 1 to 64, or majority", text);
+        return -1;
+    }
+    o->quorum = (unsigned)v;
+    return 0;
+}
+
 /* ---- the table ---- */
 
 #define FIELD(f)       offsetof(struct gtm_options, f)
@@ -161,6 +238,28 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                           "run CMD (split on blanks, no shell) on every endpoint state "
                           "transition",
                           FIELD(on_change), set_on_change, NO, NULL},
+    [OPT_ID_ETCD] = {"etcd", 0, OPT_STRING, true, 0, 0, NULL, "URL[,URL...]",
+                     "fleet mode: share profiles, verdicts and drills through this etcd cluster",
+                     FIELD(etcd), set_etcd, NO, NULL},
+    [OPT_ID_ETCD_PREFIX] = {"etcd-prefix", 0, OPT_STRING, true, 0, 0, "/gtmd/", "PREFIX",
+                            "the fleet's keys live under PREFIX (two fleets may share one etcd)",
+                            FIELD(etcd_prefix), set_etcd_prefix, NO, NULL},
+    [OPT_ID_ETCD_CACERT] = {"etcd-cacert", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                            "CA bundle that signed etcd's certificates, PEM", FIELD(etcd_cacert),
+                            NULL, NO, NULL},
+    [OPT_ID_ETCD_CERT] = {"etcd-cert", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                          "client certificate for etcd, PEM", FIELD(etcd_cert), NULL, NO, NULL},
+    [OPT_ID_ETCD_KEY] = {"etcd-key", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                         "private key of --etcd-cert, PEM", FIELD(etcd_key), NULL, NO, NULL},
+    [OPT_ID_ETCD_USER_FILE] = {"etcd-user-file", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                               "etcd authentication: FILE holds user:password", FIELD(etcd_user_file),
+                               NULL, NO, NULL},
+    [OPT_ID_PROBE_SOURCE] = {"probe-source", 0, OPT_STRING, true, 0, 0, NULL, "ADDR",
+                             "source address of this node's health probes", FIELD(probe_source),
+                             set_probe_source, NO, NULL},
+    [OPT_ID_QUORUM] = {"quorum", 0, OPT_STRING, true, 0, 0, "majority", "N|majority",
+                       "fleet: live nodes that must see an endpoint fail to call it Degraded",
+                       NO, set_quorum, NO, NULL},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone", FIELD(zones), NULL, NO, NULL},
     [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",

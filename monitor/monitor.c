@@ -57,6 +57,7 @@ struct mprobe {
     uint32_t idx;
     uint32_t interval_ms;
     uint8_t fall;
+    uint8_t fleet_state; /* fleet mode: the fleet's verdict, published unless forced */
     bool ready;     /* x holds a usable easy handle */
     bool in_flight; /* x.easy is in the multi */
     bool first;     /* the tick due is the first (random offset) one */
@@ -83,6 +84,10 @@ struct monitor {
     } listeners[MONITOR_MAX_LISTENERS];
     unsigned nlisteners;
     struct monitor_seams seams; /* all NULL: the loop's clock, libevent timers, curl */
+    char *source;               /* --probe-source, or NULL */
+    struct monitor_fleet fleet; /* fleet mode when fleet.verdict is set */
+    uint32_t *keys;             /* key hash -> probe index + 1 (0: empty), open addressing */
+    size_t keys_cap;            /* a power of two, at least twice nprobes */
 };
 
 /* The clock: the seam's, else the loop's (wall time, cached per loop
@@ -114,11 +119,13 @@ ms_to_tv(uint32_t ms)
     return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 }
 
-/* The state answers see. */
+/* The state answers see: a drill's, else the fleet's, else the probes'. */
 static uint8_t
 effective(const struct mprobe *p)
 {
-    return p->info.forced ? p->info.forced_state : p->fsm.state;
+    if (p->info.forced)
+        return p->info.forced_state;
+    return p->m->fleet.verdict ? p->fleet_state : p->fsm.state;
 }
 
 /* A change of the published state: the slot, the counters, the history,
@@ -145,6 +152,28 @@ transition(struct mprobe *p, uint8_t from, uint8_t to, const char *reason, bool 
     struct monitor_event ev = {.idx = p->idx, .label = p->label, .tr = &t};
     for (unsigned i = 0; i < m->nlisteners; i++)
         m->listeners[i].fn(m->listeners[i].arg, &ev);
+}
+
+/* Fleet mode: this node's verdict on p changed (text: the probe result
+ * that changed it, NULL: none): the fleet hears it, then decides. */
+static void
+fleet_decide(struct mprobe *p, const char *text)
+{
+    struct monitor *m = p->m;
+    if (text && m->fleet.own)
+        m->fleet.own(m->fleet.arg, p->key, &p->info, false);
+    char why[160] = "";
+    uint8_t before = effective(p);
+    p->fleet_state = m->fleet.verdict(m->fleet.arg, p->key, p->fsm.state, why, sizeof why);
+    uint8_t after = effective(p);
+    if (after != before) {
+        transition(p, before, after, why[0] ? why : (text ? text : "fleet verdict"), text != NULL);
+    } else if (text) {
+        log_info("monitor: endpoint %s probed %s here: %s; %s: %s stays %s", p->label,
+                 ep_status_name((enum ep_status)p->fsm.state), text,
+                 p->info.forced ? "drill override" : "fleet verdict", why,
+                 ep_status_name((enum ep_status)after));
+    }
 }
 
 /* One result: the state machine, the info, the slot and the log. ran: the
@@ -176,6 +205,10 @@ record(struct mprobe *p, bool ok, const char *text, uint32_t duration_us, bool r
     log_debug("monitor: %s: %s: %s", p->label, ok ? "up" : "down", text);
     if (!changed)
         return;
+    if (m->fleet.verdict) {
+        fleet_decide(p, text);
+        return;
+    }
     if (p->info.forced) {
         log_info("monitor: endpoint %s probed %s -> %s: %s (drill override holds it %s)", p->label,
                  ep_status_name((enum ep_status)old), ep_status_name((enum ep_status)p->fsm.state),
@@ -282,7 +315,7 @@ probe_new(struct monitor *m, const struct probe_spec *spec, uint32_t idx)
     p->fsm.state = EPS_CHECKING;
     p->info.state = EPS_CHECKING;
     p->info.probed = EPS_CHECKING;
-    if (probe_xfer_init(&p->x, spec, p, p->setup_err, sizeof p->setup_err) == 0) {
+    if (probe_xfer_init(&p->x, spec, m->source, p, p->setup_err, sizeof p->setup_err) == 0) {
         p->ready = true;
     } else {
         log_err("monitor: %s: cannot set up the probe: %s", p->label, p->setup_err);
@@ -348,6 +381,8 @@ monitor_new_seams(struct event_base *base, const struct monitor_seams *seams)
     return m;
 }
 
+static void index_keys(struct monitor *m);
+
 void
 monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
 {
@@ -389,6 +424,8 @@ monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
             kept++;
         } else {
             p = probe_new(m, spec, k);
+            if (m->fleet.verdict) /* other nodes may have judged it already */
+                p->fleet_state = m->fleet.verdict(m->fleet.arg, p->key, p->fsm.state, NULL, 0);
             added++;
         }
         next[k] = p;
@@ -400,6 +437,8 @@ monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
     removed = 0;
     for (uint32_t j = 0; j < m->nprobes; j++) {
         if (m->probes[j]) {
+            if (m->fleet.own)
+                m->fleet.own(m->fleet.arg, m->probes[j]->key, NULL, true);
             probe_free(m->probes[j]);
             removed++;
         }
@@ -407,9 +446,90 @@ monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
     free(m->probes);
     m->probes = next;
     m->nprobes = n;
+    index_keys(m);
     m->health = snap ? snap->health : NULL;
     log_debug("monitor: %u probes (%u kept, %u new, %u stopped)", (unsigned)n, (unsigned)kept,
               (unsigned)added, (unsigned)removed);
+}
+
+/* Rebuilds the key table for the probes of the snapshot just reconciled. */
+static void
+index_keys(struct monitor *m)
+{
+    size_t cap = 8;
+    while (cap < (size_t)m->nprobes * 2)
+        cap <<= 1;
+    if (cap != m->keys_cap) {
+        free(m->keys);
+        m->keys = xmalloc(cap * sizeof *m->keys);
+        m->keys_cap = cap;
+    }
+    memset(m->keys, 0, cap * sizeof *m->keys);
+    for (uint32_t j = 0; j < m->nprobes; j++) {
+        size_t i = key_hash(m->probes[j]->key) & (cap - 1);
+        while (m->keys[i])
+            i = (i + 1) & (cap - 1);
+        m->keys[i] = j + 1;
+    }
+}
+
+int64_t
+monitor_find(const struct monitor *m, const char *key)
+{
+    if (!m->keys_cap)
+        return -1;
+    for (size_t i = key_hash(key) & (m->keys_cap - 1); m->keys[i]; i = (i + 1) & (m->keys_cap - 1))
+        if (strcmp(m->probes[m->keys[i] - 1]->key, key) == 0)
+            return (int64_t)m->keys[i] - 1;
+    return -1;
+}
+
+const char *
+monitor_key(const struct monitor *m, uint32_t idx)
+{
+    return m && idx < m->nprobes ? m->probes[idx]->key : NULL;
+}
+
+uint32_t
+monitor_count(const struct monitor *m)
+{
+    return m ? m->nprobes : 0;
+}
+
+void
+monitor_set_source(struct monitor *m, const char *src)
+{
+    free(m->source);
+    m->source = src ? xstrdup(src) : NULL;
+}
+
+void
+monitor_set_fleet(struct monitor *m, const struct monitor_fleet *f)
+{
+    if (f)
+        m->fleet = *f;
+    else
+        memset(&m->fleet, 0, sizeof m->fleet);
+    for (uint32_t j = 0; j < m->nprobes; j++) {
+        struct mprobe *p = m->probes[j];
+        uint8_t before = p->info.state;
+        if (m->fleet.verdict)
+            p->fleet_state = m->fleet.verdict(m->fleet.arg, p->key, p->fsm.state, NULL, 0);
+        uint8_t after = effective(p);
+        if (after != before)
+            transition(p, before, after, f ? "fleet mode" : "fleet mode off", false);
+    }
+}
+
+int
+monitor_fleet_changed(struct monitor *m, const char *key)
+{
+    int64_t j = monitor_find(m, key);
+    if (j < 0)
+        return GTM_ENOENT;
+    if (m->fleet.verdict)
+        fleet_decide(m->probes[j], NULL);
+    return 0;
 }
 
 const struct probe_info *
@@ -517,6 +637,8 @@ monitor_free(struct monitor *m)
     for (uint32_t j = 0; j < m->nprobes; j++)
         probe_free(m->probes[j]);
     free(m->probes);
+    free(m->keys);
+    free(m->source);
     curlev_free(m->cev);
     free(m);
 }

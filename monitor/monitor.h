@@ -4,6 +4,7 @@
 #define GTM_MONITOR_MONITOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "monitor/history.h"
@@ -108,6 +109,44 @@ void monitor_unlisten(struct monitor *m, monitor_listener_fn fn, void *arg);
  * stays across reloads that keep the probe's key. Returns 0, or GTM_EINVAL
  * for an unknown idx or state. */
 int monitor_force(struct monitor *m, uint32_t idx, int state);
+
+/* monitor_set_source: probes set up from now on connect from the numeric
+ * address src (--probe-source; NULL: the kernel's choice). Call before the
+ * first monitor_reconcile. */
+void monitor_set_source(struct monitor *m, const char *src);
+
+/* ---- fleet mode (SPEC §11): the state a probe publishes is the fleet's
+ * verdict, of which this node's probes give one vote. ---- */
+struct monitor_fleet {
+    /* This node's own verdict on probe key changed (info: what the probes
+     * say; info->probed is the new state), or the probe stopped (gone:
+     * info is NULL). Called before the published state is decided. */
+    void (*own)(void *arg, const char *key, const struct probe_info *info, bool gone);
+    /* The state to publish for key, given this node's own verdict own
+     * (enum ep_status); why [out]: the reason of a transition ("2 of 3
+     * nodes see it Degraded, quorum 2"). */
+    uint8_t (*verdict)(void *arg, const char *key, uint8_t own, char *why, size_t whylen);
+    void *arg;
+};
+
+/* monitor_set_fleet: from now on the published state of every probe (a
+ * drill override aside) is f->verdict's; NULL: each probe's own again.
+ * Every probe is decided again now. f is copied. */
+void monitor_set_fleet(struct monitor *m, const struct monitor_fleet *f);
+
+/* monitor_fleet_changed: the fleet's view of probe key changed: asks
+ * f->verdict again and publishes the result (a transition when it moved).
+ * Returns 0, or GTM_ENOENT when no probe has that key. Cost: one lookup. */
+int monitor_fleet_changed(struct monitor *m, const char *key);
+
+/* monitor_key: the key of probe idx (NULL when out of range). */
+const char *monitor_key(const struct monitor *m, uint32_t idx);
+
+/* monitor_count: the number of probes of the snapshot last reconciled. */
+uint32_t monitor_count(const struct monitor *m);
+
+/* monitor_find: the index of the probe with key, or -1. */
+int64_t monitor_find(const struct monitor *m, const char *key);
 
 /* monitor_free: stops every probe and frees. NULL is a no-op. */
 void monitor_free(struct monitor *m);

@@ -87,7 +87,7 @@ make_headers(struct probe_xfer *x, const struct probe_spec *spec, bool *has_ua, 
 /* Sets every option; the first curl refuses is reported in why. */
 static int
 set_options(struct probe_xfer *x, const struct probe_spec *spec, void *owner, const char *url,
-            bool has_ua, char *why, size_t whylen)
+            const char *source, bool has_ua, char *why, size_t whylen)
 {
     CURL *e = x->easy;
     CURLcode rc = CURLE_OK;
@@ -112,6 +112,12 @@ set_options(struct probe_xfer *x, const struct probe_spec *spec, void *owner, co
     SET(CURLOPT_PROXY, "");
     SET(CURLOPT_FORBID_REUSE, 1L);
     SET(CURLOPT_FRESH_CONNECT, 1L);
+    if (source) {
+        /* "host!": an address, never an interface name to look up */
+        char iface[80];
+        snprintf(iface, sizeof iface, "host!%s", source);
+        SET(CURLOPT_INTERFACE, iface);
+    }
     if (spec->proto == PROBE_TCP) {
         SET(CURLOPT_CONNECT_ONLY, 1L);
     } else {
@@ -138,8 +144,8 @@ set_options(struct probe_xfer *x, const struct probe_spec *spec, void *owner, co
 }
 
 int
-probe_xfer_init(struct probe_xfer *x, const struct probe_spec *spec, void *owner, char *why,
-                size_t whylen)
+probe_xfer_init(struct probe_xfer *x, const struct probe_spec *spec, const char *source,
+                void *owner, char *why, size_t whylen)
 {
     memset(x, 0, sizeof *x);
     x->proto = spec->proto;
@@ -158,7 +164,7 @@ probe_xfer_init(struct probe_xfer *x, const struct probe_spec *spec, void *owner
     int rc = spec->proto == PROBE_TCP ? 0 : make_headers(x, spec, &has_ua, why, whylen);
     if (rc == 0) {
         char *url = make_url(spec);
-        rc = set_options(x, spec, owner, url, has_ua, why, whylen);
+        rc = set_options(x, spec, owner, url, source, has_ua, why, whylen);
         free(url); /* curl keeps its own copy */
     }
     if (rc != 0)

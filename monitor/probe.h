@@ -28,11 +28,12 @@ struct probe_xfer {
 };
 
 /* probe_xfer_init: x [out] gets an easy handle with every option set for
- * spec [in] (borrowed: whatever is needed is copied); owner is what
+ * spec [in] (borrowed: whatever is needed is copied), connecting from the
+ * numeric address source when not NULL (--probe-source); owner is what
  * probe_xfer_owner returns for it. Returns 0, or GTM_EINVAL with the reason
  * in why [out] (x is then cleaned up). Aborts on OOM. */
-int probe_xfer_init(struct probe_xfer *x, const struct probe_spec *spec, void *owner, char *why,
-                    size_t whylen);
+int probe_xfer_init(struct probe_xfer *x, const struct probe_spec *spec, const char *source,
+                    void *owner, char *why, size_t whylen);
 
 /* probe_xfer_cleanup: frees the easy handle (which must not be in a multi).
  * Safe on a zeroed or already cleaned up x. */

@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "dns/server.h"
+#include "fleet/fleet.h"
 #include "gtm/alloc.h"
 #include "src/ctx.h"
 #include "gtm/err.h"
@@ -83,6 +84,7 @@ main(int argc, char **argv)
     }
     ctx_init_events(&ctx); /* signals are caught from here on */
     ctx.monitor = monitor_new(ctx.base);
+    monitor_set_source(ctx.monitor, opt.probe_source);
     ctx_publish(&ctx, snap);
     if (opt.demo && !(ctx.demo = demo_start(ctx.base))) {
         fprintf(stderr, "gtmd: cannot start the demo endpoints; see the error above\n");
@@ -104,6 +106,11 @@ main(int argc, char **argv)
     }
     /* --on-change: a failure here is logged; DNS goes on without the hook */
     hooks = opt.on_change ? hooks_new(&ctx, opt.on_change) : NULL;
+    /* --etcd: joins the fleet in the background; DNS never waits for it */
+    if (opt.etcd && !(ctx.fleet = fleet_start(&ctx))) {
+        fprintf(stderr, "gtmd: cannot start fleet mode; see the error above\n");
+        goto out;
+    }
 
     if (opt.demo)
         demo_banner(&opt);
@@ -113,6 +120,7 @@ main(int argc, char **argv)
     code = EXIT_OK;
 
 out:
+    fleet_stop(ctx.fleet);
     hooks_free(hooks);
     api_free(ctx.api);
     server_stop(&ctx);

@@ -31,15 +31,16 @@
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 #include "monitor/monitor.h"
+#include "conf/conf.h"
 
 #define HOOK_MAX_ARGS 64
 #define HOOK_REAP_MS  200 /* after a kill: how often to look for the child again */
 
-enum hook_var { V_PROFILE, V_ENDPOINT, V_TARGET, V_OLD, V_NEW, V_REASON, V_COUNT };
+enum hook_var { V_PROFILE, V_ENDPOINT, V_TARGET, V_OLD, V_NEW, V_REASON, V_NODE, V_COUNT };
 
 static const char *const var_names[V_COUNT] = {
     "GTMD_PROFILE",   "GTMD_ENDPOINT",  "GTMD_TARGET",
-    "GTMD_OLD_STATE", "GTMD_NEW_STATE", "GTMD_REASON",
+    "GTMD_OLD_STATE", "GTMD_NEW_STATE", "GTMD_REASON", "GTMD_NODE",
 };
 
 /* One run to do: the values of the variables, each "NAME=value". */
@@ -293,6 +294,7 @@ enqueue(struct hooks *h, const struct profile *p, const struct endpoint *e,
     j.env[V_OLD] = env_entry(V_OLD, ep_status_name((enum ep_status)ev->tr->from));
     j.env[V_NEW] = env_entry(V_NEW, ep_status_name((enum ep_status)ev->tr->to));
     j.env[V_REASON] = env_entry(V_REASON, ev->tr->reason);
+    j.env[V_NODE] = env_entry(V_NODE, h->ctx->opt->node ? h->ctx->opt->node : "");
     if (h->qlen == HOOK_MAX_QUEUED) {
         char desc[600];
         job_describe(&j, desc, sizeof desc);

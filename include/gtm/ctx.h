@@ -20,6 +20,7 @@ struct worker;
 struct monitor;
 struct demo;
 struct api;
+struct fleet;
 struct reload_job;
 struct config_errors;
 struct profile_change;
@@ -32,6 +33,7 @@ struct gtm_ctx {
     struct monitor *monitor;             /* probes; writes the published snapshot's health slots */
     struct demo *demo;                   /* --demo endpoints */
     struct api *api;                     /* the management API, or NULL */
+    struct fleet *fleet;                 /* fleet mode (--etcd), or NULL */
     struct worker **workers;
     unsigned nworkers;
     struct gtm_snapshot *retired;      /* the previous snapshot, freed once no worker holds it */

@@ -266,6 +266,7 @@ class HttpBackend(_Backend):
         self.kind = "https" if tls else "http"
         self._mode = 200
         self._queue = []
+        self._fail_from = set()  # source addresses answered 503 (fleet tests)
 
     # -- behaviour ---------------------------------------------------------
     def set(self, mode):
@@ -280,6 +281,13 @@ class HttpBackend(_Backend):
 
     def ok(self):
         return self.set(200)
+
+    def fail_sources(self, addrs):
+        """Requests from the source addresses addrs get 503, whatever the
+        mode (each gtmd of a fleet probes from its own --probe-source);
+        an empty set ends it."""
+        with self._lock:
+            self._fail_from = set(addrs)
 
     def fail_next(self, n, mode=503):
         """The next n connections get mode, then the current behaviour.
@@ -306,6 +314,8 @@ class HttpBackend(_Backend):
 
     def _on_accept(self, t, peer):
         mode = self._queue.pop(0) if self._queue else self._mode
+        if peer and peer[0] in self._fail_from:
+            mode = 503
         r = Request(t, {"redirect": "301"}.get(mode, str(mode)), peer)
         r.mode = mode
         return r

@@ -1,0 +1,407 @@
+"""Fleet mode (SPEC §11): several gtmd share profiles, health verdicts and
+drills through a real etcd (Debian etcd-server, started by the test on free
+loopback ports, see etcd.py) and give one answer.
+
+Every node is a real gtmd with its own state, profiles directory (its cache)
+and API, and probes from its own --probe-source (127.0.0.11-13); the
+backends answer by the probe's source address (HttpBackend.fail_sources), so
+a test can make an endpoint fail as seen from one node, two, or all.
+Profiles probe every second and call an endpoint Degraded at its first
+failure, so that the lease (3 x the interval, at least 10 s) is the longest
+wait."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import dns.rcode
+import pytest
+
+from armapi import Api, TOKEN, rg_path, start_api
+from backends import endpoint, poll, profile, rdatas, Watcher
+from conftest import GTMD, LOOPBACK4, scaled
+
+PREFIX = "/gtmd-test/"
+SOURCES = ["127.0.0.11", "127.0.0.12", "127.0.0.13"]
+GTMCTL = str(Path(GTMD).with_name("gtmctl"))
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/etcd"), reason="no etcd")
+
+
+def node_argv(cluster, name, src, quorum=None):
+    argv = ["--etcd", cluster.urls_arg(), "--etcd-prefix", PREFIX, "--node", name,
+            "--probe-source", src]
+    if quorum:
+        argv += ["--quorum", str(quorum)]
+    return argv
+
+
+def start_node(gtmd_factory, tmp_path, cluster, i, profiles=None, extra=(), quorum=None):
+    d = Path(tmp_path) / ("node%d" % (i + 1))
+    d.mkdir(exist_ok=True)
+    g = start_api(gtmd_factory, d, profiles=profiles,
+                  extra=node_argv(cluster, "n%d" % (i + 1), SOURCES[i], quorum) + list(extra))
+    g.node = "n%d" % (i + 1)
+    return g
+
+
+def start_fleet(gtmd_factory, tmp_path, cluster, n=3, **kw):
+    nodes = [start_node(gtmd_factory, tmp_path, cluster, i, **kw) for i in range(n)]
+    for g in nodes:
+        g.wait_log(r"fleet: in step with etcd", timeout=10)
+    return nodes
+
+
+def app(b1, b2, name="app"):
+    """A Priority profile: primary on b1, secondary on b2, probed every
+    second, Degraded at the first failure."""
+    return profile(name, "Priority",
+                   [endpoint("primary", b1.host, priority=1),
+                    endpoint("secondary", b2.host, priority=2)],
+                   port=b1.port, interval=1, timeout=1, tolerated=0, ttl=5)
+
+
+def answer(g, name="app"):
+    try:
+        r = g.query("%s.%s." % (name, g.domain.rstrip(".")), "A", timeout=1)
+    except Exception:  # noqa: BLE001 - a lost packet is "no answer"
+        return None
+    if r.rcode() != dns.rcode.NOERROR:
+        return dns.rcode.to_text(r.rcode())
+    return tuple(rdatas(r))
+
+
+def wait_all(nodes, want, name="app", timeout=10):
+    """Every node answers want (a tuple of addresses, or an rcode text)."""
+    got, t = poll(lambda: all(answer(g, name) == want for g in nodes), scaled(timeout), 0.05)
+    assert got, "not every node answers %r for %s: %r" % (
+        want, name, [answer(g, name) for g in nodes])
+    return t
+
+
+def put_profile(g, doc, name="app"):
+    return g.api.put(rg_path(name), doc)
+
+
+def status_endpoint(g, pname, ename):
+    st = g.api.get("/gtmd/v1/status", api_version=None).json
+    for p in st["profiles"]:
+        if p["name"] == pname:
+            for e in p["endpoints"]:
+                if e["name"] == ename:
+                    return e
+    return None
+
+
+# ---- profiles ----
+
+
+def test_a_write_through_one_node_is_served_by_all_and_a_delete_removes_it_everywhere(
+        gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster)
+    r = put_profile(nodes[0], app(b1, b2))
+    assert r.status in (200, 201), r
+    # committed to etcd before the reply
+    stored = cluster.get(PREFIX + "profiles/app")
+    assert stored and json.loads(stored)["name"] == "app"
+    wait_all(nodes, (b1.host,))
+    # every node's cache holds it
+    for g in nodes:
+        assert (g.pdir / "app.json").exists()
+    # a delete through another node disappears from all
+    r = nodes[1].api.delete(rg_path("app"))
+    assert r.status in (200, 204), r
+    assert cluster.get(PREFIX + "profiles/app") is None
+    wait_all(nodes, "NXDOMAIN")
+    for g in nodes:
+        assert not (g.pdir / "app.json").exists()
+
+
+def test_concurrent_writers_the_later_commit_wins_whole(gtmd_factory, backends, etcd_cluster,
+                                                        tmp_path):
+    cluster = etcd_cluster(1)
+    b = backends.http(4)
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster, n=2)
+    assert put_profile(nodes[0], app(b[0], b[1])).status in (200, 201)
+    wait_all(nodes, (b[0].host,))
+    docs = [app(b[0], b[1]), app(b[2], b[3])]
+    docs[0]["properties"]["dnsConfig"]["ttl"] = 7
+    docs[1]["properties"]["dnsConfig"]["ttl"] = 9
+    for _ in range(5):
+        replies = [None, None]
+
+        def write(i):
+            replies[i] = put_profile(nodes[i], docs[i])
+
+        ts = [threading.Thread(target=write, args=(i,)) for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        codes = sorted(r.status for r in replies)
+        # each is either committed, or refused with 409 because the other
+        # committed first: never both half-applied
+        assert all(c in (200, 201, 409) for c in codes), replies
+        assert any(c in (200, 201) for c in codes), replies
+        stored = json.loads(cluster.get(PREFIX + "profiles/app"))
+        ttl = stored["properties"]["dnsConfig"]["ttl"]
+        targets = sorted(e["properties"]["target"] for e in stored["properties"]["endpoints"])
+        want = docs[0] if ttl == 7 else docs[1]
+        assert targets == sorted(e["properties"]["target"] for e in want["properties"]["endpoints"])
+        # every node serves exactly what etcd holds
+        first = [e["properties"]["target"] for e in want["properties"]["endpoints"]
+                 if e["properties"]["priority"] == 1][0]
+        wait_all(nodes, (first,))
+        for g in nodes:
+            doc = json.loads((g.pdir / "app.json").read_text())
+            assert doc["properties"]["dnsConfig"]["ttl"] == ttl
+
+
+def test_import_puts_existing_files_into_etcd(gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    src = tmp_path / "import"
+    src.mkdir()
+    (src / "app.json").write_text(json.dumps(app(b1, b2)))
+    (src / "web.json").write_text(json.dumps(app(b2, b1, name="web")))
+    (src / "broken.json").write_text("{not json")
+    r = subprocess.run([GTMCTL, "fleet", "import", str(src), "--etcd", cluster.urls_arg(),
+                        "--etcd-prefix", PREFIX], capture_output=True, text=True,
+                       timeout=scaled(20))
+    # the broken file is named and not imported; the others are
+    assert r.returncode != 0, r
+    assert "broken.json" in r.stderr
+    assert cluster.get(PREFIX + "profiles/app") is not None
+    assert cluster.get(PREFIX + "profiles/web") is not None
+    assert cluster.get(PREFIX + "profiles/broken") is None
+    # once: an existing key is kept, and said so
+    r = subprocess.run([GTMCTL, "fleet", "import", str(src / "app.json"), "--etcd",
+                        cluster.urls_arg(), "--etcd-prefix", PREFIX], capture_output=True,
+                       text=True, timeout=scaled(20))
+    assert "exists" in (r.stdout + r.stderr)
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster, n=2)
+    wait_all(nodes, (b1.host,))
+    wait_all(nodes, (b2.host,), name="web")
+
+
+def test_a_node_started_while_etcd_is_down_serves_its_cache_and_catches_up(
+        gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b2, b1)))
+    cluster.stop_all()
+    # its cache says b1 first; etcd (when it comes) says b2 first
+    g = start_node(gtmd_factory, tmp_path, cluster, 0, profiles={"app": app(b1, b2)})
+    wait_all([g], (b1.host,))
+    g.wait_log(r"fleet: cannot reach etcd", timeout=10)
+    assert answer(g) == (b1.host,)
+    # an API write cannot be committed: 503, nothing changed
+    r = put_profile(g, app(b2, b1))
+    assert r.status == 503, r
+    assert r.json["error"]["code"] == "ServiceUnavailable"
+    assert answer(g) == (b1.host,)
+    cluster.start_all()
+    cluster.wait_healthy(20)
+    g.wait_log(r"fleet: in step with etcd", timeout=20)
+    wait_all([g], (b2.host,))
+    assert json.loads((g.pdir / "app.json").read_text())["properties"]["endpoints"][0][
+        "properties"]["target"] == b2.host
+
+
+# ---- health from several places ----
+
+
+def test_quorum_one_node_of_three_failing_does_not_fail_over_two_do(
+        gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b1, b2)))
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster)
+    wait_all(nodes, (b1.host,))
+    # every node's verdict reaches every node
+    poll(lambda: all(len((status_endpoint(g, "app", "primary") or {}).get("fleet", {}).get(
+        "nodes", {})) == 3 for g in nodes), scaled(10))
+    # the primary fails only for node 1's probes: no failover anywhere
+    b1.fail_sources([SOURCES[0]])
+    nodes[0].wait_log(r"monitor: endpoint app/primary probed Degraded here", timeout=10)
+    time.sleep(2)
+    for g in nodes:
+        assert answer(g) == (b1.host,)
+    # resolve shows the disagreement, and each node's verdict
+    res = nodes[2].api.get("/gtmd/v1/resolve?name=app.%s" % nodes[2].domain.rstrip("."),
+                           api_version=None).json
+    prim = [e for e in res["profiles"][0]["endpoints"] if e["name"] == "primary"][0]
+    assert prim["fleet"]["disagree"] is True
+    assert prim["fleet"]["nodes"]["n1"]["state"] == "Degraded"
+    assert prim["fleet"]["nodes"]["n2"]["state"] == "Online"
+    assert prim["fleet"]["quorum"] == 2
+    metrics = nodes[1].api.get("/metrics", api_version=None).raw
+    assert re.search(r"^gtmd_fleet_verdict_disagreements 1$", metrics, re.M), metrics
+    assert re.search(r"^gtmd_fleet_live_nodes 3$", metrics, re.M), metrics
+    # two of three: every node fails over
+    b1.fail_sources(SOURCES[:2])
+    wait_all(nodes, (b2.host,))
+    for g in nodes:
+        g.wait_log(r"monitor: endpoint app/primary Online -> Degraded: fleet: 2 of 3", timeout=5)
+    # node 2 killed with -9: its vote goes with its lease; 1 of 2 is no
+    # majority, so the primary is back on the survivors
+    os.kill(nodes[1].pid, signal.SIGKILL)
+    nodes[1].proc.wait(5)
+    nodes[1].expected_exit = None
+    t0 = time.monotonic()
+    wait_all([nodes[0], nodes[2]], (b1.host,), timeout=25)
+    waited = time.monotonic() - t0
+    assert waited > 3, "the dead node's vote went before its lease could expire (%.1f s)" % waited
+    b1.fail_sources([])
+
+
+def test_drills_apply_fleet_wide(gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b1, b2)))
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster)
+    wait_all(nodes, (b1.host,))
+    path = "/gtmd/v1/profiles/app/endpoints/primary/override"
+    r = nodes[0].api.put(path, {"status": "Degraded"}, api_version=None)
+    assert r.status == 200, r
+    assert json.loads(cluster.get(PREFIX + "overrides/app/primary"))["status"] == "Degraded"
+    wait_all(nodes, (b2.host,))
+    for g in nodes:
+        assert g.api.get(path, api_version=None).json["override"] == "Degraded"
+    # cleared through another node
+    r = nodes[2].api.delete(path, api_version=None)
+    assert r.status == 200, r
+    wait_all(nodes, (b1.host,))
+    assert cluster.get(PREFIX + "overrides/app/primary") is None
+
+
+def test_nsid_names_the_node_and_gtmctl_fleet_lists_the_nodes(gtmd_factory, backends,
+                                                              etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b1, b2)))
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster, n=2)
+    for g in nodes:
+        out = subprocess.run(["kdig", "@%s" % LOOPBACK4, "-p", str(g.port), "+nsid",
+                              "app.%s" % g.domain.rstrip("."), "A"], capture_output=True,
+                             text=True, timeout=10).stdout
+        assert re.search(r'NSID: .*"%s"' % g.node, out), out
+    poll(lambda: len(nodes[0].api.get("/gtmd/v1/fleet", api_version=None).json["nodes"]) == 2,
+         scaled(10))
+    r = subprocess.run([GTMCTL, "--api", "https://%s:%d" % (LOOPBACK4, nodes[0].api_port),
+                        "--insecure", "fleet"], capture_output=True, text=True,
+                       timeout=scaled(20))
+    assert r.returncode == 0, r.stderr
+    assert "n1" in r.stdout and "n2" in r.stdout, r.stdout
+    assert "primary" in r.stdout, r.stdout
+
+
+def test_hooks_run_for_fleet_transitions_with_the_node_name(gtmd_factory, backends,
+                                                           etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b1, b2)))
+    out = tmp_path / "hook.out"
+    hook = tmp_path / "hook.sh"
+    hook.write_text('#!/bin/sh\necho "$GTMD_NODE|$GTMD_ENDPOINT|$GTMD_NEW_STATE" >> %s\n' % out)
+    hook.chmod(0o755)
+    nodes = [start_node(gtmd_factory, tmp_path, cluster, i, extra=["--on-change", str(hook)])
+             for i in range(2)]
+    wait_all(nodes, (b1.host,))
+    b1.fail_sources(SOURCES[:2])
+    wait_all(nodes, (b2.host,))
+    got, _ = poll(lambda: out.exists() and {"n1|primary|Degraded", "n2|primary|Degraded"} <= set(
+        out.read_text().split()), scaled(10))
+    assert got, out.read_text() if out.exists() else "no hook ran"
+
+
+# ---- etcd faults never darken DNS ----
+
+
+def test_the_etcd_leader_stopped_answers_continue_and_writes_resume(
+        gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(3)
+    b = backends.http(3)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b[0], b[1])))
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster)
+    wait_all(nodes, (b[0].host,))
+    with Watcher(nodes[0], ["app.%s." % nodes[0].domain.rstrip(".")], period=0.01) as w:
+        leader = cluster.leader_index()
+        cluster.stop(leader)
+        # writes resume after the election (a write may get 503 meanwhile)
+        def write():
+            r = put_profile(nodes[1], app(b[2], b[1]))
+            return r.status in (200, 201)
+        ok, _ = poll(write, scaled(15), 0.5)
+        assert ok
+        wait_all(nodes, (b[2].host,))
+        time.sleep(0.5)
+    samples = w.get("app.%s." % nodes[0].domain.rstrip("."))
+    assert samples and not w.timeouts("app.%s." % nodes[0].domain.rstrip(".")), \
+        "DNS went dark while etcd elected a leader"
+    cluster.start(leader)
+
+
+def test_every_etcd_member_stopped_dns_goes_on_writes_get_503_and_resync_after(
+        gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(3)
+    b = backends.http(3)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b[0], b[1])))
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster)
+    wait_all(nodes, (b[0].host,))
+    # acknowledged before the outage
+    assert put_profile(nodes[0], app(b[0], b[2])).status in (200, 201)
+    cluster.stop_all()
+    for g in nodes:
+        g.wait_log(r"fleet: the watch on etcd ended", timeout=10)
+    # DNS answers from the last view and the node's own probes
+    b[0].set(503)
+    wait_all(nodes, (b[2].host,))
+    r = put_profile(nodes[1], app(b[1], b[0]))
+    assert r.status == 503, r
+    assert "etcd" in r.json["error"]["message"]
+    b[0].ok()
+    wait_all(nodes, (b[0].host,))
+    cluster.start_all()
+    cluster.wait_healthy(20)
+    # nothing acknowledged was lost; nothing refused was applied
+    stored = json.loads(cluster.get(PREFIX + "profiles/app"))
+    assert stored["properties"]["endpoints"][1]["properties"]["target"] == b[2].host
+    # the watches come back without a restart: a write reaches every node
+    ok, _ = poll(lambda: put_profile(nodes[2], app(b[1], b[0])).status in (200, 201),
+                 scaled(20), 0.5)
+    assert ok
+    wait_all(nodes, (b[1].host,), timeout=20)
+
+
+def test_a_compacted_revision_makes_a_node_read_everything_again(
+        gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b1, b2)))
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster, n=1)
+    g = nodes[0]
+    wait_all(nodes, (b1.host,))
+    # freeze the node while etcd changes and compacts under it
+    os.kill(g.pid, signal.SIGSTOP)
+    try:
+        cluster.stop_all()
+        cluster.start_all()
+        cluster.wait_healthy(20)
+        cluster.put(PREFIX + "profiles/app", json.dumps(app(b2, b1)))
+        cluster.put(PREFIX + "profiles/other", json.dumps(app(b2, b1, name="other")))
+        cluster.delete(PREFIX + "profiles/other")
+        rev = cluster.put(PREFIX + "scratch", "x")
+        cluster.compact(rev)
+    finally:
+        os.kill(g.pid, signal.SIGCONT)
+    g.wait_log(r"fleet: etcd compacted past revision", timeout=20)
+    wait_all(nodes, (b2.host,), timeout=20)
+    assert answer(g, "other") == "NXDOMAIN"
