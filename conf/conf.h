@@ -71,6 +71,7 @@ enum opt_id {
     OPT_ID_GEO_TABLE,
     OPT_ID_GEOIP,
     OPT_ID_ON_CHANGE,
+    OPT_ID_NODE,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -110,6 +111,8 @@ struct gtm_options {
     char *geo_table;
     char *geoip;            /* --geoip FILE.mmdb */
     char *on_change;        /* command run on every endpoint transition, or NULL */
+    char *node;             /* this node's name: never NULL after options_load (host name) */
+    bool node_given;        /* named explicitly: it is also the NSID (options_nsid) */
     struct listen_addr api; /* the management API's address */
     bool api_off;           /* --api off */
     bool api_given;         /* named explicitly: failing to listen is fatal */
@@ -135,6 +138,13 @@ void options_cleanup(struct gtm_options *o);
 
 /* options_usage: the --help text, generated from the schema. */
 void options_usage(FILE *fp, const char *prog);
+
+/* Longest node name (--node): one DNS label, and an etcd key component. */
+#define GTM_NODE_MAX 63
+
+/* options_nsid: the NSID (RFC 5001) this node answers with: its name when
+ * --node was given, else NULL (no NSID). The one place that decides it. */
+const char *options_nsid(const struct gtm_options *o);
 
 /* listen_addr_parse: "ADDR[:PORT]" (IPv6 as "::1" or "[::1]:53") -> out.
  * Returns 0 or GTM_EINVAL. */
