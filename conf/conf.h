@@ -79,6 +79,7 @@ enum opt_id {
     OPT_ID_ETCD_USER_FILE,
     OPT_ID_PROBE_SOURCE,
     OPT_ID_QUORUM,
+    OPT_ID_NODE,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -123,6 +124,8 @@ struct gtm_options {
     char *etcd_cacert, *etcd_cert, *etcd_key, *etcd_user_file;
     char *probe_source; /* source address of this node's probes, or NULL */
     unsigned quorum;    /* nodes that must see a failure; 0: a majority */
+    char *node;             /* this node's name: never NULL after options_load (host name) */
+    bool node_given;        /* named explicitly: it is also the NSID (options_nsid) */
     struct listen_addr api; /* the management API's address */
     bool api_off;           /* --api off */
     bool api_given;         /* named explicitly: failing to listen is fatal */
@@ -148,6 +151,14 @@ void options_cleanup(struct gtm_options *o);
 
 /* options_usage: the --help text, generated from the schema. */
 void options_usage(FILE *fp, const char *prog);
+
+/* Longest node name (--node): one DNS label, and an etcd key component. */
+#define GTM_NODE_MAX 63
+
+/* options_nsid: the NSID (RFC 5001) this node answers with: its name when
+ * --node was given or in fleet mode (--etcd), else NULL (no NSID). The one
+ * place that decides it. */
+const char *options_nsid(const struct gtm_options *o);
 
 /* listen_addr_parse: "ADDR[:PORT]" (IPv6 as "::1" or "[::1]:53") -> out.
  * Returns 0 or GTM_EINVAL. */

@@ -62,6 +62,60 @@ set_on_change(struct gtm_options *o, const char *text, char *why, size_t n)
     return 0;
 }
 
+/* A node name's bytes: [A-Za-z0-9._-] (a DNS label's letters, and a
+ * component of etcd keys without escaping). */
+static bool
+node_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+/* node: 1 to GTM_NODE_MAX bytes of [A-Za-z0-9._-]. */
+static int
+set_node(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    size_t len = strlen(text);
+    size_t bad = 0;
+    while (bad < len && node_char(text[bad]))
+        bad++;
+    if (len == 0 || len > GTM_NODE_MAX || bad < len) {
+        snprintf(why, n, "node: '%s' is not 1 to %d of the characters A-Z a-z 0-9 . _ -", text,
+                 GTM_NODE_MAX);
+        return -1;
+    }
+    free(o->node);
+    o->node = xstrdup(text);
+    return 0;
+}
+
+/* node not written: the host name, its first label when the whole name is
+ * too long, with any other character as '-'; "gtmd" when there is none. */
+static void
+derive_node(struct gtm_options *o)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = 0;
+    host[sizeof host - 1] = 0;
+    size_t len = strlen(host);
+    if (len > GTM_NODE_MAX)
+        len = strcspn(host, ".");
+    if (len > GTM_NODE_MAX)
+        len = GTM_NODE_MAX;
+    host[len] = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!node_char(host[i]))
+            host[i] = '-';
+    o->node = xstrdup(len ? host : "gtmd");
+}
+
+const char *
+options_nsid(const struct gtm_options *o)
+{
+    return o->node_given || o->etcd ? o->node : NULL; /* a fleet's nodes always say who answered */
+}
+
 /* listen: one more address (kept, for its text, even when it is wrong). */
 static int
 set_listen(struct gtm_options *o, const char *text, char *why, size_t n)
@@ -260,6 +314,10 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_QUORUM] = {"quorum", 0, OPT_STRING, true, 0, 0, "majority", "N|majority",
                        "fleet: live nodes that must see an endpoint fail to call it Degraded",
                        NO, set_quorum, NO, NULL},
+    [OPT_ID_NODE] = {"node", 0, OPT_STRING, true, 0, 0, NULL, "NAME",
+                     "this node's name in a fleet; answered as NSID (RFC 5001) when given "
+                     "(default: the host name)",
+                     FIELD(node), set_node, FIELD(node_given), derive_node},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone", FIELD(zones), NULL, NO, NULL},
     [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",

@@ -9,7 +9,10 @@
 
 #include <ldns/ldns.h>
 
-#define OPT_LEN 11
+#include "gtm/snapshot.h"
+
+#define OPT_LEN       11
+#define EDNS_OPT_NSID 3
 
 /* The sections being written: out[pos..limit). A write that does not fit
  * sets full and is skipped; when full, every section is dropped. */
@@ -102,11 +105,12 @@ put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs
 }
 
 /* OPT (RFC 6891 6.1.2) at o, with the ECS option echoed (RFC 7871 7.2.1)
- * when the query had one; returns its length. */
-static size_t
-put_opt(uint8_t *o, const struct dns_query *q, uint16_t rcode, uint8_t scope)
+ * when the query had one, and the NSID (RFC 5001 2.3) when nsid_len is not
+ * 0; returns its length. */
+__attribute__((always_inline)) static inline size_t
+put_opt(uint8_t *o, const struct dns_query *q, uint16_t rcode, uint8_t scope, const uint8_t *nsid,
+        size_t nsid_len)
 {
-    size_t ecs_alen = q->ecs ? ((size_t)q->ecs_source + 7) / 8 : 0;
     o[0] = 0; /* root owner */
     set16(o + 1, LDNS_RR_TYPE_OPT);
     set16(o + 3, DNS_EDNS_UDP_MAX);
@@ -114,34 +118,50 @@ put_opt(uint8_t *o, const struct dns_query *q, uint16_t rcode, uint8_t scope)
     o[6] = 0;                     /* version */
     o[7] = q->edns_do ? 0x80 : 0;
     o[8] = 0;
-    if (!q->ecs) {
-        set16(o + 9, 0);
-        return OPT_LEN;
-    }
-    set16(o + 9, (unsigned)(8 + ecs_alen));
     uint8_t *e = o + OPT_LEN;
-    set16(e, 8); /* OPTION-CODE: ECS */
-    set16(e + 2, (unsigned)(4 + ecs_alen));
-    e[4] = 0;
-    e[5] = q->ecs_family;
-    e[6] = q->ecs_source;
-    e[7] = scope;
-    memcpy(e + 8, q->ecs_addr, ecs_alen);
-    return OPT_LEN + 8 + ecs_alen;
+    if (q->ecs) {
+        size_t ecs_alen = ((size_t)q->ecs_source + 7) / 8;
+        set16(e, 8); /* OPTION-CODE: ECS */
+        set16(e + 2, (unsigned)(4 + ecs_alen));
+        e[4] = 0;
+        e[5] = q->ecs_family;
+        e[6] = q->ecs_source;
+        e[7] = scope;
+        memcpy(e + 8, q->ecs_addr, ecs_alen);
+        e += 8 + ecs_alen;
+    }
+    if (nsid_len) {
+        set16(e, EDNS_OPT_NSID);
+        set16(e + 2, (unsigned)nsid_len);
+        memcpy(e + 4, nsid, nsid_len);
+        e += 4 + nsid_len;
+    }
+    set16(o + 9, (unsigned)(e - (o + OPT_LEN)));
+    return (size_t)(e - o);
 }
 
-size_t
-dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
-                 const struct plan *r, uint8_t *out, size_t limit)
+/* The response: r NULL for one that carries only rcode. The two entry
+ * points below take six arguments, all in registers. */
+__attribute__((always_inline)) static inline size_t
+build(const struct dns_query *q, const uint8_t *req, uint16_t rcode, const struct plan *r,
+      const struct gtm_snapshot *snap, uint8_t *out, size_t limit)
 {
+    /* Room for OPT, which goes last: 11 bytes, the ECS option, and the
+     * NSID option when asked for and this node has one. */
+    size_t opt_room = 0, nsid_len = 0;
+    if (q->edns) {
+        opt_room = OPT_LEN + (q->ecs ? 8 + ((size_t)q->ecs_source + 7) / 8 : 0);
+        if (__builtin_expect(q->nsid, 0) && snap && snap->nsid_len) {
+            nsid_len = snap->nsid_len;
+            opt_room += 4 + nsid_len;
+        }
+    }
     /* Header and question: written straight, they always fit (limit >= 512). */
     size_t qlen = q->has_question ? q->question_len : 0;
-    if (limit < DNS_HEADER_LEN + qlen + OPT_LEN + 8 + 16)
+    if (limit < DNS_HEADER_LEN + qlen + opt_room)
         return 0;
     memcpy(out + DNS_HEADER_LEN, req + DNS_HEADER_LEN, qlen);
     size_t pos = DNS_HEADER_LEN + qlen;
-    /* Room for OPT, which goes last: 11 bytes, and the ECS option. */
-    size_t opt_room = q->edns ? OPT_LEN + (q->ecs ? 8 + ((size_t)q->ecs_source + 7) / 8 : 0) : 0;
 
     unsigned an = 0, ns = 0, ar = 0;
     bool aa = false, tc = false;
@@ -161,7 +181,8 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
             pos = w.pos;
     }
     if (q->edns) {
-        pos += put_opt(out + pos, q, rcode, r ? r->ecs_scope : 0);
+        pos += put_opt(out + pos, q, rcode, r ? r->ecs_scope : 0, nsid_len ? snap->nsid : NULL,
+                       nsid_len);
         ar++;
     }
     set16(out, q->id);
@@ -174,4 +195,18 @@ dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
                 (uint64_t)(uint16_t)ns << 16 | (uint16_t)ar);
     memcpy(out + 4, &counts, sizeof counts);
     return pos;
+}
+
+size_t
+dns_answer_build(const struct dns_query *q, const uint8_t *req, const struct plan *r,
+                 const struct gtm_snapshot *snap, uint8_t *out, size_t limit)
+{
+    return build(q, req, 0, r, snap, out, limit);
+}
+
+size_t
+dns_answer_error(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
+                 const struct gtm_snapshot *snap, uint8_t *out, size_t limit)
+{
+    return build(q, req, rcode, NULL, snap, out, limit);
 }

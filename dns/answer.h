@@ -8,11 +8,20 @@
 #include "dns/query.h"
 #include "dns/plan.h"
 
+struct gtm_snapshot;
+
 /* dns_answer_build: writes the response to q (whose request bytes are req)
- * into out, at most limit bytes (limit >= the header, question and OPT).
- * r may be NULL for an error response carrying only rcode. Sets TC and drops
- * every record when the sections do not fit. Returns the length. */
-size_t dns_answer_build(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
-                        const struct plan *r, uint8_t *out, size_t limit);
+ * that plan r made into out, at most limit bytes (limit >= the header,
+ * question and OPT; else nothing is written and 0 returned). snap
+ * (borrowed, may be NULL) gives the NSID that the OPT carries when q asks
+ * for it. Sets TC and drops every record when the sections do not fit.
+ * Returns the length. */
+size_t dns_answer_build(const struct dns_query *q, const uint8_t *req, const struct plan *r,
+                        const struct gtm_snapshot *snap, uint8_t *out, size_t limit);
+
+/* dns_answer_error: the same for a response that carries only rcode
+ * (FORMERR, NOTIMP, REFUSED, BADVERS: no plan). */
+size_t dns_answer_error(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
+                        const struct gtm_snapshot *snap, uint8_t *out, size_t limit);
 
 #endif

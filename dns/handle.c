@@ -153,7 +153,7 @@ handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
     /* 2. Codes decided before any lookup: FORMERR, NOTIMP, REFUSED, BADVERS. */
     uint16_t rcode = early_rcode(q);
     if (rcode)
-        return counted(v, rcode, dns_answer_build(q, req, rcode, NULL, resp, limit));
+        return counted(v, rcode, dns_answer_error(q, req, rcode, v->snap, resp, limit));
 
     /* 3. Plan: who asks (as routing sees it), then the walk over the zones,
      * the chain and the profiles. Outside every zone: REFUSED. */
@@ -168,14 +168,14 @@ handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
                       : plan_query(v->snap, &v->pc, q->lname, q->qname_len, q->lhash, q->qtype, r);
     if (planned == PLAN_REFUSED)
         return counted(v, LDNS_RCODE_REFUSED,
-                       dns_answer_build(q, req, LDNS_RCODE_REFUSED, NULL, resp, limit));
+                       dns_answer_error(q, req, LDNS_RCODE_REFUSED, v->snap, resp, limit));
     if (q->ecs && q->ecs_source == 0)
         r->ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
     if (trace)
         trace_answer(trace, r);
 
     /* 4. Build the response: sections, negative SOA, OPT, TC when it does not fit. */
-    return counted(v, r->rcode, dns_answer_build(q, req, 0, r, resp, limit));
+    return counted(v, r->rcode, dns_answer_build(q, req, r, v->snap, resp, limit));
 }
 
 /* The API's resolve: the same, written down. */

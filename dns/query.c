@@ -55,7 +55,8 @@ skip_name(const uint8_t *p, size_t avail)
     return 0;
 }
 
-#define EDNS_OPT_ECS 8
+#define EDNS_OPT_NSID 3
+#define EDNS_OPT_ECS  8
 
 /* EDNS Client Subnet (RFC 7871 6): family 1 or 2, a source prefix within
  * the family, exactly ceil(source/8) address bytes with nothing set past the
@@ -94,7 +95,9 @@ parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
         return false;
     if (avail - n - 10 < rdlen)
         return false;
-    /* Options: ECS is used, every other one is skipped (RFC 6891 6.1.2). */
+    /* Options: ECS and an NSID request are used, every other one is skipped
+     * (RFC 6891 6.1.2). An NSID request is empty; one with data, which only
+     * a server sends, is ignored (RFC 5001 2.3). */
     const uint8_t *o = p + n + 10;
     for (size_t k = 0; k < rdlen;) {
         if (rdlen - k < 4)
@@ -104,6 +107,8 @@ parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
             return false;
         if (code == EDNS_OPT_ECS && !parse_ecs(o + k + 4, olen, q))
             return false;
+        if (code == EDNS_OPT_NSID && olen == 0)
+            q->nsid = true;
         k += 4u + olen;
     }
     q->edns = true;
@@ -123,6 +128,7 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
     q->edns = false;
     q->edns_do = false;
     q->ecs = false;
+    q->nsid = false;
     q->edns_version = 0;
     if (len < DNS_HEADER_LEN || (buf[2] & 0x80))
         return DNS_PARSE_DROP; /* too short to answer, or a response: never answer those */
@@ -156,6 +162,7 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
         size_t used = 0;
         if (!parse_opt(buf + off, len - off, q, &used)) {
             q->edns = false;
+            q->nsid = false;
             q->rcode = LDNS_RCODE_FORMERR;
             return DNS_PARSE_OK;
         }

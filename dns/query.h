@@ -20,13 +20,14 @@ enum dns_parse {
 };
 
 struct dns_query {
-    /* Cleared first, together (one store): the verdicts and flags. */
+    /* Cleared first, together (the first 10 bytes): the verdicts and flags. */
     uint16_t rcode;    /* early verdict: 0, FORMERR, NOTIMP, or BADVERS (16) */
     uint16_t edns_udp; /* requester's payload size */
     bool has_question; /* the question parsed: it is echoed in the answer */
     bool edns;         /* a valid OPT record was present */
     bool edns_do;      /* its DO bit */
     bool ecs;          /* a valid EDNS Client Subnet option (RFC 7871) */
+    bool nsid;         /* an empty NSID option: the client asks who answers (RFC 5001) */
     uint8_t edns_version;
     uint16_t id;
     uint8_t flags1, flags2; /* header bytes 2 and 3 as received */

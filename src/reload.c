@@ -65,6 +65,7 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .domain = o->domain,
         .demo_zone = o->demo ? demo_zone_text : NULL,
         .demo_origin = demo_zone_origin,
+        .nsid = options_nsid(o),
     };
     return snapshot_load(&p, errs);
 }

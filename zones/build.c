@@ -819,6 +819,11 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         s->geo = net_table_load(ba, p->geo_table, NET_TABLE_GEO, errs);
     if (p->geoip)
         s->geoip = s->base->geoip = geoip_open(p->geoip, errs);
+    if (p->nsid && p->nsid[0]) {
+        size_t n = strnlen(p->nsid, SNAPSHOT_NSID_MAX);
+        s->nsid = arena_memdup(ba, p->nsid, n);
+        s->nsid_len = (uint8_t)n;
+    }
 
     if (p->demo_zone) {
         FILE *fp = fmemopen((void *)p->demo_zone, strlen(p->demo_zone), "r");
@@ -1012,6 +1017,8 @@ snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct prof
     s->latency = cur->latency;
     s->geo = cur->geo;
     s->geoip = cur->geoip;
+    s->nsid = cur->nsid;
+    s->nsid_len = cur->nsid_len;
     s->nprofiles = change_list(s->arena, cur, old, np, &s->profiles);
 
     /* From here on nothing fails: cur hands its slot index on. */

@@ -30,6 +30,8 @@ struct snapshot_params {
     const char *domain;        /* parent domain of profile names (presentation form) */
     const char *demo_zone;     /* zone text embedded for --demo, or NULL */
     const char *demo_origin;   /* its origin */
+    const char *nsid;          /* NSID (RFC 5001) to answer with, or NULL: none (at most
+                                * SNAPSHOT_NSID_MAX bytes are kept) */
 };
 
 /* snapshot_load: parses and validates every zone into a new snapshot. Every

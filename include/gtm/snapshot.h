@@ -88,6 +88,9 @@ struct zone {
 struct snapshot_base;
 struct tm_index;
 
+/* Longest NSID a snapshot carries (a node name, see --node). */
+#define SNAPSHOT_NSID_MAX 63
+
 struct gtm_snapshot {
     struct arena *arena;        /* its own parts: lists, --domain zone, tables, counters */
     struct snapshot_base *base; /* shared: zones, tables and geoip of the load */
@@ -126,6 +129,9 @@ struct gtm_snapshot {
     const struct zone_node **ntable;
     uint32_t nnames; /* entries in ntable */
     uint8_t max_apex_labels;
+    uint8_t nsid_len;    /* bytes of nsid; 0: no NSID is answered */
+    const uint8_t *nsid; /* NSID (RFC 5001) answered to a query that asks for it: this
+                          * node's name (shared by the snapshots of one load) */
     time_t loaded;
     uint64_t generation;
 };

@@ -75,8 +75,10 @@ init(void)
         at += (size_t)snprintf(text + at, sizeof text - at, "\"\n");
     }
     struct config_errors errs = {0, NULL, NULL};
-    struct snapshot_params p = {
-        .domain = "tm.example.net", .demo_zone = text, .demo_origin = "example.com."};
+    struct snapshot_params p = {.domain = "tm.example.net",
+                                .demo_zone = text,
+                                .demo_origin = "example.com.",
+                                .nsid = "fuzz-node-1"};
     const struct gtm_snapshot *snap = snapshot_load(&p, &errs);
     if (!snap) {
         fprintf(stderr, "fuzz_dns_query: the fixed zone does not load (%u errors)\n", errs.count);

@@ -93,6 +93,11 @@ def dns_seeds():
                                   edns=opt(1400, options=ECS6 + COOKIE_FULL))
     s["edns-cookie-nsid-pad"] = query("example.com", "SOA",
                                       edns=opt(512, options=COOKIE + NSID + PADDING))
+    s["edns-nsid"] = query("www.example.com", "A", edns=opt(1232, options=NSID))
+    s["edns-nsid-ecs"] = query("www.example.com", "A", edns=opt(1232, options=ECS + NSID))
+    s["edns-nsid-data"] = query("www.example.com", "A",
+                                edns=opt(1232, options=option(3, b"someone-else")))
+    s["edns-nsid-small"] = query("big.example.com", "TXT", edns=opt(600, options=NSID + ECS6))
     s["edns-badvers"] = query("www.example.com", "A", edns=opt(1232, version=1))
     s["edns-option-overrun"] = query("www.example.com", "A", edns=opt(
         1232, options=struct.pack("!HH", 10, 9) + bytes(8)))

@@ -592,6 +592,46 @@ def backends(tmp_path_factory):
     f.stop_all()
 
 
+class EtcdFactory:
+    """Makes started, healthy EtcdClusters (tests/system/etcd.py), each in
+    a temporary directory of its own; closes them all at teardown."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.clusters = []
+
+    def __call__(self, size=1, wait=True, timeout=10, **kw):
+        from etcd import EtcdCluster
+
+        c = EtcdCluster(self.tmp_path_factory.mktemp("etcd"), size, **kw)
+        self.clusters.append(c)
+        c.start_all()
+        if wait:
+            c.wait_healthy(scaled(timeout))
+        return c
+
+    def close(self):
+        for c in self.clusters:
+            c.close()
+
+    def logs(self):
+        return "\n".join(c.logs() for c in self.clusters)
+
+
+@pytest.fixture
+def etcd_cluster(tmp_path_factory):
+    """Factory: etcd_cluster(size=1 or 3) -> a started EtcdCluster whose
+    members are all healthy; every cluster is stopped at teardown. Skips the
+    test when etcd (Debian etcd-server, /usr/bin/etcd) is not installed."""
+    from etcd import ETCD, etcd_available
+
+    if not etcd_available():
+        pytest.skip("etcd not installed (%s; Debian etcd-server)" % ETCD)
+    f = EtcdFactory(tmp_path_factory)
+    yield f
+    f.close()
+
+
 @pytest.fixture
 def srv(gtmd_factory):
     """A gtmd serving example.com and other.test, --domain tm.test."""
@@ -623,3 +663,5 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append(("gtmd log (pid %s)" % value.proc.pid, value.log))
         elif type(value).__name__ == "BackendFactory":
             rep.sections.append(("backend requests", value.report()))
+        elif isinstance(value, EtcdFactory) and value.clusters:
+            rep.sections.append(("etcd logs", value.logs()))

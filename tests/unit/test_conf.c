@@ -519,7 +519,10 @@ sample(const struct opt_def *d)
     static char buf[64];
     static const struct {
         const char *name, *value;
-    } special[] = {{"listen", "192.0.2.1:53"}, {"api", "192.0.2.1:8444"}, {"on-change", "true"}};
+    } special[] = {{"listen", "192.0.2.1:53"},
+                   {"api", "192.0.2.1:8444"},
+                   {"on-change", "true"},
+                   {"node", "lab-1"}};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         if (strcmp(d->name, special[i].name) == 0)
             return special[i].value;
@@ -563,6 +566,65 @@ field_text(const struct opt_def *d, const struct gtm_options *o)
         break;
     }
     return out;
+}
+
+/* --node: the host name by default (no NSID); a name of 1 to 63 bytes of
+ * [A-Za-z0-9._-] when written (then also the NSID); anything else is an
+ * error naming the option. */
+static void
+test_node(void **state)
+{
+    (void)state;
+    assert_int_equal(load(NULL), 0);
+    assert_non_null(opt.node);
+    size_t len = strlen(opt.node);
+    assert_true(len >= 1 && len <= GTM_NODE_MAX);
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+    assert_int_equal(strspn(opt.node, ok), len);
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) == 0 && host[0] && strlen(host) <= GTM_NODE_MAX &&
+        strspn(host, ok) == strlen(host))
+        assert_string_equal(opt.node, host); /* a valid host name is taken as it is */
+    assert_false(opt.node_given);
+    assert_null(options_nsid(&opt));
+
+    assert_int_equal(load("--node", "lab-1", NULL), 0);
+    assert_string_equal(opt.node, "lab-1");
+    assert_true(opt.node_given);
+    assert_string_equal(options_nsid(&opt), "lab-1");
+
+    char name63[64];
+    memset(name63, 'a', 63);
+    name63[63] = 0;
+    assert_int_equal(load("--node", name63, NULL), 0);
+    assert_string_equal(options_nsid(&opt), name63);
+    assert_int_equal(load("--node", "Node_2.dc-1", NULL), 0);
+
+    static const char *const bad[] = {"",
+                                      "lab 1",
+                                      "lab/1",
+                                      "l\xc3\xa4"
+                                      "b",
+                                      "a:b",
+                                      NULL};
+    char name64[65];
+    memset(name64, 'a', 64);
+    name64[64] = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *b = bad[i] ? bad[i] : name64;
+        assert_int_equal(load("--node", b, NULL), GTM_ECONFIG);
+        char want[256];
+        snprintf(want, sizeof want,
+                 "command line: error: node: '%s' is not 1 to 63 of the characters A-Z a-z 0-9 . "
+                 "_ -\n",
+                 b);
+        assert_string_equal(eb.text, want);
+    }
+    expect_file_errors("node = lab/1\n",
+                       "1: error: node: 'lab/1' is not 1 to 63 of the characters A-Z a-z 0-9 . _ "
+                       "-\n");
+    assert_int_equal(load("-c", conf("node = lab-2\n"), NULL), 0);
+    assert_string_equal(options_nsid(&opt), "lab-2");
 }
 
 /* Every row binds a field (or has a setter), and a value written for it,
@@ -698,6 +760,7 @@ main(void)
         cmocka_unit_test_teardown(test_file_long_line, cleanup_opt),
         cmocka_unit_test_teardown(test_tls_pair, cleanup_opt),
         cmocka_unit_test_teardown(test_repeated_load_freed_argv, cleanup_opt),
+        cmocka_unit_test_teardown(test_node, cleanup_opt),
         cmocka_unit_test_teardown(test_table_binds_fields, cleanup_opt),
         cmocka_unit_test_teardown(test_bool_switch, cleanup_opt),
         cmocka_unit_test(test_listen_forms),

@@ -681,6 +681,202 @@ test_domain_apex(void **state)
     ldns_pkt_free(p);
 }
 
+/* ---- NSID (RFC 5001) ---- */
+
+/* nsid_query: an EDNS query (payload udp) for name/type into req, with the
+ * options opts (raw option bytes) in its OPT; returns its length. */
+static size_t
+nsid_query(uint8_t *req, const char *name, uint16_t type, uint16_t udp, const uint8_t *opts,
+           size_t optlen)
+{
+    struct qopt o = plain;
+    o.edns = true;
+    o.udp = udp;
+    size_t n = mkq(req, name, type, LDNS_RR_CLASS_IN, &o);
+    req[n - 2] = (uint8_t)(optlen >> 8); /* RDLENGTH */
+    req[n - 1] = (uint8_t)optlen;
+    memcpy(req + n, opts, optlen);
+    return n + optlen;
+}
+
+/* opt_rdata: the RDATA of the response's OPT, which is its last record
+ * (ldns checked the whole packet): its length into *len. */
+static const uint8_t *
+opt_rdata(size_t resp_len, size_t *len)
+{
+    ldns_pkt *p = NULL;
+    assert_int_equal(ldns_wire2pkt(&p, resp, resp_len), LDNS_STATUS_OK);
+    assert_true(ldns_pkt_edns(p));
+    ldns_rdf *d = ldns_pkt_edns_data(p);
+    size_t n = d ? ldns_rdf_size(d) : 0;
+    ldns_pkt_free(p);
+    assert_true(resp_len >= 11 + n);
+    const uint8_t *o = resp + resp_len - 11 - n;
+    assert_int_equal(o[0], 0);
+    assert_int_equal(o[1] << 8 | o[2], LDNS_RR_TYPE_OPT);
+    assert_int_equal(o[9] << 8 | o[10], n);
+    *len = n;
+    return o + 11;
+}
+
+static const uint8_t opt_nsid[] = {0x00, 0x03, 0x00, 0x00};
+static const uint8_t nsid_lab1[] = {0x00, 0x03, 0x00, 0x05, 'l', 'a', 'b', '-', '1'};
+
+/* A snapshot of the same zone with an NSID: what --node lab-1 loads. */
+static struct gtm_snapshot *
+load_with_nsid(const char *nsid)
+{
+    static char text[16384];
+    snprintf(text, sizeof text, "%s", zone_head);
+    append_txt(text, sizeof text, "medium", MEDIUM_N, MEDIUM_LEN);
+    struct errbuf eb;
+    struct config_errors errs = errs_init(&eb);
+    struct snapshot_params p = {
+        .domain = "tm.example.net", .demo_zone = text, .demo_origin = "example.com.", .nsid = nsid};
+    struct gtm_snapshot *s = snapshot_load(&p, &errs);
+    assert_non_null(s);
+    return s;
+}
+
+static void
+test_nsid_answered(void **state)
+{
+    (void)state;
+    struct gtm_snapshot *s = load_with_nsid("lab-1");
+    struct dns_view v;
+    dns_view_init(&v, s, NULL, NULL, NULL);
+    uint8_t req[600];
+    size_t olen;
+
+    /* Asked for, over UDP and TCP: the answer, and the OPT carries the name. */
+    size_t qlen =
+        nsid_query(req, "www.example.com", LDNS_RR_TYPE_A, 1232, opt_nsid, sizeof opt_nsid);
+    for (int tcp = 0; tcp < 2; tcp++) {
+        size_t len = dns_handle(&v, req, qlen, tcp ? DNS_PROTO_TCP : DNS_PROTO_UDP, resp,
+                                tcp ? DNS_TCP_MAX : DNS_EDNS_UDP_MAX);
+        assert_int_equal(count(AN), 1);
+        assert_int_equal(count(AR), 1);
+        assert_int_equal(resp[3] & 0x0F, LDNS_RCODE_NOERROR);
+        const uint8_t *o = opt_rdata(len, &olen);
+        assert_int_equal(olen, sizeof nsid_lab1);
+        assert_memory_equal(o, nsid_lab1, sizeof nsid_lab1);
+    }
+
+    /* With ECS before it: ECS echoed, then the NSID. */
+    static const uint8_t ecs_nsid[] = {
+        0x00, 0x08, 0x00, 0x07, 0x00, 0x01, 24, 0, 192, 0, 2, /* ECS 192.0.2.0/24 */
+        0x00, 0x03, 0x00, 0x00,                               /* NSID */
+    };
+    qlen = nsid_query(req, "www.example.com", LDNS_RR_TYPE_A, 1232, ecs_nsid, sizeof ecs_nsid);
+    size_t len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    const uint8_t *o = opt_rdata(len, &olen);
+    assert_int_equal(olen, 11 + sizeof nsid_lab1);
+    assert_int_equal(o[0] << 8 | o[1], 8);
+    assert_memory_equal(o + 4, ecs_nsid + 4, 2); /* family */
+    assert_int_equal(o[6], 24);                  /* source */
+    assert_memory_equal(o + 11, nsid_lab1, sizeof nsid_lab1);
+
+    /* Error answers carry it too: REFUSED outside the zones, NXDOMAIN. */
+    qlen = nsid_query(req, "www.example.org", LDNS_RR_TYPE_A, 1232, opt_nsid, sizeof opt_nsid);
+    len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_int_equal(resp[3] & 0x0F, LDNS_RCODE_REFUSED);
+    o = opt_rdata(len, &olen);
+    assert_int_equal(olen, sizeof nsid_lab1);
+    assert_memory_equal(o, nsid_lab1, sizeof nsid_lab1);
+    qlen = nsid_query(req, "nope.example.com", LDNS_RR_TYPE_A, 1232, opt_nsid, sizeof opt_nsid);
+    len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_int_equal(resp[3] & 0x0F, LDNS_RCODE_NXDOMAIN);
+    o = opt_rdata(len, &olen);
+    assert_memory_equal(o, nsid_lab1, sizeof nsid_lab1);
+
+    /* Not asked for (EDNS, no option; a non-empty NSID option): none. */
+    qlen = nsid_query(req, "www.example.com", LDNS_RR_TYPE_A, 1232, NULL, 0);
+    len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    opt_rdata(len, &olen);
+    assert_int_equal(olen, 0);
+    qlen = nsid_query(req, "www.example.com", LDNS_RR_TYPE_A, 1232, nsid_lab1, sizeof nsid_lab1);
+    len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    opt_rdata(len, &olen);
+    assert_int_equal(olen, 0);
+    snapshot_free(s);
+}
+
+/* No --node (the snapshot has no NSID): asked for, nothing is added. */
+static void
+test_nsid_none(void **state)
+{
+    (void)state;
+    uint8_t req[600];
+    size_t olen;
+    size_t qlen =
+        nsid_query(req, "www.example.com", LDNS_RR_TYPE_A, 1232, opt_nsid, sizeof opt_nsid);
+    size_t len = dns_handle(&view, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_int_equal(count(AN), 1);
+    opt_rdata(len, &olen);
+    assert_int_equal(olen, 0);
+
+    struct gtm_snapshot *s = load_with_nsid("");
+    assert_int_equal(s->nsid_len, 0);
+    snapshot_free(s);
+    /* At most SNAPSHOT_NSID_MAX bytes are kept. */
+    char longer[SNAPSHOT_NSID_MAX + 10];
+    memset(longer, 'n', sizeof longer - 1);
+    longer[sizeof longer - 1] = 0;
+    s = load_with_nsid(longer);
+    assert_int_equal(s->nsid_len, SNAPSHOT_NSID_MAX);
+    snapshot_free(s);
+}
+
+/* The NSID takes room that the sections lose: an answer that fits a
+ * payload size without it is truncated with it, and the OPT with the NSID
+ * is still there. */
+static void
+test_nsid_truncation(void **state)
+{
+    (void)state;
+    struct gtm_snapshot *s = load_with_nsid("lab-1");
+    struct dns_view v;
+    dns_view_init(&v, s, NULL, NULL, NULL);
+    uint8_t req[600];
+    size_t olen;
+
+    size_t qlen = nsid_query(req, "medium.example.com", LDNS_RR_TYPE_TXT, 1232, NULL, 0);
+    size_t plain_len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_false(resp[2] & 0x02);
+    assert_int_equal(count(AN), MEDIUM_N);
+    assert_true(plain_len > 512 && plain_len + sizeof nsid_lab1 <= 1232);
+
+    /* Exactly the room for the NSID too: it fits. */
+    uint16_t udp = (uint16_t)(plain_len + sizeof nsid_lab1);
+    qlen = nsid_query(req, "medium.example.com", LDNS_RR_TYPE_TXT, udp, opt_nsid, sizeof opt_nsid);
+    size_t len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_int_equal(len, udp);
+    assert_false(resp[2] & 0x02);
+    assert_int_equal(count(AN), MEDIUM_N);
+    const uint8_t *o = opt_rdata(len, &olen);
+    assert_memory_equal(o, nsid_lab1, sizeof nsid_lab1);
+
+    /* One byte less: TC, no records, the OPT and its NSID kept. */
+    udp--;
+    qlen = nsid_query(req, "medium.example.com", LDNS_RR_TYPE_TXT, udp, opt_nsid, sizeof opt_nsid);
+    len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_true(len <= udp);
+    assert_true(resp[2] & 0x02);
+    assert_int_equal(count(AN), 0);
+    assert_int_equal(count(AR), 1);
+    o = opt_rdata(len, &olen);
+    assert_int_equal(olen, sizeof nsid_lab1);
+    assert_memory_equal(o, nsid_lab1, sizeof nsid_lab1);
+
+    /* Over TCP the same query is answered whole, with the NSID. */
+    len = dns_handle(&v, req, qlen, DNS_PROTO_TCP, resp, DNS_TCP_MAX);
+    assert_false(resp[2] & 0x02);
+    assert_int_equal(count(AN), MEDIUM_N);
+    o = opt_rdata(len, &olen);
+    assert_memory_equal(o, nsid_lab1, sizeof nsid_lab1);
+    snapshot_free(s);
+}
+
 int
 main(void)
 {
@@ -705,6 +901,9 @@ main(void)
         cmocka_unit_test(test_trace_every_type),
         cmocka_unit_test(test_case_preserved),
         cmocka_unit_test(test_domain_apex),
+        cmocka_unit_test(test_nsid_answered),
+        cmocka_unit_test(test_nsid_none),
+        cmocka_unit_test(test_nsid_truncation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

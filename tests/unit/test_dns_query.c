@@ -311,6 +311,68 @@ test_opt_fields(void **state)
     assert_true(q.edns);
 }
 
+/* NSID (RFC 5001 2.3): an empty option asks for it; one with data (what a
+ * server sends) is ignored, not an error; with ECS around it, both count. */
+static void
+test_nsid(void **state)
+{
+    (void)state;
+    struct dns_query q;
+    struct pkt k;
+
+    static const uint8_t empty[] = {0x00, 0x03, 0x00, 0x00};
+    pkt_header(&k, 1, 0, 1, 0, 0, 1);
+    pkt_put(&k, q_a + 12, sizeof q_a - 12);
+    pkt_opt(&k, 1232, 0, 0, empty, sizeof empty);
+    assert_int_equal(parse(k.b, k.len, &q), DNS_PARSE_OK);
+    assert_int_equal(q.rcode, 0);
+    assert_true(q.edns);
+    assert_true(q.nsid);
+    assert_false(q.ecs);
+
+    static const uint8_t data[] = {0x00, 0x03, 0x00, 0x03, 'n', 's', '1'};
+    pkt_header(&k, 1, 0, 1, 0, 0, 1);
+    pkt_put(&k, q_a + 12, sizeof q_a - 12);
+    pkt_opt(&k, 1232, 0, 0, data, sizeof data);
+    assert_int_equal(parse(k.b, k.len, &q), DNS_PARSE_OK);
+    assert_int_equal(q.rcode, 0);
+    assert_true(q.edns);
+    assert_false(q.nsid);
+
+    static const uint8_t with_ecs[] = {
+        0x00, 0x08, 0x00, 0x07, 0x00, 0x01, 24, 0, 192, 0, 2,    /* ECS 192.0.2.0/24 */
+        0x00, 0x03, 0x00, 0x00,                                  /* NSID */
+        0x00, 0x0A, 0x00, 0x08, 1,    2,    3,  4, 5,   6, 7, 8, /* COOKIE */
+    };
+    pkt_header(&k, 1, 0, 1, 0, 0, 1);
+    pkt_put(&k, q_a + 12, sizeof q_a - 12);
+    pkt_opt(&k, 1232, 0, 0, with_ecs, sizeof with_ecs);
+    assert_int_equal(parse(k.b, k.len, &q), DNS_PARSE_OK);
+    assert_int_equal(q.rcode, 0);
+    assert_true(q.nsid);
+    assert_true(q.ecs);
+    assert_int_equal(q.ecs_family, 1);
+    assert_int_equal(q.ecs_source, 24);
+
+    /* Reused for a query without it (the worker keeps one struct): cleared. */
+    assert_int_equal(dns_query_parse(q_opt, sizeof q_opt, &q), DNS_PARSE_OK);
+    assert_false(q.nsid);
+    assert_int_equal(dns_query_parse(k.b, k.len, &q), DNS_PARSE_OK);
+    assert_true(q.nsid);
+    assert_int_equal(dns_query_parse(q_a, sizeof q_a, &q), DNS_PARSE_OK);
+    assert_false(q.nsid);
+
+    /* An NSID option whose length runs past the RDATA: FORMERR, no NSID. */
+    static const uint8_t over[] = {0x00, 0x03, 0x00, 0x05, 'x'};
+    pkt_header(&k, 1, 0, 1, 0, 0, 1);
+    pkt_put(&k, q_a + 12, sizeof q_a - 12);
+    pkt_opt(&k, 1232, 0, 0, over, sizeof over);
+    assert_int_equal(parse(k.b, k.len, &q), DNS_PARSE_OK);
+    assert_int_equal(q.rcode, FORMERR);
+    assert_false(q.edns);
+    assert_false(q.nsid);
+}
+
 static void
 test_truncated_everywhere(void **state)
 {
@@ -610,6 +672,7 @@ main(void)
         cmocka_unit_test(test_qtype_qclass),
         cmocka_unit_test(test_opt),
         cmocka_unit_test(test_opt_fields),
+        cmocka_unit_test(test_nsid),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_drop),
         cmocka_unit_test(test_counts_formerr),

@@ -98,13 +98,15 @@ setup(void **state)
     write_profile("b", "b", "192.0.2.2", "192.0.2.3");
     write_profile("c", "c", "192.0.2.4", "192.0.2.5");
     write_parent("p", "c");
-    const char *args[] = {"gtmd", "--profiles", dir, "--domain", DOMAIN, "--api", "off"};
-    char *argv[8] = {0};
-    for (int i = 0; i < 7; i++)
+    const char *args[] = {"gtmd",  "--profiles", dir,      "--domain", DOMAIN,
+                          "--api", "off",        "--node", "lab-1"};
+    enum { NARGS = sizeof args / sizeof args[0] };
+    char *argv[NARGS + 1] = {0};
+    for (int i = 0; i < NARGS; i++)
         argv[i] = strdup(args[i]);
     errs = errs_init(&eb);
-    int rc = options_load(7, argv, &opt, &errs);
-    for (int i = 0; i < 7; i++)
+    int rc = options_load(NARGS, argv, &opt, &errs);
+    for (int i = 0; i < NARGS; i++)
         free(argv[i]);
     if (rc != 0) {
         print_error("%s", eb.text);
@@ -232,6 +234,8 @@ test_add_shares_the_rest(void **state)
     uint32_t n = before->nprofiles;
     memcpy(keep, before->profiles, n * sizeof *keep);
     uint64_t gen = before->generation;
+    assert_int_equal(before->nsid_len, 5);
+    assert_memory_equal(before->nsid, "lab-1", 5);
 
     struct profile *d = parse("d", "d", "192.0.2.6", "192.0.2.1");
     struct profile_change c = {.np = d};
@@ -245,6 +249,9 @@ test_add_shares_the_rest(void **state)
         assert_ptr_equal(snapshot_find_profile(s, keep[i]->name), keep[i]);
     assert_ptr_equal(served(s, "a"), snapshot_find_profile(s, "a"));
     check_slots(s);
+    /* The NSID (--node) came with the load and goes on with the change. */
+    assert_int_equal(s->nsid_len, 5);
+    assert_memory_equal(s->nsid, "lab-1", 5);
 }
 
 static void
