@@ -627,6 +627,51 @@ test_node(void **state)
     assert_string_equal(options_nsid(&opt), "lab-2");
 }
 
+/* The fleet's options (SPEC §11): their checks, defaults, and NSID in
+ * fleet mode. */
+static void
+test_fleet_options(void **state)
+{
+    (void)state;
+    assert_int_equal(load(NULL), 0);
+    assert_null(opt.etcd);
+    assert_string_equal(opt.etcd_prefix, "/gtmd/");
+    assert_int_equal(opt.quorum, 0);
+    assert_null(opt.probe_source);
+
+    assert_int_equal(load("--etcd", "http://127.0.0.1:2379,https://[::1]:2379", "--etcd-prefix",
+                          "/lab", "--quorum", "2", "--probe-source", "127.0.0.12", NULL),
+                     0);
+    assert_string_equal(opt.etcd, "http://127.0.0.1:2379,https://[::1]:2379");
+    assert_string_equal(opt.etcd_prefix, "/lab/"); /* never the start of another prefix */
+    assert_int_equal(opt.quorum, 2);
+    assert_string_equal(opt.probe_source, "127.0.0.12");
+    /* a fleet's node always answers NSID, its name the host's by default */
+    assert_false(opt.node_given);
+    assert_string_equal(options_nsid(&opt), opt.node);
+    assert_int_equal(load("--quorum", "majority", "--probe-source", "::1", NULL), 0);
+    assert_int_equal(opt.quorum, 0);
+
+    assert_int_equal(load("--etcd", "127.0.0.1:2379", NULL), GTM_ECONFIG);
+    assert_string_equal(
+        eb.text, "command line: error: etcd: '127.0.0.1:2379' is not an http:// or https:// URL\n");
+    assert_int_equal(load("--etcd", "http://a:1,,http://b:1", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text,
+                        "command line: error: etcd: '' is not an http:// or https:// URL\n");
+    assert_int_equal(load("--quorum", "0", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text, "command line: error: quorum: '0' is not a number of nodes from 1 "
+                                 "to 64, or majority\n");
+    assert_int_equal(load("--quorum", "65", NULL), GTM_ECONFIG);
+    assert_int_equal(load("--quorum", "-1", NULL), GTM_ECONFIG);
+    assert_int_equal(load("--probe-source", "lo", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text, "command line: error: probe-source: 'lo' is not a numeric IPv4 "
+                                 "or IPv6 address\n");
+    assert_int_equal(load("--etcd-prefix", "/a b/", NULL), GTM_ECONFIG);
+    expect_file_errors("quorum = most\n",
+                       "1: error: quorum: 'most' is not a number of nodes from 1 to 64, or "
+                       "majority\n");
+}
+
 /* Every row binds a field (or has a setter), and a value written for it,
  * on the command line or in the file, lands there and nowhere else. */
 static void
@@ -761,6 +806,7 @@ main(void)
         cmocka_unit_test_teardown(test_tls_pair, cleanup_opt),
         cmocka_unit_test_teardown(test_repeated_load_freed_argv, cleanup_opt),
         cmocka_unit_test_teardown(test_node, cleanup_opt),
+        cmocka_unit_test_teardown(test_fleet_options, cleanup_opt),
         cmocka_unit_test_teardown(test_table_binds_fields, cleanup_opt),
         cmocka_unit_test_teardown(test_bool_switch, cleanup_opt),
         cmocka_unit_test(test_listen_forms),
