@@ -75,10 +75,13 @@ const char *etcd_url(const struct etcd *e);
 
 /* ---- asynchronous calls: each returns 0 (the callback will come, on a
  * later loop turn, exactly once unless etcd_free runs first) or GTM_EINVAL
- * (a client without a base; no callback). err in the callbacks: 0, or
- * GTM_EIO with why: a static or short text naming the URL and what went
- * wrong ("http://127.0.0.1:2379: connection refused", "etcdserver: no
- * leader"). ---- */
+ * (a client without a base, an empty key, a key and value together over
+ * 1.5 MiB (etcd's default request limit), ttl_s or start_rev <= 0; no
+ * callback). err in the callbacks: 0, or GTM_EIO with why: a short text,
+ * valid during the callback, naming the URL and what went wrong
+ * ("http://127.0.0.1:2379: connection refused", "etcdserver: no leader").
+ * No callback runs inside curl: a callback may start calls, cancel or
+ * replace the watch, or etcd_free the client. ---- */
 
 /* A range's result: revision is the store's revision when it was read;
  * kvs[0..n) every key under the prefix, in key order. */
@@ -131,7 +134,8 @@ void etcd_watch_cancel(struct etcd *e);
 
 /* ---- synchronous calls: block for at most the timeout per URL tried.
  * Return 0, GTM_EEXIST when a compare failed (the key's revision is no
- * longer expect_mod), or GTM_EIO with why. ---- */
+ * longer expect_mod), GTM_EINVAL (an empty key, a key and value over
+ * 1.5 MiB), or GTM_EIO with why. ---- */
 
 /* etcd_cas_sync: in one transaction, if key's mod revision is expect_mod
  * (0: the key is absent), puts value[0..len) (value NULL: deletes the
@@ -147,7 +151,8 @@ int etcd_put_sync(struct etcd *e, const char *key, const void *value, size_t len
 int etcd_delete_sync(struct etcd *e, const char *key, int64_t *rev, char *why, size_t whylen);
 
 /* etcd_lease_revoke_sync: revokes lease id (at shutdown: the node's keys
- * go at once instead of at the lease's end). */
+ * go at once instead of at the lease's end). A lease etcd no longer knows
+ * (expired, revoked already) is no error: its keys are gone too. */
 int etcd_lease_revoke_sync(struct etcd *e, int64_t id, char *why, size_t whylen);
 
 #endif

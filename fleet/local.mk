@@ -1,1 +1,8 @@
-libgtm_a_SOURCES += %reldir%/fleet.c %reldir%/fleet.h %reldir%/map.c %reldir%/map.h %reldir%/quorum.c %reldir%/quorum.h
+# fleet/: the fleet of gtmd nodes sharing state through etcd (SPEC §11):
+# the etcd v3 client (its JSON gateway over libcurl), the node's part in
+# the fleet (fleet.c), its tables, and the pure quorum and sync rules.
+libgtm_a_SOURCES += \
+	%reldir%/etcd.c %reldir%/etcd.h \
+	%reldir%/fleet.c %reldir%/fleet.h \
+	%reldir%/map.c %reldir%/map.h \
+	%reldir%/quorum.c %reldir%/quorum.h
