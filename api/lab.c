@@ -409,9 +409,9 @@ add_fleet(const struct gtm_ctx *ctx, const struct gtm_snapshot *s, json_t *list)
             const struct endpoint *e =
                 p ? obs_find_endpoint(p, json_string_value(json_object_get(ej, "name"))) : NULL;
             if (e && e->health_idx != HEALTH_NONE)
-                json_object_set_new(ej, "fleet",
-                                    fleet_probe_json(ctx->fleet,
-                                                     monitor_key(ctx->monitor, e->health_idx)));
+                json_object_set_new(
+                    ej, "fleet",
+                    fleet_probe_json(ctx->fleet, monitor_key(ctx->monitor, e->health_idx)));
             json_t *child = json_object_get(ej, "child");
             if (json_is_object(child)) {
                 json_t *one = json_array();

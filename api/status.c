@@ -224,13 +224,13 @@ obs_status(struct gtm_ctx *ctx)
     json_t *profiles = json_array();
     for (uint32_t i = 0; i < s->nprofiles; i++)
         json_array_append_new(profiles, profile_json(ctx, s, s->profiles[i], domain));
-    json_t *out = json_pack(
-        "{s:s,s:o,s:I,s:o,s:s,s:{s:I,s:I},s:i,s:o,s:o,s:o}", "version", PACKAGE_VERSION, "now",
-        time_json(wall_ms()), "generation", (json_int_t)s->generation, "loaded",
-        time_json((int64_t)s->loaded * 1000), "domain", domain, "reloads", "ok",
-        (json_int_t)ctx->reloads_ok, "failed", (json_int_t)ctx->reloads_failed, "workers",
-        (json_int_t)ctx->nworkers, "queries", queries, "profiles", profiles, "transitions",
-        recent_json(ctx, s));
+    json_t *out =
+        json_pack("{s:s,s:o,s:I,s:o,s:s,s:{s:I,s:I},s:i,s:o,s:o,s:o}", "version", PACKAGE_VERSION,
+                  "now", time_json(wall_ms()), "generation", (json_int_t)s->generation, "loaded",
+                  time_json((int64_t)s->loaded * 1000), "domain", domain, "reloads", "ok",
+                  (json_int_t)ctx->reloads_ok, "failed", (json_int_t)ctx->reloads_failed, "workers",
+                  (json_int_t)ctx->nworkers, "queries", queries, "profiles", profiles,
+                  "transitions", recent_json(ctx, s));
     if (ctx->fleet)
         json_object_set_new(out, "fleet", fleet_json(ctx->fleet));
     return out;

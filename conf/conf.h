@@ -117,13 +117,13 @@ struct gtm_options {
     bool strict;
     char *latency_table;
     char *geo_table;
-    char *geoip;            /* --geoip FILE.mmdb */
-    char *on_change;        /* command run on every endpoint transition, or NULL */
-    char *etcd;             /* --etcd URL[,URL...]: fleet mode (SPEC §11), or NULL */
-    char *etcd_prefix;      /* every key of the fleet under it; ends with '/' */
+    char *geoip;       /* --geoip FILE.mmdb */
+    char *on_change;   /* command run on every endpoint transition, or NULL */
+    char *etcd;        /* --etcd URL[,URL...]: fleet mode (SPEC §11), or NULL */
+    char *etcd_prefix; /* every key of the fleet under it; ends with '/' */
     char *etcd_cacert, *etcd_cert, *etcd_key, *etcd_user_file;
-    char *probe_source; /* source address of this node's probes, or NULL */
-    unsigned quorum;    /* nodes that must see a failure; 0: a majority */
+    char *probe_source;     /* source address of this node's probes, or NULL */
+    unsigned quorum;        /* nodes that must see a failure; 0: a majority */
     char *node;             /* this node's name: never NULL after options_load (host name) */
     bool node_given;        /* named explicitly: it is also the NSID (options_nsid) */
     struct listen_addr api; /* the management API's address */

@@ -27,6 +27,8 @@ static const char usage_text[] =
     "  history PROFILE ENDPOINT               the endpoint's recent state transitions\n"
     "  resolve NAME [--client IP] [--type T]  the answer a client would get, and why\n"
     "  reload                                 reload profiles, zones and tables\n"
+    "  fleet                                  a fleet's nodes and each endpoint's verdicts\n"
+    "  fleet import DIR|FILE --etcd URL       put profile files into a fleet's etcd, once\n"
     "\n"
     "Options:\n"
     "  --api URL              the API [$GTMCTL_API, else " CTL_DEFAULT_API "]\n"
@@ -39,6 +41,11 @@ static const char usage_text[] =
     "  -g, --resource-group G ARM resource group [$GTMCTL_RESOURCE_GROUP, else found]\n"
     "  --timeout SECONDS      give up on a request after SECONDS [30]\n"
     "  --json                 print the API's JSON instead of tables\n"
+    "  --etcd URL[,URL...]    fleet import: the fleet's etcd\n"
+    "  --etcd-prefix PREFIX   fleet import: the fleet's keys [/gtmd/]\n"
+    "  --etcd-cacert FILE, --etcd-cert FILE, --etcd-key FILE, --etcd-user-file FILE\n"
+    "                         fleet import: TLS and authentication to etcd\n"
+    "  --force                fleet import: replace profiles etcd holds already\n"
     "  -h, --help             print this help and exit\n"
     "  -V, --version          print the version and exit\n"
     "\n"
@@ -68,6 +75,7 @@ static const struct command_def commands[] = {
     {"history", CMD_HISTORY, 2, 2, "history PROFILE ENDPOINT"},
     {"resolve", CMD_RESOLVE, 1, 1, "resolve NAME [--client IP] [--type TYPE]"},
     {"reload", CMD_RELOAD, 0, 0, "reload"},
+    {"fleet", CMD_FLEET, 0, 2, "fleet [import DIR|FILE --etcd URL]"},
     {"help", CMD_HELP, 0, 1, "help"},
 };
 
@@ -85,6 +93,13 @@ enum opt_id {
     OPT_TYPE,
     OPT_HELP,
     OPT_VERSION,
+    OPT_ETCD,
+    OPT_ETCD_PREFIX,
+    OPT_ETCD_CACERT,
+    OPT_ETCD_CERT,
+    OPT_ETCD_KEY,
+    OPT_ETCD_USER_FILE,
+    OPT_FORCE,
 };
 
 struct option_def {
@@ -108,6 +123,13 @@ static const struct option_def options[] = {
     {"type", 0, true, OPT_TYPE},
     {"help", 'h', false, OPT_HELP},
     {"version", 'V', false, OPT_VERSION},
+    {"etcd", 0, true, OPT_ETCD},
+    {"etcd-prefix", 0, true, OPT_ETCD_PREFIX},
+    {"etcd-cacert", 0, true, OPT_ETCD_CACERT},
+    {"etcd-cert", 0, true, OPT_ETCD_CERT},
+    {"etcd-key", 0, true, OPT_ETCD_KEY},
+    {"etcd-user-file", 0, true, OPT_ETCD_USER_FILE},
+    {"force", 0, false, OPT_FORCE},
 };
 
 GTM_PRINTF(3, 4)
@@ -196,6 +218,27 @@ apply(struct ctl_args *a, const struct option_def *o, const char *spelled, const
     case OPT_HELP:
         a->help = true;
         break;
+    case OPT_ETCD:
+        a->etcd = value;
+        break;
+    case OPT_ETCD_PREFIX:
+        a->etcd_prefix = value;
+        break;
+    case OPT_ETCD_CACERT:
+        a->etcd_cacert = value;
+        break;
+    case OPT_ETCD_CERT:
+        a->etcd_cert = value;
+        break;
+    case OPT_ETCD_KEY:
+        a->etcd_key = value;
+        break;
+    case OPT_ETCD_USER_FILE:
+        a->etcd_user_file = value;
+        break;
+    case OPT_FORCE:
+        a->force = true;
+        break;
     case OPT_VERSION:
         a->version = true;
         break;
@@ -253,6 +296,15 @@ check_command(struct ctl_args *a, char *err, size_t errlen)
         return fail(err, errlen, "usage: gtmctl %s", c->synopsis);
     if ((a->client || a->type) && a->cmd != CMD_RESOLVE)
         return fail(err, errlen, "--client and --type go with 'resolve' only");
+    bool importing = a->cmd == CMD_FLEET && a->noperands >= 1;
+    if (a->cmd == CMD_FLEET && a->noperands >= 1 &&
+        (strcmp(a->operand[0], "import") != 0 || a->noperands != 2))
+        return fail(err, errlen, "usage: gtmctl %s", c->synopsis);
+    if (importing && !a->etcd)
+        return fail(err, errlen, "fleet import: --etcd URL is required");
+    if (!importing && (a->etcd || a->etcd_prefix || a->etcd_cacert || a->etcd_cert || a->etcd_key ||
+                       a->etcd_user_file || a->force))
+        return fail(err, errlen, "--etcd and its options go with 'fleet import' only");
     if (a->cmd == CMD_OVERRIDE) {
         const char *s = a->operand[2];
         if (strcasecmp(s, "online") != 0 && strcasecmp(s, "degraded") != 0 &&

@@ -31,6 +31,7 @@ enum ctl_command {
     CMD_HISTORY,
     CMD_RESOLVE,
     CMD_RELOAD,
+    CMD_FLEET,
 };
 
 /* Every string borrows from argv or the environment. */
@@ -44,10 +45,14 @@ struct ctl_args {
     const char *resource_group; /* --resource-group, $GTMCTL_RESOURCE_GROUP, else NULL */
     const char *client;         /* resolve --client */
     const char *type;           /* resolve --type */
-    long timeout;               /* --timeout seconds */
-    bool json;                  /* --json */
-    bool help;                  /* -h, --help */
-    bool version;               /* -V, --version */
+    const char *etcd;           /* fleet import --etcd URL[,URL...] */
+    const char *etcd_prefix;    /* fleet import --etcd-prefix, else "/gtmd/" */
+    const char *etcd_cacert, *etcd_cert, *etcd_key, *etcd_user_file;
+    bool force;   /* fleet import --force: replace what etcd holds */
+    long timeout; /* --timeout seconds */
+    bool json;    /* --json */
+    bool help;    /* -h, --help */
+    bool version; /* -V, --version */
     enum ctl_command cmd;
     const char *cmd_name;
     const char *operand[CTL_MAX_OPERANDS];

@@ -13,6 +13,7 @@
 
 #include "ctl/args.h"
 #include "ctl/client.h"
+#include "ctl/import.h"
 #include "ctl/path.h"
 #include "ctl/render.h"
 
@@ -351,6 +352,23 @@ cmd_reload(struct ctl_client *c)
 }
 
 static enum ctl_status
+cmd_fleet(struct ctl_client *c)
+{
+    struct ctl_reply f, s;
+    enum ctl_status st = ctl_request(c, "GET", "/gtmd/v1/fleet", NULL, &f);
+    if (st == CTL_OK && c->args->json) {
+        render_json(f.json, stdout);
+    } else if (st == CTL_OK) {
+        st = ctl_request(c, "GET", "/gtmd/v1/status", NULL, &s);
+        if (st == CTL_OK)
+            render_fleet(f.json, s.json, stdout);
+        ctl_reply_cleanup(&s);
+    }
+    ctl_reply_cleanup(&f);
+    return st;
+}
+
+static enum ctl_status
 run(struct ctl_client *c)
 {
     switch (c->args->cmd) {
@@ -372,6 +390,8 @@ run(struct ctl_client *c)
         return cmd_resolve(c);
     case CMD_RELOAD:
         return cmd_reload(c);
+    case CMD_FLEET:
+        return cmd_fleet(c);
     case CMD_NONE:
     case CMD_HELP:
         break;
@@ -399,6 +419,11 @@ main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("gtmctl: cannot initialise libcurl\n", stderr);
         return CTL_UNREACHABLE;
+    }
+    if (a.cmd == CMD_FLEET && a.noperands) { /* straight to etcd: no gtmd needed */
+        enum ctl_status st = ctl_fleet_import(&a, stdout, stderr);
+        curl_global_cleanup();
+        return fflush(stdout) == 0 ? st : CTL_USAGE;
     }
     struct ctl_client c;
     enum ctl_status st = ctl_client_init(&c, &a, env_get);

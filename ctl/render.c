@@ -440,3 +440,79 @@ render_reload(const json_t *j, FILE *out)
          text(json_object_get(j, "zones"), z, sizeof z),
          text(json_object_get(j, "probes"), n, sizeof n));
 }
+
+void
+render_fleet(const json_t *fleet, const json_t *status, FILE *out)
+{
+    static const char *const nhead[] = {"NODE", "VERSION", "API", "STARTED", "SELF"};
+    struct table *t = table_new(5, nhead);
+    const char *self = json_string_value(json_object_get(fleet, "node"));
+    size_t i;
+    const json_t *n;
+    json_t *names = json_array();
+    json_array_foreach(json_object_get(fleet, "nodes"), i, n)
+    {
+        char when[64];
+        const char *name = json_string_value(json_object_get(n, "name"));
+        json_t *started = json_object_get(n, "started");
+        json_t *iso = NULL;
+        if (json_is_integer(started)) {
+            time_t secs = (time_t)(json_integer_value(started) / 1000);
+            struct tm tm;
+            char buf[32];
+            if (gmtime_r(&secs, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                iso = json_string(buf);
+        }
+        const char *row[] = {
+            name,
+            json_string_value(json_object_get(n, "version")),
+            json_string_value(json_object_get(n, "api")),
+            iso ? time_text(iso, when, sizeof when) : NULL,
+            name && self && strcmp(name, self) == 0 ? "*" : "",
+        };
+        table_add(t, row);
+        json_decref(iso);
+        if (name)
+            json_array_append_new(names, json_string(name));
+    }
+    const json_t *etcd = json_object_get(fleet, "etcd");
+    line(out, "etcd %s (%s), revision %lld, quorum %s", str(etcd, "url"),
+         json_is_true(json_object_get(etcd, "reachable")) ? "reachable" : "NOT reachable",
+         (long long)json_integer_value(json_object_get(etcd, "revision")), str(fleet, "quorum"));
+    table_print(t, out);
+    table_free(t);
+    fputc('\n', out);
+
+    /* one column per node, at most what a table holds */
+    const char *head[TABLE_MAX_COLS] = {"PROFILE", "ENDPOINT", "FLEET", "QUORUM"};
+    unsigned ncols = 4;
+    json_array_foreach(names, i, n)
+    {
+        if (ncols < TABLE_MAX_COLS)
+            head[ncols++] = json_string_value(n);
+    }
+    struct table *v = table_new(ncols, head);
+    size_t pi, ei;
+    const json_t *p, *e;
+    json_array_foreach(json_object_get(status, "profiles"), pi, p)
+    {
+        json_array_foreach(json_object_get(p, "endpoints"), ei, e)
+        {
+            const json_t *f = json_object_get(e, "fleet");
+            if (!json_is_object(f))
+                continue;
+            char quorum[32];
+            snprintf(quorum, sizeof quorum, "%lld/%lld",
+                     (long long)json_integer_value(json_object_get(f, "degraded")),
+                     (long long)json_integer_value(json_object_get(f, "quorum")));
+            const char *row[TABLE_MAX_COLS] = {str(p, "name"), str(e, "name"), str(f, "state"),
+                                               quorum};
+            for (unsigned k = 4; k < ncols; k++)
+                row[k] = str(json_object_get(json_object_get(f, "nodes"), head[k]), "state");
+            table_add(v, row);
+        }
+    }
+    table_print(v, out);
+    table_free(v);
+    json_decref(names);
+}

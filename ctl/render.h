@@ -23,6 +23,11 @@ void render_endpoints(const json_t *profile, FILE *out);
  * profile is given and not found. */
 size_t render_status(const json_t *status, const char *profile, FILE *out);
 
+/* render_fleet: GET /gtmd/v1/fleet (fleet) as a table of nodes, then
+ * GET /gtmd/v1/status (status) as one row per probed endpoint: the
+ * fleet's verdict, the quorum, and each node's verdict. */
+void render_fleet(const json_t *fleet, const json_t *status, FILE *out);
+
 /* render_history: GET .../history as a table of transitions, oldest first. */
 void render_history(const json_t *history, FILE *out);
 

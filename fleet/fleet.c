@@ -82,7 +82,7 @@ struct fleet {
     int64_t lease_ttl; /* seconds */
     bool connecting;   /* a connect sequence is in flight */
     bool watching;
-    bool reachable;    /* the last call to etcd went through */
+    bool reachable; /* the last call to etcd went through */
     struct sync sync;
     struct event *retry_ev, *keepalive_ev;
     struct map probes;    /* probe id -> struct fprobe */
@@ -215,10 +215,10 @@ put_verdict(struct fleet *f, const char *key, const struct probe_info *info)
         return; /* put again, with every other, once a lease is held */
     char id[33], k[512];
     fleet_probe_id(key, id);
-    json_t *v = json_pack("{s:s,s:s,s:s,s:i,s:s,s:I}", "probe", key, "node", f->node, "state",
-                          ep_status_name((enum ep_status)info->probed), "failures",
-                          (int)info->fails, "lastResult", info->last_result, "at",
-                          (json_int_t)wall_ms());
+    json_t *v =
+        json_pack("{s:s,s:s,s:s,s:i,s:s,s:I}", "probe", key, "node", f->node, "state",
+                  ep_status_name((enum ep_status)info->probed), "failures", (int)info->fails,
+                  "lastResult", info->last_result, "at", (json_int_t)wall_ms());
     char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (!text)
@@ -240,8 +240,8 @@ on_own(void *arg, const char *key, const struct probe_info *info, bool gone)
     }
     char id[33], k[512];
     fleet_probe_id(key, id);
-    if (f->lease && etcd_delete(f->etcd, key_of(f, k, sizeof k, "health", id, f->node), after_put,
-                                f) == 0)
+    if (f->lease &&
+        etcd_delete(f->etcd, key_of(f, k, sizeof k, "health", id, f->node), after_put, f) == 0)
         f->writes++;
 }
 
@@ -427,15 +427,14 @@ apply_profile(struct fleet *f, const char *lname, const char *text, size_t len, 
         log_err("fleet: profile %s at revision %lld refused here (%s); still serving what was "
                 "here",
                 lname, (long long)rev,
-                rc == CHANGE_CLASH ? "its DNS name is taken"
+                rc == CHANGE_CLASH   ? "its DNS name is taken"
                 : rc == CHANGE_STORE ? "the cache cannot be written"
                                      : "see the errors above");
     }
 }
 
 int
-fleet_commit_profile(struct fleet *f, const char *name, const char *text, char *why,
-                     size_t whylen)
+fleet_commit_profile(struct fleet *f, const char *name, const char *text, char *why, size_t whylen)
 {
     char lname[80], k[512];
     lower_copy(lname, sizeof lname, name);
@@ -528,8 +527,7 @@ fleet_commit_override(struct fleet *f, const char *profile, const char *endpoint
         rc = etcd_delete_sync(f->etcd, k, &rev, why, whylen);
     } else {
         char body[64];
-        snprintf(body, sizeof body, "{\"status\":\"%s\"}",
-                 ep_status_name((enum ep_status)state));
+        snprintf(body, sizeof body, "{\"status\":\"%s\"}", ep_status_name((enum ep_status)state));
         rc = etcd_put_sync(f->etcd, k, body, strlen(body), &rev, why, whylen);
     }
     if (rc != 0) {
@@ -609,8 +607,8 @@ apply_key(struct fleet *f, const struct etcd_kv *kv, bool deleted)
     const char *value = deleted ? NULL : kv->value;
     size_t len = deleted ? 0 : kv->value_len;
     if (!deleted && len > VALUE_MAX && strncmp(key, "profiles/", 9) != 0) {
-        log_warn("fleet: %s%s: %zu bytes, more than a value of its kind holds; ignored",
-                 f->prefix, key, len);
+        log_warn("fleet: %s%s: %zu bytes, more than a value of its kind holds; ignored", f->prefix,
+                 key, len);
         return;
     }
     char a[128];
@@ -642,7 +640,7 @@ static void
 drop_absent_profiles(struct fleet *f, const struct map *seen)
 {
     const struct gtm_snapshot *s = atomic_load(&f->ctx->snap);
-    char (*gone)[80] = NULL;
+    char(*gone)[80] = NULL;
     size_t ngone = 0;
     for (uint32_t i = 0; i < s->nprofiles; i++) {
         const struct profile *p = s->profiles[i];
@@ -679,8 +677,7 @@ struct gen_arg {
 };
 
 static void
-on_range(void *arg, int err, const char *why, int64_t revision, const struct etcd_kv *kvs,
-         size_t n)
+on_range(void *arg, int err, const char *why, int64_t revision, const struct etcd_kv *kvs, size_t n)
 {
     struct fleet *f = arg;
     if (err) {
@@ -807,9 +804,9 @@ static void
 put_node(struct fleet *f)
 {
     char k[512];
-    json_t *v = json_pack("{s:s,s:s,s:s,s:I}", "name", f->node, "version", PACKAGE_VERSION, "api",
-                          f->opt->api_off ? "" : f->opt->api.text, "started",
-                          (json_int_t)f->started_ms);
+    json_t *v =
+        json_pack("{s:s,s:s,s:s,s:I}", "name", f->node, "version", PACKAGE_VERSION, "api",
+                  f->opt->api_off ? "" : f->opt->api.text, "started", (json_int_t)f->started_ms);
     char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (text && etcd_put(f->etcd, key_of(f, k, sizeof k, "nodes", f->node, NULL), text,
@@ -1066,8 +1063,8 @@ fleet_json(const struct fleet *f)
     json_t *nodes = json_array();
     map_each(&f->nodes, node_json, nodes);
     if (!f->nodes.n || !map_get(&f->nodes, f->node)) /* before the first sync */
-        json_array_append_new(nodes, json_pack("{s:s,s:s}", "name", f->node, "version",
-                                               PACKAGE_VERSION));
+        json_array_append_new(nodes,
+                              json_pack("{s:s,s:s}", "name", f->node, "version", PACKAGE_VERSION));
     char quorum[16];
     snprintf(quorum, sizeof quorum, "%u", f->opt->quorum);
     return json_pack("{s:s,s:{s:s,s:s,s:b,s:I,s:I,s:I},s:s,s:o,s:i}", "node", f->node, "etcd",
@@ -1086,7 +1083,7 @@ fleet_metrics(const struct fleet *f, struct evbuffer *b)
 #define GAUGE(name, help, fmt, v)                                                                  \
     evbuffer_add_printf(b, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " " fmt "\n", v)
 #define COUNTER(name, help, v)                                                                     \
-    evbuffer_add_printf(b, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %llu\n",  \
+    evbuffer_add_printf(b, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %llu\n",   \
                         (unsigned long long)(v))
     GAUGE("gtmd_fleet_etcd_reachable", "1 when the last call to etcd went through", "%d",
           f->reachable ? 1 : 0);

@@ -34,11 +34,11 @@ enum sync_step {
 };
 
 struct sync {
-    int64_t applied;      /* the last revision applied; 0: nothing read yet */
-    unsigned backoff_ms;  /* the wait before the next try */
-    unsigned failures;    /* in a row */
-    enum sync_step next;  /* what to do now */
-    uint64_t full_syncs;  /* ranges done */
+    int64_t applied;     /* the last revision applied; 0: nothing read yet */
+    unsigned backoff_ms; /* the wait before the next try */
+    unsigned failures;   /* in a row */
+    enum sync_step next; /* what to do now */
+    uint64_t full_syncs; /* ranges done */
 };
 
 #define SYNC_BACKOFF_MIN_MS 250

@@ -58,9 +58,9 @@ struct mprobe {
     uint32_t interval_ms;
     uint8_t fall;
     uint8_t fleet_state; /* fleet mode: the fleet's verdict, published unless forced */
-    bool ready;     /* x holds a usable easy handle */
-    bool in_flight; /* x.easy is in the multi */
-    bool first;     /* the tick due is the first (random offset) one */
+    bool ready;          /* x holds a usable easy handle */
+    bool in_flight;      /* x.easy is in the multi */
+    bool first;          /* the tick due is the first (random offset) one */
     int64_t started_ms;
     int64_t due_ms; /* the tick due next, on the seam clock (own clock only) */
     struct fsm fsm;

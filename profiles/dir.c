@@ -16,10 +16,8 @@
 #include "gtm/snapshot.h"
 #include "profiles/profile.h"
 
-/* read_profile_file: the whole file into a new buffer (free it); NULL after
- * reporting a problem. */
-static char *
-read_profile_file(const char *path, size_t *len, struct config_errors *errs)
+char *
+profile_read_file(const char *path, size_t *len, struct config_errors *errs)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
@@ -86,7 +84,7 @@ load_dir(struct arena *a, bool own, const char *dir, bool must_exist, bool stric
         char *path = xmalloc(plen);
         snprintf(path, plen, "%s/%s", dir, names[i]);
         size_t len = 0;
-        char *text = read_profile_file(path, &len, errs);
+        char *text = profile_read_file(path, &len, errs);
         if (!text) {
             free(path);
             continue;

@@ -4,6 +4,7 @@
 #define GTM_PROFILES_DIR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gtm/profile.h"
@@ -13,6 +14,11 @@ struct config_errors;
 
 /* Files larger than this are rejected. */
 #define PROFILE_FILE_MAX (1024 * 1024)
+
+/* profile_read_file: the whole file at path (a regular file of at most
+ * PROFILE_FILE_MAX bytes) into a new buffer (free it) and *len; NULL after
+ * reporting the problem through errs. */
+char *profile_read_file(const char *path, size_t *len, struct config_errors *errs);
 
 /* profile_load_dir: parses every *.json file of dir (hidden ones skipped), in
  * name order, with profile_parse.

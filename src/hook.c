@@ -39,8 +39,8 @@
 enum hook_var { V_PROFILE, V_ENDPOINT, V_TARGET, V_OLD, V_NEW, V_REASON, V_NODE, V_COUNT };
 
 static const char *const var_names[V_COUNT] = {
-    "GTMD_PROFILE",   "GTMD_ENDPOINT",  "GTMD_TARGET",
-    "GTMD_OLD_STATE", "GTMD_NEW_STATE", "GTMD_REASON", "GTMD_NODE",
+    "GTMD_PROFILE",   "GTMD_ENDPOINT", "GTMD_TARGET", "GTMD_OLD_STATE",
+    "GTMD_NEW_STATE", "GTMD_REASON",   "GTMD_NODE",
 };
 
 /* One run to do: the values of the variables, each "NAME=value". */

@@ -33,19 +33,21 @@ GTMCTL = str(Path(GTMD).with_name("gtmctl"))
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/etcd"), reason="no etcd")
 
 
-def node_argv(cluster, name, src, quorum=None):
-    argv = ["--etcd", cluster.urls_arg(), "--etcd-prefix", PREFIX, "--node", name,
+def node_argv(cluster, name, src, quorum=None, urls=None):
+    argv = ["--etcd", urls or cluster.urls_arg(), "--etcd-prefix", PREFIX, "--node", name,
             "--probe-source", src]
     if quorum:
         argv += ["--quorum", str(quorum)]
     return argv
 
 
-def start_node(gtmd_factory, tmp_path, cluster, i, profiles=None, extra=(), quorum=None):
+def start_node(gtmd_factory, tmp_path, cluster, i, profiles=None, extra=(), quorum=None,
+               urls=None):
     d = Path(tmp_path) / ("node%d" % (i + 1))
     d.mkdir(exist_ok=True)
     g = start_api(gtmd_factory, d, profiles=profiles,
-                  extra=node_argv(cluster, "n%d" % (i + 1), SOURCES[i], quorum) + list(extra))
+                  extra=node_argv(cluster, "n%d" % (i + 1), SOURCES[i], quorum, urls) +
+                  list(extra))
     g.node = "n%d" % (i + 1)
     return g
 
@@ -249,7 +251,7 @@ def test_quorum_one_node_of_three_failing_does_not_fail_over_two_do(
     b1.fail_sources(SOURCES[:2])
     wait_all(nodes, (b2.host,))
     for g in nodes:
-        g.wait_log(r"monitor: endpoint app/primary Online -> Degraded: fleet: 2 of 3", timeout=5)
+        g.wait_log(r"monitor: endpoint app/primary Online -> Degraded.*fleet: 2 of 3", timeout=5)
     # node 2 killed with -9: its vote goes with its lease; 1 of 2 is no
     # majority, so the primary is back on the survivors
     os.kill(nodes[1].pid, signal.SIGKILL)
@@ -295,12 +297,19 @@ def test_nsid_names_the_node_and_gtmctl_fleet_lists_the_nodes(gtmd_factory, back
         assert re.search(r'NSID: .*"%s"' % g.node, out), out
     poll(lambda: len(nodes[0].api.get("/gtmd/v1/fleet", api_version=None).json["nodes"]) == 2,
          scaled(10))
+    # both nodes' verdicts on both endpoints have reached node 1
+    poll(lambda: all(len((status_endpoint(nodes[0], "app", e) or {}).get("fleet", {}).get(
+        "nodes", {})) == 2 for e in ("primary", "secondary")), scaled(10))
     r = subprocess.run([GTMCTL, "--api", "https://%s:%d" % (LOOPBACK4, nodes[0].api_port),
                         "--insecure", "fleet"], capture_output=True, text=True,
-                       timeout=scaled(20))
+                       timeout=scaled(20), env=dict(os.environ, GTMCTL_TOKEN=TOKEN))
     assert r.returncode == 0, r.stderr
     assert "n1" in r.stdout and "n2" in r.stdout, r.stdout
     assert "primary" in r.stdout, r.stdout
+    print(r.stdout)
+    # each endpoint's row: the fleet's verdict, Degraded votes / quorum, each node's
+    assert re.search(r"^app\s+primary\s+Online\s+0/2\s+Online\s+Online\s*$", r.stdout, re.M), \
+        r.stdout
 
 
 def test_hooks_run_for_fleet_transitions_with_the_node_name(gtmd_factory, backends,
@@ -356,8 +365,11 @@ def test_every_etcd_member_stopped_dns_goes_on_writes_get_503_and_resync_after(
     cluster.put(PREFIX + "profiles/app", json.dumps(app(b[0], b[1])))
     nodes = start_fleet(gtmd_factory, tmp_path, cluster)
     wait_all(nodes, (b[0].host,))
-    # acknowledged before the outage
+    # acknowledged before the outage, and served by all
     assert put_profile(nodes[0], app(b[0], b[2])).status in (200, 201)
+    wait_all(nodes, (b[0].host,))
+    poll(lambda: all((g.pdir / "app.json").read_text().count(b[2].host) for g in nodes),
+         scaled(5))
     cluster.stop_all()
     for g in nodes:
         g.wait_log(r"fleet: the watch on etcd ended", timeout=10)
@@ -379,6 +391,33 @@ def test_every_etcd_member_stopped_dns_goes_on_writes_get_503_and_resync_after(
                  scaled(20), 0.5)
     assert ok
     wait_all(nodes, (b[1].host,), timeout=20)
+
+
+def test_a_node_whose_etcd_member_was_away_catches_up_on_what_it_missed(
+        gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(3)
+    b = backends.http(3)
+    cluster.put(PREFIX + "profiles/app", json.dumps(app(b[0], b[1])))
+    urls = cluster.client_urls()
+    # node 1 talks to member 1 only, node 2 to member 2 only
+    n1 = start_node(gtmd_factory, tmp_path, cluster, 0, urls=urls[0])
+    n2 = start_node(gtmd_factory, tmp_path, cluster, 1, urls=urls[1])
+    for g in (n1, n2):
+        g.wait_log(r"fleet: in step with etcd", timeout=10)
+    wait_all([n1, n2], (b[0].host,))
+    cluster.stop(1)
+    n2.wait_log(r"fleet: the watch on etcd ended", timeout=10)
+    # changes n2 cannot see: a new profile, one replaced, one deleted
+    assert put_profile(n1, app(b[2], b[1])).status in (200, 201)
+    assert put_profile(n1, app(b[1], b[2], name="web"), name="web").status in (200, 201)
+    assert put_profile(n1, app(b[2], b[0], name="tmp"), name="tmp").status in (200, 201)
+    assert n1.api.delete(rg_path("tmp")).status in (200, 204)
+    assert answer(n2) == (b[0].host,)  # its last view
+    cluster.start(1)
+    # back from the revision after the last it applied: nothing missed
+    wait_all([n1, n2], (b[2].host,), timeout=20)
+    wait_all([n1, n2], (b[1].host,), name="web")
+    wait_all([n1, n2], "NXDOMAIN", name="tmp")
 
 
 def test_a_compacted_revision_makes_a_node_read_everything_again(

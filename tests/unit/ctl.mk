@@ -5,4 +5,4 @@ TESTS += %reldir%/test_gtmctl
 %canon_reldir%_test_gtmctl_SOURCES = %reldir%/test_gtmctl.c
 %canon_reldir%_test_gtmctl_CPPFLAGS = $(libgtmctl_a_CPPFLAGS)
 %canon_reldir%_test_gtmctl_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-%canon_reldir%_test_gtmctl_LDADD = libgtmctl.a $(LIBCURL_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
+%canon_reldir%_test_gtmctl_LDADD = libgtmctl.a $(GTM_LIBS) $(CMOCKA_LIBS)

@@ -522,7 +522,11 @@ sample(const struct opt_def *d)
     } special[] = {{"listen", "192.0.2.1:53"},
                    {"api", "192.0.2.1:8444"},
                    {"on-change", "true"},
-                   {"node", "lab-1"}};
+                   {"node", "lab-1"},
+                   {"etcd", "http://192.0.2.1:2379"},
+                   {"etcd-prefix", "/sample/"},
+                   {"probe-source", "192.0.2.7"},
+                   {"quorum", "2"}};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         if (strcmp(d->name, special[i].name) == 0)
             return special[i].value;
