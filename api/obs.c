@@ -378,6 +378,27 @@ jint(const json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
+/* Fleet mode: each node's verdict and the quorum, under the last probe. */
+static void
+page_fleet(struct evbuffer *b, const json_t *f)
+{
+    if (!json_is_object(f))
+        return;
+    evbuffer_add_printf(b, "<br><span class=\"muted\">fleet %lld of %lld Degraded (quorum %lld):",
+                        (long long)jint(f, "degraded"), (long long)jint(f, "voters"),
+                        (long long)jint(f, "quorum"));
+    const char *node;
+    const json_t *v;
+    json_object_foreach((json_t *)json_object_get(f, "nodes"), node, v)
+    {
+        evbuffer_add_printf(b, " ");
+        html_text(b, node);
+        evbuffer_add_printf(b, " ");
+        html_text(b, jstr(v, "state"));
+    }
+    evbuffer_add_printf(b, "</span>");
+}
+
 static void
 page_endpoint(struct evbuffer *b, const json_t *e, int64_t now)
 {
@@ -403,7 +424,9 @@ page_endpoint(struct evbuffer *b, const json_t *e, int64_t now)
         html_text(b, jstr(pr, "lastResult"));
         evbuffer_add_printf(b, "</span> <span class=\"muted\">");
         ago(b, json_string_value(json_object_get(pr, "lastProbe")), now);
-        evbuffer_add_printf(b, "</span></td>");
+        evbuffer_add_printf(b, "</span>");
+        page_fleet(b, json_object_get(e, "fleet"));
+        evbuffer_add_printf(b, "</td>");
         if (json_is_number(lat))
             evbuffer_add_printf(b, "<td class=\"num\">%.1f ms</td>", json_number_value(lat));
         else

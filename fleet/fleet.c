@@ -93,6 +93,8 @@ struct fleet {
     /* counters, for the metrics */
     uint64_t writes, write_errors, applied_profiles, refused_profiles, resyncs, lease_grants;
     double watch_delay_s; /* the last verdict's way from its writer to here */
+    int64_t contact_ms;   /* the last exchange with etcd that went through */
+    bool alone;           /* no word from etcd for a lease's time: own probes decide */
     unsigned gen;         /* bumped at every (re)connect: stale callbacks are dropped */
 };
 
@@ -177,13 +179,18 @@ verdict_drop(struct fprobe *fp, const char *node)
         *v = fp->v[--fp->nv];
 }
 
-/* The states this node counts for probe key: its own and the others'. */
+/* The states this node counts for probe key: its own and the others' (but
+ * its own alone once etcd has been silent for a lease's time: the others'
+ * verdicts are then as stale as a dead node's, which etcd would have
+ * dropped, and a DR switch must still fail over on what it sees). */
 static struct quorum_result
 decide(const struct fleet *f, const char *key, uint8_t own)
 {
     uint8_t states[MAX_VOTERS + 1];
     unsigned n = 0;
     states[n++] = own;
+    if (f->alone)
+        return quorum_decide(states, n, f->opt->quorum);
     char id[33];
     fleet_probe_id(key, id);
     struct map_entry *e = map_get(&f->probes, id);
@@ -203,6 +210,29 @@ on_verdict(void *arg, const char *key, uint8_t own, char *why, size_t whylen)
         snprintf(why, whylen, "fleet: %u of %u node(s) see it Degraded, quorum %u", r.degraded,
                  r.voters, r.needed);
     return r.state;
+}
+
+/* Every probe's fleet verdict decided again (a resync, or deciding alone
+ * starts or ends): the size of the monitor, on those rare occasions only. */
+static void
+decide_all(struct fleet *f)
+{
+    struct monitor *m = f->ctx->monitor;
+    for (uint32_t i = 0, n = monitor_count(m); i < n; i++)
+        monitor_fleet_changed(m, monitor_key(m, i));
+}
+
+/* An exchange with etcd went through. */
+static void
+contact(struct fleet *f)
+{
+    f->reachable = true;
+    f->contact_ms = wall_ms();
+    if (f->alone) {
+        f->alone = false;
+        log_info("fleet: etcd answers again: the other nodes' verdicts count again");
+        decide_all(f);
+    }
 }
 
 static void after_put(void *arg, int err, const char *why, int64_t rev);
@@ -256,7 +286,7 @@ after_put(void *arg, int err, const char *why, int64_t rev)
         log_debug("fleet: a write to etcd failed: %s", why ? why : gtm_strerror(err));
         /* the verdict is put again at the next connect */
     } else {
-        f->reachable = true;
+        contact(f);
     }
 }
 
@@ -686,7 +716,7 @@ on_range(void *arg, int err, const char *why, int64_t revision, const struct etc
         schedule_retry(f, 0);
         return;
     }
-    f->reachable = true;
+    contact(f);
     sync_ok(&f->sync);
     f->resyncs++;
     /* Verdicts and nodes are replaced whole; profiles and overrides are
@@ -740,9 +770,7 @@ on_range(void *arg, int err, const char *why, int64_t revision, const struct etc
     }
     map_clear(&seen, NULL);
     map_clear(&seen_over, NULL);
-    /* every probe's fleet verdict, from the view just read */
-    for (uint32_t i = 0, np = monitor_count(m); i < np; i++)
-        monitor_fleet_changed(m, monitor_key(m, i));
+    decide_all(f); /* every probe's fleet verdict, from the view just read */
     log_info("fleet: in step with etcd at revision %lld (%zu key(s), %zu node(s))",
              (long long)revision, n, f->nodes.n);
     start_watch(f);
@@ -752,7 +780,7 @@ static void
 on_watch(void *arg, int64_t revision, const struct etcd_event *ev, size_t n)
 {
     struct fleet *f = arg;
-    f->reachable = true;
+    contact(f);
     bool profiles = false;
     for (size_t i = 0; i < n; i++) {
         if (!sync_event(&f->sync, ev[i].kv.mod_rev))
@@ -827,7 +855,7 @@ on_grant(void *arg, int err, const char *why, int64_t id, int64_t ttl)
         schedule_retry(f, 0);
         return;
     }
-    f->reachable = true;
+    contact(f);
     f->lease = id;
     f->lease_grants++;
     log_info("fleet: node %s holds lease %llx (%lld s) at %s", f->node, (unsigned long long)id,
@@ -891,7 +919,7 @@ on_keepalive(void *arg, int err, const char *why, int64_t id, int64_t ttl)
         log_debug("fleet: lease keepalive failed: %s", why ? why : gtm_strerror(err));
         return;
     }
-    f->reachable = true;
+    contact(f);
     if (ttl <= 0 && f->lease) {
         log_warn("fleet: lease %llx expired (etcd was out of reach longer than %lld s): "
                  "joining again",
@@ -910,6 +938,13 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
     struct fleet *f = arg;
     struct timeval iv = {f->lease_ttl / 3 > 0 ? f->lease_ttl / 3 : 1, 0};
     event_add(f->keepalive_ev, &iv);
+    if (!f->alone && wall_ms() - f->contact_ms > f->lease_ttl * 1000) {
+        f->alone = true;
+        log_warn("fleet: no word from etcd for %lld s: deciding on this node's probes alone "
+                 "until it answers",
+                 (long long)f->lease_ttl);
+        decide_all(f);
+    }
     if (f->lease)
         etcd_lease_keepalive(f->etcd, f->lease, on_keepalive, f);
 }
@@ -957,6 +992,9 @@ fleet_start(struct gtm_ctx *ctx)
     sync_init(&f->sync);
     f->retry_ev = evtimer_new(ctx->base, retry_cb, f);
     f->keepalive_ev = evtimer_new(ctx->base, keepalive_cb, f);
+    f->contact_ms = wall_ms(); /* the cache counts as a view of the fleet until a lease passes */
+    struct timeval iv = {f->lease_ttl / 3 > 0 ? f->lease_ttl / 3 : 1, 0};
+    event_add(f->keepalive_ev, &iv);
     struct monitor_fleet mf = {.own = on_own, .verdict = on_verdict, .arg = f};
     monitor_set_fleet(ctx->monitor, &mf);
     log_info("fleet: node %s, etcd %s, prefix %s, quorum %s%.0u", f->node, o->etcd, f->prefix,

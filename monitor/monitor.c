@@ -167,11 +167,16 @@ fleet_decide(struct mprobe *p, const char *text)
     p->fleet_state = m->fleet.verdict(m->fleet.arg, p->key, p->fsm.state, why, sizeof why);
     uint8_t after = effective(p);
     if (after != before) {
-        transition(p, before, after, why[0] ? why : (text ? text : "fleet verdict"), text != NULL);
+        char reason[HISTORY_REASON_LEN];
+        if (text) /* what this node saw, then how the fleet counted */
+            snprintf(reason, sizeof reason, "%s; %s", text, why[0] ? why : "fleet verdict");
+        else
+            snprintf(reason, sizeof reason, "%s", why[0] ? why : "fleet verdict");
+        transition(p, before, after, reason, text != NULL);
     } else if (text) {
-        log_info("monitor: endpoint %s probed %s here: %s; %s: %s stays %s", p->label,
+        log_info("monitor: endpoint %s probed %s here: %s; %s: stays %s", p->label,
                  ep_status_name((enum ep_status)p->fsm.state), text,
-                 p->info.forced ? "drill override" : "fleet verdict", why,
+                 p->info.forced ? "a drill override holds it" : why,
                  ep_status_name((enum ep_status)after));
     }
 }

@@ -247,6 +247,9 @@ def test_quorum_one_node_of_three_failing_does_not_fail_over_two_do(
     metrics = nodes[1].api.get("/metrics", api_version=None).raw
     assert re.search(r"^gtmd_fleet_verdict_disagreements 1$", metrics, re.M), metrics
     assert re.search(r"^gtmd_fleet_live_nodes 3$", metrics, re.M), metrics
+    page = nodes[1].api.get("/", api_version=None, headers={"Accept": "text/html"}).raw
+    assert re.search(r"fleet 1 of 3 Degraded \(quorum 2\):( n\d \w+){3}</span>", page), page
+    assert "n1 Degraded" in page and "n2 Online" in page, page
     # two of three: every node fails over
     b1.fail_sources(SOURCES[:2])
     wait_all(nodes, (b2.host,))
@@ -373,9 +376,14 @@ def test_every_etcd_member_stopped_dns_goes_on_writes_get_503_and_resync_after(
     cluster.stop_all()
     for g in nodes:
         g.wait_log(r"fleet: the watch on etcd ended", timeout=10)
-    # DNS answers from the last view and the node's own probes
+    # DNS answers from the last view and the node's own probes; once etcd
+    # has been silent for a lease's time (10 s here), from its own probes
+    # alone: a failure every node sees is failed over everywhere
     b[0].set(503)
-    wait_all(nodes, (b[2].host,))
+    wait_all(nodes, (b[2].host,), timeout=20)
+    for g in nodes:
+        g.wait_log(r"fleet: no word from etcd for 10 s: deciding on this node's probes alone",
+                   timeout=20)
     r = put_profile(nodes[1], app(b[1], b[0]))
     assert r.status == 503, r
     assert "etcd" in r.json["error"]["message"]
@@ -383,6 +391,8 @@ def test_every_etcd_member_stopped_dns_goes_on_writes_get_503_and_resync_after(
     wait_all(nodes, (b[0].host,))
     cluster.start_all()
     cluster.wait_healthy(20)
+    for g in nodes:
+        g.wait_log(r"fleet: etcd answers again", timeout=20)
     # nothing acknowledged was lost; nothing refused was applied
     stored = json.loads(cluster.get(PREFIX + "profiles/app"))
     assert stored["properties"]["endpoints"][1]["properties"]["target"] == b[2].host

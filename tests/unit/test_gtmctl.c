@@ -191,6 +191,12 @@ test_args_errors(void **state)
         {{"status", "--client", "192.0.2.1"}, "--client and --type go with 'resolve' only"},
         {{"reload", "now"}, "usage: gtmctl reload"},
         {{"status", "a", "b", "c", "d"}, "usage: gtmctl status [PROFILE]"},
+        {{"fleet", "import"}, "usage: gtmctl fleet [import DIR|FILE --etcd URL]"},
+        {{"fleet", "export", "d"}, "usage: gtmctl fleet [import DIR|FILE --etcd URL]"},
+        {{"fleet", "import", "d"}, "fleet import: --etcd URL is required"},
+        {{"fleet", "--etcd", "http://127.0.0.1:1"},
+         "--etcd and its options go with 'fleet import' only"},
+        {{"status", "--force"}, "--etcd and its options go with 'fleet import' only"},
     };
     memset(fake_env, 0, sizeof fake_env);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -478,6 +484,50 @@ test_render_status(void **state)
     free(out);
 }
 
+/* render_fleet: the nodes, then a row per probed endpoint with each
+ * node's verdict; a node without a verdict shows as "-". */
+static const char fleet_status[] =
+    "{\"profiles\":[{\"name\":\"app\",\"endpoints\":["
+    "{\"name\":\"primary\",\"fleet\":{\"state\":\"Online\",\"quorum\":2,\"voters\":3,"
+    "\"degraded\":1,\"nodes\":{\"n1\":{\"state\":\"Degraded\"},\"n2\":{\"state\":"
+    "\"Online\"},\"n3\":{\"state\":\"Online\"}}}},"
+    "{\"name\":\"off\"},"
+    "{\"name\":\"secondary\",\"fleet\":{\"state\":\"Online\",\"quorum\":1,\"voters\":1,"
+    "\"degraded\":0,\"nodes\":{\"n1\":{\"state\":\"Online\"}}}}]}]}";
+
+static void
+render_fleet_with_status(const json_t *fleet, FILE *out)
+{
+    json_t *st = json_loads(fleet_status, 0, NULL);
+    assert_non_null(st);
+    render_fleet(fleet, st, out);
+    json_decref(st);
+}
+
+static void
+test_render_fleet(void **state)
+{
+    (void)state;
+    static const char fleet[] =
+        "{\"node\":\"n1\",\"etcd\":{\"url\":\"http://127.0.0.1:2379\",\"reachable\":true,"
+        "\"revision\":42},\"quorum\":\"majority\",\"nodes\":["
+        "{\"name\":\"n1\",\"version\":\"0.1.0\",\"api\":\"127.0.0.1:8441\",\"started\":"
+        "1700000000000},{\"name\":\"n2\",\"version\":\"0.1.0\",\"api\":\"127.0.0.1:8442\"},"
+        "{\"name\":\"n3\"}]}";
+    char *out = render_to_string(render_fleet_with_status, fleet);
+    assert_string_equal(out,
+                        "etcd http://127.0.0.1:2379 (reachable), revision 42, quorum majority\n"
+                        "NODE  VERSION  API             STARTED               SELF\n"
+                        "n1    0.1.0    127.0.0.1:8441  2023-11-14T22:13:20Z  *\n"
+                        "n2    0.1.0    127.0.0.1:8442  -                     -\n"
+                        "n3    -        -               -                     -\n"
+                        "\n"
+                        "PROFILE  ENDPOINT   FLEET   QUORUM  n1        n2      n3\n"
+                        "app      primary    Online  1/2     Degraded  Online  Online\n"
+                        "app      secondary  Online  0/1     Online    -       -\n");
+    free(out);
+}
+
 static void
 test_render_history(void **state)
 {
@@ -592,6 +642,7 @@ main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_render_status),
         cmocka_unit_test(test_render_history),
+        cmocka_unit_test(test_render_fleet),
         cmocka_unit_test(test_render_resolve),
         cmocka_unit_test(test_render_override),
     };
