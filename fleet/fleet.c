@@ -45,15 +45,16 @@
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 #include "monitor/monitor.h"
+#include "profiles/dir.h"
 #include "profiles/profile.h"
 #include "profiles/store.h"
 #include "zones/build.h"
 
-#define MAX_VOTERS     64 /* verdicts counted per probe: more nodes than that share no fleet */
-#define LEASE_MIN_S    10
-#define VALUE_MAX      (64 * 1024) /* a verdict, an override or a node: small JSON */
-#define NODE_NAME_MAX  64
-#define REVOKE_TIMEOUT 1000
+#define MAX_VOTERS      64 /* verdicts counted per probe: more nodes than that share no fleet */
+#define LEASE_MIN_S     10
+#define VALUE_MAX       (64 * 1024) /* a verdict, an override or a node: small JSON */
+#define NODE_NAME_MAX   64
+#define ETCD_TIMEOUT_MS 2000 /* a write the API waits for, per etcd URL tried */
 
 /* One other node's verdict on one probe. */
 struct verdict {
@@ -414,6 +415,13 @@ apply_profile(struct fleet *f, const char *lname, const char *text, size_t len, 
         return;
     if (text && old && old->json && strlen(old->json) == len && memcmp(old->json, text, len) == 0)
         return; /* what is served already (a resync) */
+    if (text && len > PROFILE_FILE_MAX) {
+        log_err("fleet: profile %s at revision %lld: %zu bytes, more than a profile may hold "
+                "(%d); still serving what was here",
+                lname, (long long)rev, len, PROFILE_FILE_MAX);
+        f->refused_profiles++;
+        return;
+    }
     const char *dir = f->opt->profiles;
     struct cache_step st = {.dir = dir, .text = text, .len = len};
     const char *ob = old ? base_in(old->file, dir) : NULL;
@@ -463,9 +471,25 @@ apply_profile(struct fleet *f, const char *lname, const char *text, size_t len, 
     }
 }
 
+/* Whether a write can be tried now: only while this node follows etcd (its
+ * watch is up). Otherwise etcd is known to be away, and trying would hold
+ * the control loop (and so the probes) for the timeout of every URL. */
+static bool
+in_step(const struct fleet *f, char *why, size_t whylen)
+{
+    if (f->watching)
+        return true;
+    snprintf(why, whylen,
+             "this node is not in step with etcd now (%s; it reconnects in the background)",
+             f->reachable ? "it is reading the fleet's keys" : "etcd does not answer");
+    return false;
+}
+
 int
 fleet_commit_profile(struct fleet *f, const char *name, const char *text, char *why, size_t whylen)
 {
+    if (!in_step(f, why, whylen))
+        return GTM_EIO;
     char lname[80], k[512];
     lower_copy(lname, sizeof lname, name);
     struct map_entry *me = map_put(&f->profiles, lname);
@@ -546,6 +570,8 @@ int
 fleet_commit_override(struct fleet *f, const char *profile, const char *endpoint, int state,
                       char *why, size_t whylen)
 {
+    if (!in_step(f, why, whylen))
+        return GTM_EIO;
     char lp[80], le[280], pe[400], k[700];
     lower_copy(lp, sizeof lp, profile);
     lower_copy(le, sizeof le, endpoint);
@@ -974,6 +1000,7 @@ fleet_start(struct gtm_ctx *ctx)
         .cert = o->etcd_cert,
         .key = o->etcd_key,
         .user_file = o->etcd_user_file,
+        .timeout_ms = ETCD_TIMEOUT_MS,
     };
     struct etcd *e = etcd_new(ctx->base, &cfg, why, sizeof why);
     if (!e) {
@@ -1010,7 +1037,7 @@ fleet_stop(struct fleet *f)
         return;
     monitor_set_fleet(f->ctx->monitor, NULL);
     etcd_watch_cancel(f->etcd);
-    if (f->lease) {
+    if (f->lease && f->watching) { /* when etcd is away, the lease ends by itself */
         char why[256];
         if (etcd_lease_revoke_sync(f->etcd, f->lease, why, sizeof why) == 0)
             log_info("fleet: node %s left (lease revoked)", f->node);
