@@ -306,8 +306,12 @@ def test_nsid_names_the_node_and_gtmctl_fleet_lists_the_nodes(gtmd_factory, back
     poll(lambda: len(nodes[0].api.get("/gtmd/v1/fleet", api_version=None).json["nodes"]) == 2,
          scaled(10))
     # both nodes' verdicts on both endpoints have reached node 1
-    poll(lambda: all(len((status_endpoint(nodes[0], "app", e) or {}).get("fleet", {}).get(
-        "nodes", {})) == 2 for e in ("primary", "secondary")), scaled(10))
+    def both_online(e):
+        v = (status_endpoint(nodes[0], "app", e) or {}).get("fleet", {}).get("nodes", {})
+        return len(v) == 2 and all(x["state"] == "Online" for x in v.values())
+
+    got, _ = poll(lambda: both_online("primary") and both_online("secondary"), scaled(10))
+    assert got
     r = subprocess.run([GTMCTL, "--api", "https://%s:%d" % (LOOPBACK4, nodes[0].api_port),
                         "--insecure", "fleet"], capture_output=True, text=True,
                        timeout=scaled(20), env=dict(os.environ, GTMCTL_TOKEN=TOKEN))

@@ -1072,6 +1072,112 @@ test_seams(void **state)
     assert_int_equal(seam_started[2], 0);
 }
 
+/* ---- fleet mode: the published state is what the fleet decides ---- */
+
+struct fake_fleet {
+    uint8_t others; /* the other nodes' one verdict (EPS_CHECKING: none) */
+    unsigned own_calls, gone_calls;
+    uint8_t last_own;
+    char last_key[128];
+};
+
+static void
+fleet_own(void *arg, const char *key, const struct probe_info *info, bool gone)
+{
+    struct fake_fleet *f = arg;
+    snprintf(f->last_key, sizeof f->last_key, "%s", key);
+    if (gone) {
+        assert_null(info);
+        f->gone_calls++;
+        return;
+    }
+    f->own_calls++;
+    f->last_own = info->probed;
+}
+
+/* Two voters, this node and "the others": Degraded only when both say so. */
+static uint8_t
+fleet_verdict(void *arg, const char *key, uint8_t own, char *why, size_t whylen)
+{
+    struct fake_fleet *f = arg;
+    (void)key;
+    if (why)
+        snprintf(why, whylen, "fake fleet");
+    if (own == EPS_CHECKING && f->others == EPS_CHECKING)
+        return EPS_CHECKING;
+    return own == EPS_DEGRADED && f->others == EPS_DEGRADED ? EPS_DEGRADED : EPS_ONLINE;
+}
+
+static void
+test_fleet_seam(void **state)
+{
+    struct harness *h = *state;
+    struct snapbuf *a = snap_new(h), *b = snap_new(h);
+    snap_add(a, PROBE_HTTP, "192.0.2.1", 80, "/", 1, "f/one");
+    snap_add(a, PROBE_HTTP, "192.0.2.2", 80, "/", 1, "f/two");
+    static const struct monitor_seams seams = {
+        .now_ms = seam_clock, .start = seam_start, .seed = 7};
+    memset(seam_started, 0, sizeof seam_started);
+    seam_now = 7000000;
+    h->m = monitor_new_seams(h->base, &seams);
+    struct monitor *m = h->m;
+    struct seen seen = {0};
+    assert_int_equal(monitor_listen(m, seam_listener, &seen), 0);
+    struct fake_fleet ff = {.others = EPS_CHECKING};
+    struct monitor_fleet mf = {.own = fleet_own, .verdict = fleet_verdict, .arg = &ff};
+    monitor_set_fleet(m, &mf);
+    monitor_reconcile(m, &a->snap);
+    assert_int_equal(monitor_count(m), 2);
+    assert_int_equal(monitor_find(m, monitor_key(m, 1)), 1);
+    assert_int_equal(monitor_find(m, "no such probe"), -1);
+    assert_null(monitor_key(m, 2));
+
+    /* this node sees f/one fail: it says so, but alone it is no quorum */
+    seam_step(m, 1000);
+    assert_int_equal(monitor_result(m, 0, false, "HTTP 503", 900), 0);
+    assert_int_equal(ff.own_calls, 1);
+    assert_int_equal(ff.last_own, EPS_DEGRADED);
+    assert_string_equal(ff.last_key, monitor_key(m, 0));
+    assert_int_equal(monitor_info(m, 0)->probed, EPS_DEGRADED);
+    assert_int_equal(slot(a, 0), EPS_ONLINE);
+    assert_int_equal(seen.n, 1); /* CheckingEndpoint -> Online, by the fleet */
+    assert_int_equal(seen.to[0], EPS_ONLINE);
+    /* a result that changes nothing here is not published again */
+    seam_step(m, 1000);
+    assert_int_equal(monitor_result(m, 0, false, "HTTP 503", 900), 0);
+    assert_int_equal(ff.own_calls, 1);
+
+    /* the others' verdict changes: one lookup decides it again */
+    ff.others = EPS_DEGRADED;
+    assert_int_equal(monitor_fleet_changed(m, monitor_key(m, 0)), 0);
+    assert_int_equal(slot(a, 0), EPS_DEGRADED);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.to[1], EPS_DEGRADED);
+    assert_int_equal(monitor_fleet_changed(m, "no such probe"), GTM_ENOENT);
+    /* f/two has no result here, the others say Degraded: no quorum */
+    assert_int_equal(monitor_fleet_changed(m, monitor_key(m, 1)), 0);
+    assert_int_equal(slot(a, 1), EPS_ONLINE);
+
+    /* a drill override wins over the fleet, and clears back to it */
+    assert_int_equal(monitor_force(m, 0, EPS_ONLINE), 0);
+    assert_int_equal(slot(a, 0), EPS_ONLINE);
+    assert_int_equal(monitor_force(m, 0, MONITOR_UNFORCE), 0);
+    assert_int_equal(slot(a, 0), EPS_DEGRADED);
+
+    /* a probe that goes away is said gone; a new one is decided at once */
+    ff.others = EPS_ONLINE;
+    snap_add(b, PROBE_HTTP, "192.0.2.1", 80, "/", 1, "f/one");
+    snap_add(b, PROBE_HTTP, "192.0.2.3", 80, "/", 1, "f/three");
+    monitor_reconcile(m, &b->snap);
+    assert_int_equal(ff.gone_calls, 1);
+    assert_int_equal(slot(b, 1), EPS_ONLINE); /* the others have judged it */
+    assert_int_equal(slot(b, 0), EPS_DEGRADED); /* kept: its last decision */
+    /* fleet mode off: each probe publishes its own state again */
+    monitor_set_fleet(m, NULL);
+    assert_int_equal(slot(b, 0), EPS_DEGRADED);
+    assert_int_equal(slot(b, 1), EPS_CHECKING);
+}
+
 /* After each test, even a failed one: no monitor left running. */
 static int
 test_teardown(void **state)
@@ -1127,6 +1233,7 @@ main(void)
         cmocka_unit_test_teardown(test_spread, test_teardown),
         cmocka_unit_test_teardown(test_late_run_keeps_schedule, test_teardown),
         cmocka_unit_test_teardown(test_seams, test_teardown),
+        cmocka_unit_test_teardown(test_fleet_seam, test_teardown),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
