@@ -1,4 +1,10 @@
 EXTRA_DIST += \
 	%reldir%/gtmd.conf \
 	%reldir%/gtmd.service \
-	%reldir%/zones/example.com.zone
+	%reldir%/zones/example.com.zone \
+	%reldir%/fleet/run \
+	%reldir%/fleet/backend.py \
+	%reldir%/fleet/n1.conf \
+	%reldir%/fleet/n2.conf \
+	%reldir%/fleet/n3.conf \
+	%reldir%/fleet/profiles/app.json
