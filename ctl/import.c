@@ -109,8 +109,10 @@ ctl_fleet_import(const struct ctl_args *a, FILE *out, FILE *err)
             worst = r > worst ? r : worst;
             free(path);
         }
-        if (n == 0)
-            fprintf(err, "gtmctl: %s holds no *.json file\n", what);
+        if (n == 0) {
+            fprintf(err, "gtmctl: %s holds no *.json file: nothing imported\n", what);
+            worst = 1;
+        }
         files_free(names, n);
     } else {
         worst = import_one(e, a, prefix, what, out, err);

@@ -429,8 +429,10 @@ monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
             kept++;
         } else {
             p = probe_new(m, spec, k);
-            if (m->fleet.verdict) /* other nodes may have judged it already */
+            if (m->fleet.verdict) { /* other nodes may have judged it already */
                 p->fleet_state = m->fleet.verdict(m->fleet.arg, p->key, p->fsm.state, NULL, 0);
+                p->info.state = effective(p); /* where it starts: no transition */
+            }
             added++;
         }
         next[k] = p;

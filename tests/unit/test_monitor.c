@@ -1077,6 +1077,8 @@ test_seams(void **state)
 struct fake_fleet {
     uint8_t others; /* the other nodes' one verdict (EPS_CHECKING: none) */
     unsigned own_calls, gone_calls;
+    unsigned own_watched; /* own calls for the key watched */
+    const char *watched;
     uint8_t last_own;
     char last_key[128];
 };
@@ -1092,6 +1094,8 @@ fleet_own(void *arg, const char *key, const struct probe_info *info, bool gone)
         return;
     }
     f->own_calls++;
+    if (f->watched && strcmp(key, f->watched) == 0)
+        f->own_watched++;
     f->last_own = info->probed;
 }
 
@@ -1133,6 +1137,7 @@ test_fleet_seam(void **state)
     assert_null(monitor_key(m, 2));
 
     /* this node sees f/one fail: it says so, but alone it is no quorum */
+    ff.watched = monitor_key(m, 0);
     seam_step(m, 1000);
     assert_int_equal(monitor_result(m, 0, false, "HTTP 503", 900), 0);
     assert_int_equal(ff.own_calls, 1);
@@ -1142,19 +1147,22 @@ test_fleet_seam(void **state)
     assert_int_equal(slot(a, 0), EPS_ONLINE);
     assert_int_equal(seen.n, 1); /* CheckingEndpoint -> Online, by the fleet */
     assert_int_equal(seen.to[0], EPS_ONLINE);
+    assert_int_equal(monitor_result(m, 1, true, "HTTP 200", 500), 0); /* f/two is up here */
+    assert_int_equal(ff.own_calls, 2);
+    assert_int_equal(seen.n, 2);
     /* a result that changes nothing here is not published again */
     seam_step(m, 1000);
     assert_int_equal(monitor_result(m, 0, false, "HTTP 503", 900), 0);
-    assert_int_equal(ff.own_calls, 1);
+    assert_int_equal(ff.own_watched, 1);
 
     /* the others' verdict changes: one lookup decides it again */
     ff.others = EPS_DEGRADED;
     assert_int_equal(monitor_fleet_changed(m, monitor_key(m, 0)), 0);
     assert_int_equal(slot(a, 0), EPS_DEGRADED);
-    assert_int_equal(seen.n, 2);
-    assert_int_equal(seen.to[1], EPS_DEGRADED);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(seen.to[2], EPS_DEGRADED);
     assert_int_equal(monitor_fleet_changed(m, "no such probe"), GTM_ENOENT);
-    /* f/two has no result here, the others say Degraded: no quorum */
+    /* f/two is up here, the others say Degraded: no quorum */
     assert_int_equal(monitor_fleet_changed(m, monitor_key(m, 1)), 0);
     assert_int_equal(slot(a, 1), EPS_ONLINE);
 
