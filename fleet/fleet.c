@@ -686,6 +686,14 @@ apply_key(struct fleet *f, const struct etcd_kv *kv, bool deleted)
 
 /* ---- the connect sequence ---- */
 
+/* The keepalive tick: a third of the lease's time from now. */
+static void
+arm_keepalive(struct fleet *f)
+{
+    struct timeval iv = {f->lease_ttl / 3 > 0 ? f->lease_ttl / 3 : 1, 0};
+    event_add(f->keepalive_ev, &iv);
+}
+
 static void schedule_retry(struct fleet *f, int64_t compact_rev);
 static void start_watch(struct fleet *f);
 static void start_range(struct fleet *f);
@@ -888,8 +896,7 @@ on_grant(void *arg, int err, const char *why, int64_t id, int64_t ttl)
              (long long)ttl, etcd_url(f->etcd));
     put_node(f);
     put_all_verdicts(f);
-    struct timeval iv = {f->lease_ttl / 3 > 0 ? f->lease_ttl / 3 : 1, 0};
-    event_add(f->keepalive_ev, &iv);
+    arm_keepalive(f);
     if (f->sync.next == SYNC_WATCH && f->sync.applied > 0)
         start_watch(f);
     else
@@ -962,8 +969,7 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct fleet *f = arg;
-    struct timeval iv = {f->lease_ttl / 3 > 0 ? f->lease_ttl / 3 : 1, 0};
-    event_add(f->keepalive_ev, &iv);
+    arm_keepalive(f);
     if (!f->alone && wall_ms() - f->contact_ms > f->lease_ttl * 1000) {
         f->alone = true;
         log_warn("fleet: no word from etcd for %lld s: deciding on this node's probes alone "
@@ -1020,8 +1026,7 @@ fleet_start(struct gtm_ctx *ctx)
     f->retry_ev = evtimer_new(ctx->base, retry_cb, f);
     f->keepalive_ev = evtimer_new(ctx->base, keepalive_cb, f);
     f->contact_ms = wall_ms(); /* the cache counts as a view of the fleet until a lease passes */
-    struct timeval iv = {f->lease_ttl / 3 > 0 ? f->lease_ttl / 3 : 1, 0};
-    event_add(f->keepalive_ev, &iv);
+    arm_keepalive(f);
     struct monitor_fleet mf = {.own = on_own, .verdict = on_verdict, .arg = f};
     monitor_set_fleet(ctx->monitor, &mf);
     log_info("fleet: node %s, etcd %s, prefix %s, quorum %s%.0u", f->node, o->etcd, f->prefix,
