@@ -370,8 +370,16 @@ step_store(void *arg)
     if (fl && (w->fleet_err = fleet_commit_profile(fl, w->name, w->text, w->fleet_why,
                                                    sizeof w->fleet_why)) != 0)
         return w->fleet_err;
-    return w->text ? store_write(w->dir, w->base, w->text, strlen(w->text))
-                   : store_remove(w->dir, w->base);
+    int rc = w->text ? store_write(w->dir, w->base, w->text, strlen(w->text))
+                     : store_remove(w->dir, w->base);
+    if (rc != 0 && fl) {
+        /* etcd holds it: the fleet serves it, and so does this node; its
+         * cache is behind until the next write or start (which reads etcd) */
+        log_err("api: profile %s committed to etcd, but the cache %s cannot be written: %s",
+                w->name, w->path, strerror(-rc));
+        return 0;
+    }
+    return rc;
 }
 
 /* The snapshot was refused: put the previous file (and, in fleet mode, the

@@ -1266,7 +1266,11 @@ watch_object(struct etcd *e, struct call *w, json_t *o, bool *freed)
             watch_end(e, GTM_EIO, "malformed watch event", 0, true);
             return false;
         }
-        return true; /* created, or a progress notice */
+        /* created, or a progress notice: said with no events, so that the
+         * caller knows the stream is up */
+        uint64_t seq = w->seq;
+        w->cb.watch(w->arg, rev, NULL, 0);
+        return !*freed && e->watch && e->watch->seq == seq;
     }
     size_t n = json_array_size(evs);
     struct arena *a = arena_new();

@@ -113,7 +113,11 @@ int etcd_lease_grant(struct etcd *e, int64_t ttl_s, etcd_lease_fn *cb, void *arg
 int etcd_lease_keepalive(struct etcd *e, int64_t id, etcd_lease_fn *cb, void *arg);
 
 /* The watch: every event of one response of the stream, in revision order.
- * revision is the response header's (the store's revision when sent). */
+ * revision is the response header's (the store's revision when sent: in a
+ * catch-up batch it is later than the batch's last event, so only a
+ * response with no events, n == 0, says that everything up to it was
+ * seen). n == 0 also for the response that says the watch was created: the
+ * stream is up. */
 typedef void etcd_watch_fn(void *arg, int64_t revision, const struct etcd_event *ev, size_t n);
 
 /* The watch ended: err GTM_EIO with why (the stream broke, etcd went

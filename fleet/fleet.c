@@ -79,11 +79,13 @@ struct fleet {
     const char *node;
     char *prefix;
     size_t prefix_len;
-    int64_t lease;     /* 0: none held */
-    int64_t lease_ttl; /* seconds */
-    bool connecting;   /* a connect sequence is in flight */
-    bool watching;
-    bool reachable; /* the last call to etcd went through */
+    int64_t lease;      /* 0: none held */
+    int64_t lease_ttl;  /* seconds */
+    bool connecting;    /* a connect sequence is in flight */
+    bool range_pending; /* a range was asked for, its answer not in yet */
+    bool watch_pending; /* a watch was asked for, etcd has not said it is up */
+    bool watching;      /* etcd said the watch is up (writes are tried only then) */
+    bool reachable;     /* the last call to etcd went through */
     struct sync sync;
     struct event *retry_ev, *keepalive_ev;
     struct map probes;    /* probe id -> struct fprobe */
@@ -94,10 +96,20 @@ struct fleet {
     /* counters, for the metrics */
     uint64_t writes, write_errors, applied_profiles, refused_profiles, resyncs, lease_grants;
     double watch_delay_s; /* the last verdict's way from its writer to here */
-    int64_t contact_ms;   /* the last exchange with etcd that went through */
+    int64_t contact_ms;   /* the last exchange with etcd that went through (monotonic) */
+    bool verdicts_dirty;  /* a verdict's write failed: put them all again when etcd answers */
+    bool ranging;         /* a range is being applied: the monitor decides at its end */
+    uint64_t range_seq;   /* the range whose answer is awaited */
     bool alone;           /* no word from etcd for a lease's time: own probes decide */
-    unsigned gen;         /* bumped at every (re)connect: stale callbacks are dropped */
 };
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t
 wall_ms(void)
@@ -228,7 +240,7 @@ static void
 contact(struct fleet *f)
 {
     f->reachable = true;
-    f->contact_ms = wall_ms();
+    f->contact_ms = mono_ms();
     if (f->alone) {
         f->alone = false;
         log_info("fleet: etcd answers again: the other nodes' verdicts count again");
@@ -285,7 +297,7 @@ after_put(void *arg, int err, const char *why, int64_t rev)
         f->write_errors++;
         f->reachable = false;
         log_debug("fleet: a write to etcd failed: %s", why ? why : gtm_strerror(err));
-        /* the verdict is put again at the next connect */
+        f->verdicts_dirty = true; /* put again once the watch is back */
     } else {
         contact(f);
     }
@@ -307,24 +319,26 @@ apply_verdict(struct fleet *f, const char *id, const char *node, const char *val
 {
     if (strcmp(node, f->node) == 0)
         return; /* ours: the monitor knows better */
+    json_t *v = NULL;
+    if (value) {
+        v = json_loadb(value, len, 0, NULL);
+        if (!json_is_object(v) || strlen(node) >= NODE_NAME_MAX) {
+            log_warn("fleet: verdict %s/%s: not a verdict; ignored", id, node);
+            json_decref(v);
+            return;
+        }
+    }
     struct fprobe *fp = fprobe_get(f, id, value != NULL);
     if (!fp)
         return;
     if (!value) {
         verdict_drop(fp, node);
     } else {
-        json_error_t jerr;
-        json_t *v = json_loadb(value, len, 0, &jerr);
         const char *st = json_string_value(json_object_get(v, "state"));
         const char *probe = json_string_value(json_object_get(v, "probe"));
         uint8_t state = st && strcmp(st, "Degraded") == 0 ? EPS_DEGRADED
                         : st && strcmp(st, "Online") == 0 ? EPS_ONLINE
                                                           : EPS_CHECKING;
-        if (!v || strlen(node) >= NODE_NAME_MAX) {
-            log_warn("fleet: verdict %s/%s: not a verdict; ignored", id, node);
-            json_decref(v);
-            return;
-        }
         if (probe && !fp->key) {
             char pid[33];
             fleet_probe_id(probe, pid);
@@ -357,8 +371,11 @@ apply_verdict(struct fleet *f, const char *id, const char *node, const char *val
             f->watch_delay_s = (double)(wall_ms() - vd->at_ms) / 1000.0;
         json_decref(v);
     }
-    if (fp->key)
+    bool here = fp->key && monitor_find(f->ctx->monitor, fp->key) >= 0;
+    if (here && !f->ranging)
         monitor_fleet_changed(f->ctx->monitor, fp->key);
+    if (!here && fp->nv == 0) /* nobody's verdict on a probe this node does not run */
+        fprobe_free(map_del(&f->probes, id));
 }
 
 /* ---- profiles ---- */
@@ -399,15 +416,45 @@ base_in(const char *file, const char *dir)
     return file + n + 1;
 }
 
+/* The profiles map's revisions: rev > 0, the key holds a document whose
+ * mod revision is rev; rev < 0, the key was deleted at -rev; 0, nothing
+ * known. */
+static int64_t
+seen_rev(const struct map_entry *me)
+{
+    return me->rev < 0 ? -me->rev : me->rev;
+}
+
+/* What a transaction expects the key's mod revision to be (0: absent). */
+static int64_t
+expect_rev(const struct map_entry *me)
+{
+    return me->rev > 0 ? me->rev : 0;
+}
+
+/* The cache file of a new profile: the document's own name (so every node
+ * names it as the node that created it did), else lname. */
+static void
+cache_base(char *base, size_t n, const char *lname, const char *text, size_t len)
+{
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    const char *name = json_string_value(json_object_get(doc, "name"));
+    bool ok = name && strlen(name) + sizeof ".json" <= n && strcasecmp(name, lname) == 0 &&
+              strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") ==
+                  strlen(name);
+    snprintf(base, n, "%s.json", ok ? name : lname);
+    json_decref(doc);
+}
+
 /* Makes profile lname what etcd says at rev (text NULL: deleted), unless
  * this node applied rev or later already. */
 static void
 apply_profile(struct fleet *f, const char *lname, const char *text, size_t len, int64_t rev)
 {
     struct map_entry *me = map_put(&f->profiles, lname);
-    if (me->rev >= rev)
+    if (seen_rev(me) >= rev)
         return; /* this node's own write, or older */
-    me->rev = rev;
+    me->rev = text ? rev : -rev;
     struct gtm_ctx *ctx = f->ctx;
     const struct gtm_snapshot *s = atomic_load(&ctx->snap);
     const struct profile *old = snapshot_find_profile(s, lname);
@@ -438,7 +485,7 @@ apply_profile(struct fleet *f, const char *lname, const char *text, size_t len, 
     if (text) {
         char path[600];
         if (!ob)
-            snprintf(st.base, sizeof st.base, "%s.json", lname);
+            cache_base(st.base, sizeof st.base, lname, text, len);
         snprintf(path, sizeof path, "%s/%s", dir, st.base);
         if (profile_parse_owned(path, text, len, f->opt->strict, &errs, &np) != 0) {
             log_err("fleet: profile %s at revision %lld does not parse; still serving what was "
@@ -495,16 +542,16 @@ fleet_commit_profile(struct fleet *f, const char *name, const char *text, char *
     struct map_entry *me = map_put(&f->profiles, lname);
     int64_t rev = 0;
     int rc = etcd_cas_sync(f->etcd, key_of(f, k, sizeof k, "profiles", lname, NULL), text,
-                           text ? strlen(text) : 0, me->rev, &rev, why, whylen);
+                           text ? strlen(text) : 0, expect_rev(me), &rev, why, whylen);
     if (rc == 0) {
-        me->rev = rev;
+        me->rev = text ? rev : -rev;
         f->writes++;
         f->reachable = true;
     } else if (rc == GTM_EEXIST) {
         snprintf(why, whylen,
                  "profile '%s' was changed through another node (etcd revision %lld; this node "
                  "has %lld): read it again and retry",
-                 name, (long long)rev, (long long)me->rev);
+                 name, (long long)rev, (long long)expect_rev(me));
     } else {
         f->write_errors++;
         f->reachable = false;
@@ -735,15 +782,87 @@ clear_verdicts(void *arg, struct map_entry *e)
         fp->nv = 0;
 }
 
-struct gen_arg {
-    struct fleet *f;
-    unsigned gen;
-};
+/* Verdict entries left with no verdict, for probes this node does not
+ * run, go (after a range replaced every verdict). */
+static void
+drop_empty(struct fleet *f)
+{
+    struct drop_arg {
+        struct fleet *f;
+        char (*ids)[33];
+        size_t n;
+    } d = {f, NULL, 0};
+    for (size_t i = 0; i < f->probes.cap; i++)
+        for (struct map_entry *e = f->probes.b[i]; e; e = e->next) {
+            struct fprobe *fp = e->val;
+            if (fp && fp->nv == 0 && (!fp->key || monitor_find(f->ctx->monitor, fp->key) < 0)) {
+                d.ids = xrealloc(d.ids, (d.n + 1) * sizeof *d.ids);
+                snprintf(d.ids[d.n++], 33, "%s", e->key);
+            }
+        }
+    for (size_t i = 0; i < d.n; i++)
+        fprobe_free(map_del(&f->probes, d.ids[i]));
+    free(d.ids);
+}
+
+/* Overrides cleared while this node was away: a probe forced here that no
+ * override in etcd covers (endpoints that probe the same thing share one
+ * probe, so one override covers them all). */
+static void
+unforce_absent(struct fleet *f, const struct map *seen_over)
+{
+    struct monitor *m = f->ctx->monitor;
+    uint32_t np = monitor_count(m);
+    if (!np)
+        return;
+    bool *covered = xcalloc(np, sizeof *covered);
+    const struct gtm_snapshot *s = atomic_load(&f->ctx->snap);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < s->nprofiles; i++) {
+            const struct profile *p = s->profiles[i];
+            for (uint32_t k = 0; k < p->nendpoints; k++) {
+                const struct endpoint *e = &p->endpoints[k];
+                if (e->health_idx == HEALTH_NONE || e->health_idx >= np)
+                    continue;
+                char pe[400];
+                snprintf(pe, sizeof pe, "%s/%s", p->name, e->name);
+                lower_copy(pe, sizeof pe, pe);
+                if (pass == 0) {
+                    if (map_get(seen_over, pe))
+                        covered[e->health_idx] = true;
+                    continue;
+                }
+                const struct probe_info *pi = monitor_info(m, e->health_idx);
+                if (pi && pi->forced && !covered[e->health_idx]) {
+                    monitor_force(m, e->health_idx, MONITOR_UNFORCE);
+                    covered[e->health_idx] = true; /* once */
+                }
+            }
+        }
+    free(covered);
+}
+
+/* The name after prefix + what in kv's key, copied into out (n bytes), or
+ * false when the key is not of that kind or too long. */
+static bool
+key_rest(const struct fleet *f, const struct etcd_kv *kv, const char *what, char *out, size_t n)
+{
+    size_t wl = strlen(what);
+    if (kv->key_len <= f->prefix_len + wl || memcmp(kv->key + f->prefix_len, what, wl) != 0)
+        return false;
+    size_t l = kv->key_len - f->prefix_len - wl;
+    if (l >= n)
+        return false;
+    memcpy(out, kv->key + f->prefix_len + wl, l);
+    out[l] = 0;
+    return true;
+}
 
 static void
 on_range(void *arg, int err, const char *why, int64_t revision, const struct etcd_kv *kvs, size_t n)
 {
     struct fleet *f = arg;
+    f->range_pending = false;
     if (err) {
         log_warn("fleet: cannot read etcd: %s", why ? why : gtm_strerror(err));
         f->reachable = false;
@@ -751,59 +870,37 @@ on_range(void *arg, int err, const char *why, int64_t revision, const struct etc
         return;
     }
     contact(f);
-    sync_ok(&f->sync);
     f->resyncs++;
     /* Verdicts and nodes are replaced whole; profiles and overrides are
-     * compared with what is served. */
+     * compared with what is served. The monitor decides once, at the end,
+     * on the whole view: not on each verdict of a view half read. */
     map_each(&f->probes, clear_verdicts, NULL);
     map_clear(&f->nodes, node_free);
     struct map seen = {0}, seen_over = {0};
+    f->ranging = true;
     for (size_t i = 0; i < n; i++) {
-        const struct etcd_kv *kv = &kvs[i];
-        if (kv->key_len > f->prefix_len + 9 &&
-            memcmp(kv->key + f->prefix_len, "profiles/", 9) == 0) {
-            char lname[80];
-            size_t l = kv->key_len - f->prefix_len - 9;
-            if (l < sizeof lname) {
-                memcpy(lname, kv->key + f->prefix_len + 9, l);
-                lname[l] = 0;
-                map_put(&seen, lname);
-            }
-        } else if (kv->key_len > f->prefix_len + 10 &&
-                   memcmp(kv->key + f->prefix_len, "overrides/", 10) == 0) {
-            char pe[701];
-            size_t l = kv->key_len - f->prefix_len - 10;
-            if (l < sizeof pe) {
-                memcpy(pe, kv->key + f->prefix_len + 10, l);
-                pe[l] = 0;
-                map_put(&seen_over, pe);
-            }
-        }
-        /* verdicts first would be nicer; the monitor is asked again below anyway */
-        apply_key(f, kv, false);
+        char name[701];
+        if (key_rest(f, &kvs[i], "profiles/", name, 80))
+            map_put(&seen, name);
+        else if (key_rest(f, &kvs[i], "overrides/", name, sizeof name))
+            map_put(&seen_over, name);
+        apply_key(f, &kvs[i], false);
     }
+    f->ranging = false;
     sync_ranged(&f->sync, revision);
-    drop_absent_profiles(f, &seen);
-    /* Overrides cleared while away: every probe forced here but not in etcd. */
-    struct monitor *m = f->ctx->monitor;
-    const struct gtm_snapshot *s = atomic_load(&f->ctx->snap);
-    for (uint32_t i = 0; i < s->nprofiles; i++) {
-        const struct profile *p = s->profiles[i];
-        for (uint32_t k = 0; k < p->nendpoints; k++) {
-            const struct endpoint *e = &p->endpoints[k];
-            const struct probe_info *pi =
-                e->health_idx == HEALTH_NONE ? NULL : monitor_info(m, e->health_idx);
-            if (!pi || !pi->forced)
-                continue;
-            char pe[400];
-            snprintf(pe, sizeof pe, "%s/%s", p->name, e->name);
-            lower_copy(pe, sizeof pe, pe);
-            if (!map_get(&seen_over, pe))
-                monitor_force(m, e->health_idx, MONITOR_UNFORCE);
-        }
-    }
+    if (seen.n == 0 && atomic_load(&f->ctx->snap)->nprofiles > 0)
+        log_warn("fleet: etcd holds no profile under %s: keeping the profiles this node has "
+                 "(put them into etcd with gtmctl fleet import, or delete them through the API)",
+                 f->prefix);
+    else
+        drop_absent_profiles(f, &seen);
+    /* overrides come before profiles in key order: now that every profile
+     * is here, each override finds its endpoint */
+    map_each(&f->overrides, reapply_override, f);
+    unforce_absent(f, &seen_over);
     map_clear(&seen, NULL);
     map_clear(&seen_over, NULL);
+    drop_empty(f);
     decide_all(f); /* every probe's fleet verdict, from the view just read */
     log_info("fleet: in step with etcd at revision %lld (%zu key(s), %zu node(s))",
              (long long)revision, n, f->nodes.n);
@@ -815,6 +912,25 @@ on_watch(void *arg, int64_t revision, const struct etcd_event *ev, size_t n)
 {
     struct fleet *f = arg;
     contact(f);
+    if (!f->watching) {
+        /* the watch is up: writes may be tried; verdicts whose write
+         * failed meanwhile go out again */
+        f->watching = true;
+        f->watch_pending = false;
+        f->connecting = false;
+        if (f->verdicts_dirty) {
+            f->verdicts_dirty = false;
+            put_all_verdicts(f);
+        }
+    }
+    if (n == 0) {
+        /* created, or progress: everything up to revision was seen. (A
+         * response with events carries the store's revision too, which
+         * may be past the batch: only events move applied then.) */
+        sync_progress(&f->sync, revision);
+        return;
+    }
+    sync_ok(&f->sync);
     bool profiles = false;
     for (size_t i = 0; i < n; i++) {
         if (!sync_event(&f->sync, ev[i].kv.mod_rev))
@@ -825,14 +941,13 @@ on_watch(void *arg, int64_t revision, const struct etcd_event *ev, size_t n)
     }
     if (profiles && f->overrides.n)
         map_each(&f->overrides, reapply_override, f);
-    sync_progress(&f->sync, revision);
 }
 
 static void
 on_watch_end(void *arg, int err, const char *why, int64_t compact_rev)
 {
     struct fleet *f = arg;
-    f->watching = false;
+    f->watching = f->watch_pending = false;
     if (compact_rev > 0)
         log_warn("fleet: etcd compacted past revision %lld: reading everything again",
                  (long long)f->sync.applied + 1);
@@ -847,19 +962,37 @@ on_watch_end(void *arg, int err, const char *why, int64_t compact_rev)
 static void
 start_watch(struct fleet *f)
 {
+    f->watching = false;
     if (etcd_watch(f->etcd, f->prefix, f->sync.applied + 1, on_watch, on_watch_end, f) != 0) {
         schedule_retry(f, 0);
         return;
     }
-    f->watching = true;
-    f->connecting = false;
+    f->watch_pending = true;
 }
 
 static void
 start_range(struct fleet *f)
 {
-    if (etcd_range_prefix(f->etcd, f->prefix, on_range, f) != 0)
+    if (f->range_pending)
+        return; /* its answer leads on */
+    if (etcd_range_prefix(f->etcd, f->prefix, on_range, f) != 0) {
         schedule_retry(f, 0);
+        return;
+    }
+    f->range_pending = true;
+}
+
+/* The step the sync is at: watch from the revision after the last applied,
+ * or read everything. Never a second range or watch beside one in flight. */
+static void
+follow(struct fleet *f)
+{
+    if (f->range_pending || f->watch_pending || f->watching)
+        return;
+    if (f->sync.next == SYNC_WATCH && f->sync.applied > 0)
+        start_watch(f);
+    else
+        start_range(f);
 }
 
 static void
@@ -895,12 +1028,10 @@ on_grant(void *arg, int err, const char *why, int64_t id, int64_t ttl)
     log_info("fleet: node %s holds lease %llx (%lld s) at %s", f->node, (unsigned long long)id,
              (long long)ttl, etcd_url(f->etcd));
     put_node(f);
+    f->verdicts_dirty = false;
     put_all_verdicts(f);
     arm_keepalive(f);
-    if (f->sync.next == SYNC_WATCH && f->sync.applied > 0)
-        start_watch(f);
-    else
-        start_range(f);
+    follow(f);
 }
 
 static void
@@ -910,10 +1041,7 @@ connect_now(struct fleet *f)
     if (f->lease) {
         /* The lease may have outlived the outage: keep it (the keepalive
          * finds out), and resync. */
-        if (f->sync.next == SYNC_WATCH && f->sync.applied > 0)
-            start_watch(f);
-        else
-            start_range(f);
+        follow(f);
         return;
     }
     if (etcd_lease_grant(f->etcd, f->lease_ttl, on_grant, f) != 0)
@@ -935,7 +1063,7 @@ schedule_retry(struct fleet *f, int64_t compact_rev)
 {
     f->connecting = false;
     etcd_watch_cancel(f->etcd);
-    f->watching = false;
+    f->watching = f->watch_pending = false;
     sync_failed(&f->sync, compact_rev);
     unsigned ms = compact_rev > 0 ? 0 : f->sync.backoff_ms;
     struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
@@ -970,7 +1098,7 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct fleet *f = arg;
     arm_keepalive(f);
-    if (!f->alone && wall_ms() - f->contact_ms > f->lease_ttl * 1000) {
+    if (!f->alone && mono_ms() - f->contact_ms > f->lease_ttl * 1000) {
         f->alone = true;
         log_warn("fleet: no word from etcd for %lld s: deciding on this node's probes alone "
                  "until it answers",
@@ -1025,7 +1153,7 @@ fleet_start(struct gtm_ctx *ctx)
     sync_init(&f->sync);
     f->retry_ev = evtimer_new(ctx->base, retry_cb, f);
     f->keepalive_ev = evtimer_new(ctx->base, keepalive_cb, f);
-    f->contact_ms = wall_ms(); /* the cache counts as a view of the fleet until a lease passes */
+    f->contact_ms = mono_ms(); /* the cache counts as a view of the fleet until a lease passes */
     arm_keepalive(f);
     struct monitor_fleet mf = {.own = on_own, .verdict = on_verdict, .arg = f};
     monitor_set_fleet(ctx->monitor, &mf);

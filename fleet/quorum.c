@@ -75,7 +75,9 @@ sync_failed(struct sync *s, int64_t compact_rev)
 void
 sync_retry(struct sync *s)
 {
-    s->next = s->applied > 0 ? SYNC_WATCH : SYNC_RANGE;
+    /* A watch that fails again and again before it brings anything (say
+     * a catch-up batch it cannot take) is given up for a range. */
+    s->next = s->applied > 0 && s->failures < SYNC_WATCH_TRIES ? SYNC_WATCH : SYNC_RANGE;
 }
 
 void

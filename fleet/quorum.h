@@ -43,6 +43,7 @@ struct sync {
 
 #define SYNC_BACKOFF_MIN_MS 250
 #define SYNC_BACKOFF_MAX_MS 5000
+#define SYNC_WATCH_TRIES    3 /* failures in a row after which a range replaces the watch */
 
 /* sync_init: nothing read: range first. */
 void sync_init(struct sync *s);
@@ -67,10 +68,13 @@ void sync_progress(struct sync *s, int64_t rev);
  * compacted past applied + 1, so changes may have been missed: range. */
 void sync_failed(struct sync *s, int64_t compact_rev);
 
-/* sync_retry: the wait is over: the step it was waiting for. */
+/* sync_retry: the wait is over: the step it was waiting for: the watch
+ * from applied + 1, or a range when nothing was read yet or after
+ * SYNC_WATCH_TRIES failures in a row. */
 void sync_retry(struct sync *s);
 
-/* sync_ok: a call went through: the backoff starts again from the least. */
+/* sync_ok: a range, or a watch that brought events, went through: the
+ * failures are forgotten and the backoff starts again from the least. */
 void sync_ok(struct sync *s);
 
 #endif

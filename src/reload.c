@@ -244,6 +244,18 @@ reload_profile(struct gtm_ctx *ctx, struct profile_change *c, struct config_erro
         profile_discard(c->np);
         return CHANGE_LINK;
     }
+    /* Every check that can refuse comes before the store (in a fleet,
+     * etcd's commit, which other nodes apply at once): after it, only a
+     * failure to allocate could still refuse the snapshot. */
+    struct tee ct = {out};
+    struct config_errors cerrs = {0, tee_sink, &ct};
+    if (snapshot_change_check(cur, c->np, &cerrs) != 0) {
+        if (out)
+            out->count += cerrs.count;
+        profile_discard(c->np);
+        finish_load(ctx, NULL, cerrs.count);
+        return CHANGE_REFUSED;
+    }
     if (c->store && (c->store_err = c->store(c->arg)) != 0) {
         profile_discard(c->np);
         return CHANGE_STORE;

@@ -997,6 +997,15 @@ resolve_new(struct gtm_snapshot *s, struct profile *np)
     }
 }
 
+int
+snapshot_change_check(const struct gtm_snapshot *cur, const struct profile *np,
+                      struct config_errors *errs)
+{
+    uint8_t wire[DNAME_MAXLEN];
+    const struct snapshot_base *b = cur->base;
+    return np && b->domain && profile_name(b, np, wire, errs) < 0 ? GTM_ECONFIG : 0;
+}
+
 struct gtm_snapshot *
 snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct profile *np,
                 struct config_errors *errs)

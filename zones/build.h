@@ -49,6 +49,13 @@ struct gtm_snapshot *snapshot_load(const struct snapshot_params *p, struct confi
 struct gtm_snapshot *snapshot_change(struct gtm_snapshot *cur, const struct profile *old,
                                      struct profile *np, struct config_errors *errs);
 
+/* snapshot_change_check: the one check of snapshot_change that can fail
+ * (the name np makes in the --domain zone), made alone, without taking np
+ * or touching cur: 0, or GTM_ECONFIG after reporting through errs. Lets a
+ * caller make everything that can fail come before a store it cannot undo. */
+int snapshot_change_check(const struct gtm_snapshot *cur, const struct profile *np,
+                          struct config_errors *errs);
+
 /* snapshot_find_profile: the profile named name (any case), or NULL. */
 struct profile *snapshot_find_profile(const struct gtm_snapshot *s, const char *name);
 

@@ -108,6 +108,15 @@ test_sync_steps(void **state)
     sync_retry(&s);
     assert_int_equal(s.next, SYNC_WATCH);
     assert_int_equal(s.applied, 120);
+    /* a watch that keeps failing before it brings anything: a range */
+    sync_failed(&s, 0);
+    sync_failed(&s, 0);
+    sync_retry(&s);
+    assert_int_equal(s.failures, SYNC_WATCH_TRIES);
+    assert_int_equal(s.next, SYNC_RANGE);
+    sync_ranged(&s, 121);
+    sync_ok(&s);
+    assert_int_equal(s.failures, 0);
     /* etcd compacted past 121: what came between is gone: range again */
     sync_failed(&s, 150);
     sync_retry(&s);
