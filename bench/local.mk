@@ -11,6 +11,7 @@ EXTRA_DIST += \
 	%reldir%/api-latency \
 	%reldir%/api-write \
 	%reldir%/soak \
+	%reldir%/fleet \
 	%reldir%/lib.sh \
 	%reldir%/dnsclient.py \
 	%reldir%/echo.c \
