@@ -924,10 +924,12 @@ on_watch(void *arg, int64_t revision, const struct etcd_event *ev, size_t n)
         }
     }
     if (n == 0) {
-        /* created, or progress: everything up to revision was seen. (A
-         * response with events carries the store's revision too, which
-         * may be past the batch: only events move applied then.) */
-        sync_progress(&f->sync, revision);
+        /* "created" (this node asks for no progress notices). Its
+         * revision is the store's now, not what was seen: the events
+         * from the start revision on come after it. Likewise a catch-up
+         * batch's header may be past the batch. Only events move
+         * applied. */
+        (void)revision;
         return;
     }
     sync_ok(&f->sync);

@@ -50,13 +50,6 @@ sync_event(struct sync *s, int64_t rev)
 }
 
 void
-sync_progress(struct sync *s, int64_t rev)
-{
-    if (rev > s->applied)
-        s->applied = rev;
-}
-
-void
 sync_failed(struct sync *s, int64_t compact_rev)
 {
     if (compact_rev > 0 && compact_rev > s->applied) {

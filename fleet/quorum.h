@@ -58,10 +58,6 @@ void sync_ranged(struct sync *s, int64_t rev);
  * changed several keys: each of them applies. */
 bool sync_event(struct sync *s, int64_t rev);
 
-/* sync_progress: the watch says the store is at rev with nothing more for
- * us: what was applied is current up to rev. */
-void sync_progress(struct sync *s, int64_t rev);
-
 /* sync_failed: a call failed or the watch broke: wait (backoff doubling
  * from SYNC_BACKOFF_MIN_MS to SYNC_BACKOFF_MAX_MS), then watch again from
  * applied + 1 (or range, when nothing was read yet). compact_rev > 0: etcd

@@ -532,12 +532,12 @@ static void
 on_watch(void *arg, int64_t revision, const struct etcd_event *ev, size_t n)
 {
     struct watched *w = arg;
-    assert_true(revision > 0);
     if (n == 0) {
         assert_null(ev);
         w->quiet++;
         return;
     }
+    assert_true(revision > 0);
     for (size_t i = 0; i < n && w->events < MAXKV; i++, w->events++) {
         assert_true(ev[i].kv.mod_rev <= revision);
         w->ev[w->events].is_delete = ev[i].is_delete;

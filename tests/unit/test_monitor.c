@@ -1178,7 +1178,7 @@ test_fleet_seam(void **state)
     snap_add(b, PROBE_HTTP, "192.0.2.3", 80, "/", 1, "f/three");
     monitor_reconcile(m, &b->snap);
     assert_int_equal(ff.gone_calls, 1);
-    assert_int_equal(slot(b, 1), EPS_ONLINE); /* the others have judged it */
+    assert_int_equal(slot(b, 1), EPS_ONLINE);   /* the others have judged it */
     assert_int_equal(slot(b, 0), EPS_DEGRADED); /* kept: its last decision */
     /* fleet mode off: each probe publishes its own state again */
     monitor_set_fleet(m, NULL);
