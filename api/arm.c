@@ -503,8 +503,8 @@ commit(struct api_req *r, const struct route *rt, const struct profile *old, jso
         if (w.fleet_err) {
             log_err("api: profile %s: etcd cannot commit the change: %s", rt->name, w.fleet_why);
             api_error(r, 503, "ServiceUnavailable",
-                      "The fleet's store (etcd) cannot commit the change now: %s. Nothing was "
-                      "changed; retry later.",
+                      "The fleet's store (etcd) did not commit the change: %s. It is not served; "
+                      "retry later (the same request again is harmless).",
                       w.fleet_why);
             break;
         }

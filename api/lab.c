@@ -130,8 +130,8 @@ override_route(struct api_req *r, const struct gtm_snapshot *s, const struct pro
         char why[320];
         if (fleet_commit_override(r->ctx->fleet, p->name, e->name, state, why, sizeof why) != 0) {
             api_error(r, 503, "ServiceUnavailable",
-                      "The fleet's store (etcd) cannot commit the override now: %s. Nothing was "
-                      "changed; retry later.",
+                      "The fleet's store (etcd) did not commit the override: %s. It is not "
+                      "applied; retry later (the same request again is harmless).",
                       why);
             return;
         }

@@ -46,7 +46,7 @@
 
 #define ETCD_TIMEOUT_MS     3000u
 #define ETCD_CONNECT_MAX_MS 1000u
-#define ETCD_RANGE_MAX      (16u * 1024 * 1024) /* a range's response */
+#define ETCD_RANGE_MAX      (64u * 1024 * 1024) /* a range's response: some 45 MiB of values */
 #define ETCD_RESPONSE_MAX   (64u * 1024)        /* any other response */
 #define ETCD_WATCH_OBJECT   (4u * 1024 * 1024)  /* one object of the watch stream */
 #define ETCD_USER_FILE_MAX  4096

@@ -120,8 +120,8 @@ main(int argc, char **argv)
     code = EXIT_OK;
 
 out:
+    hooks_free(hooks); /* first: leaving the fleet is no transition to page anyone about */
     fleet_stop(ctx.fleet);
-    hooks_free(hooks);
     api_free(ctx.api);
     server_stop(&ctx);
     monitor_free(ctx.monitor);
