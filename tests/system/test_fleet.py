@@ -130,6 +130,41 @@ def test_a_write_through_one_node_is_served_by_all_and_a_delete_removes_it_every
         assert not (g.pdir / "app.json").exists()
 
 
+def test_a_deleted_profile_can_be_created_again_through_any_node(gtmd_factory, backends,
+                                                                 etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster, n=2)
+    for deleter, creator in ((0, 0), (0, 1), (1, 0)):
+        r = put_profile(nodes[creator], app(b1, b2))
+        assert r.status in (200, 201), r
+        wait_all(nodes, (b1.host,))
+        r = nodes[deleter].api.delete(rg_path("app"))
+        assert r.status in (200, 204), r
+        wait_all(nodes, "NXDOMAIN")
+    r = put_profile(nodes[0], app(b2, b1))
+    assert r.status in (200, 201), r
+    wait_all(nodes, (b2.host,))
+
+
+def test_an_empty_etcd_does_not_empty_the_nodes(gtmd_factory, backends, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    b1, b2 = backends.http(2)
+    g = start_node(gtmd_factory, tmp_path, cluster, 0, profiles={"app": app(b1, b2)})
+    g.wait_log(r"fleet: etcd holds no profile under /gtmd-test/: keeping the profiles", timeout=10)
+    g.wait_log(r"fleet: in step with etcd", timeout=5)
+    assert answer(g) == (b1.host,)
+    assert (g.pdir / "app.json").exists()
+    # once etcd holds a profile, it is the truth: what it lacks goes
+    cluster.put(PREFIX + "profiles/web", json.dumps(app(b2, b1, name="web")))
+    g.stop()
+    g.start()
+    g.wait_ready()
+    g.wait_log(r"fleet: profile app is not in etcd", timeout=10)
+    wait_all([g], "NXDOMAIN")
+    wait_all([g], (b2.host,), name="web")
+
+
 def test_concurrent_writers_the_later_commit_wins_whole(gtmd_factory, backends, etcd_cluster,
                                                         tmp_path):
     cluster = etcd_cluster(1)
