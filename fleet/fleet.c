@@ -787,22 +787,17 @@ clear_verdicts(void *arg, struct map_entry *e)
 static void
 drop_empty(struct fleet *f)
 {
-    struct drop_arg {
-        struct fleet *f;
-        char (*ids)[33];
-        size_t n;
-    } d = {f, NULL, 0};
+    char(*ids)[33] = f->probes.n ? xmalloc(f->probes.n * sizeof *ids) : NULL;
+    size_t n = 0;
     for (size_t i = 0; i < f->probes.cap; i++)
         for (struct map_entry *e = f->probes.b[i]; e; e = e->next) {
             struct fprobe *fp = e->val;
-            if (fp && fp->nv == 0 && (!fp->key || monitor_find(f->ctx->monitor, fp->key) < 0)) {
-                d.ids = xrealloc(d.ids, (d.n + 1) * sizeof *d.ids);
-                snprintf(d.ids[d.n++], 33, "%s", e->key);
-            }
+            if (fp && fp->nv == 0 && (!fp->key || monitor_find(f->ctx->monitor, fp->key) < 0))
+                snprintf(ids[n++], sizeof ids[0], "%s", e->key);
         }
-    for (size_t i = 0; i < d.n; i++)
-        fprobe_free(map_del(&f->probes, d.ids[i]));
-    free(d.ids);
+    for (size_t i = 0; i < n; i++)
+        fprobe_free(map_del(&f->probes, ids[i]));
+    free(ids);
 }
 
 /* Overrides cleared while this node was away: a probe forced here that no
