@@ -695,7 +695,8 @@ nsid_query(uint8_t *req, const char *name, uint16_t type, uint16_t udp, const ui
     size_t n = mkq(req, name, type, LDNS_RR_CLASS_IN, &o);
     req[n - 2] = (uint8_t)(optlen >> 8); /* RDLENGTH */
     req[n - 1] = (uint8_t)optlen;
-    memcpy(req + n, opts, optlen);
+    if (optlen) /* opts may be NULL for none: memcpy must not see it */
+        memcpy(req + n, opts, optlen);
     return n + optlen;
 }
 
