@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "gtm/log.h"
+#include "src/notify.h"
 #include "gtm/snapshot.h"
 #include "zones/build.h"
 
@@ -20,6 +21,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
     (void)what;
     if (sig == SIGHUP) {
         log_info("reload: SIGHUP received");
+        if (ctx->job_done_ev && !ctx->job)
+            notify_reloading(); /* READY=1 again when the job is done */
         ctx_reload(ctx);
         return;
     }

@@ -22,6 +22,7 @@
 #include "src/daemon.h"
 #include "src/demo.h"
 #include "src/hook.h"
+#include "src/notify.h"
 #include "conf/conf.h"
 #include "zones/build.h"
 
@@ -116,7 +117,12 @@ main(int argc, char **argv)
         demo_banner(&opt);
     log_info("gtmd: ready: %u zone(s), %u profile(s), %u probe(s), %u worker(s)", snap->nzones,
              snap->nprofiles, snap->nprobes, opt.workers);
+    char status[160];
+    snprintf(status, sizeof status, "answering: %u zone(s), %u profile(s), %u probe(s)",
+             snap->nzones, snap->nprofiles, snap->nprobes);
+    notify_ready(status); /* Type=notify: systemd starts what depends on gtmd now */
     event_base_dispatch(ctx.base);
+    notify_stopping();
     code = EXIT_OK;
 
 out:

@@ -7,6 +7,7 @@ libgtm_a_SOURCES += \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \
 	%reldir%/hook.c %reldir%/hook.h \
+	%reldir%/notify.c %reldir%/notify.h \
 	%reldir%/reload.c
 nodist_libgtm_a_SOURCES = %reldir%/demo_zone.c
 

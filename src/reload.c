@@ -30,6 +30,7 @@
 #include "profiles/check.h"
 #include "src/daemon.h"
 #include "src/demo.h"
+#include "src/notify.h"
 #include "profiles/profile.h"
 #include "zones/build.h"
 #include "zones/stats.h"
@@ -346,7 +347,15 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
             retire_free(ctx, snap);
         ctx->job_again = true;
     } else {
-        finish_load(ctx, snap, errors);
+        bool ok = finish_load(ctx, snap, errors) == 0;
+        if (!ctx->job_again) { /* the reload SIGHUP asked for is over */
+            const struct gtm_snapshot *s = atomic_load(&ctx->snap);
+            char status[160];
+            snprintf(status, sizeof status, "answering: %u zone(s), %u profile(s)%s",
+                     s->nzones, s->nprofiles,
+                     ok ? "" : "; the last reload failed (see the log)");
+            notify_ready(status);
+        }
     }
     if (ctx->job_again)
         job_start(ctx);
