@@ -351,9 +351,8 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
         if (!ctx->job_again) { /* the reload SIGHUP asked for is over */
             const struct gtm_snapshot *s = atomic_load(&ctx->snap);
             char status[160];
-            snprintf(status, sizeof status, "answering: %u zone(s), %u profile(s)%s",
-                     s->nzones, s->nprofiles,
-                     ok ? "" : "; the last reload failed (see the log)");
+            snprintf(status, sizeof status, "answering: %u zone(s), %u profile(s)%s", s->nzones,
+                     s->nprofiles, ok ? "" : "; the last reload failed (see the log)");
             notify_ready(status);
         }
     }
