@@ -81,7 +81,6 @@ struct fleet {
     size_t prefix_len;
     int64_t lease;      /* 0: none held */
     int64_t lease_ttl;  /* seconds */
-    bool connecting;    /* a connect sequence is in flight */
     bool range_pending; /* a range was asked for, its answer not in yet */
     bool watch_pending; /* a watch was asked for, etcd has not said it is up */
     bool watching;      /* etcd said the watch is up (writes are tried only then) */
@@ -99,7 +98,6 @@ struct fleet {
     int64_t contact_ms;   /* the last exchange with etcd that went through (monotonic) */
     bool verdicts_dirty;  /* a verdict's write failed: put them all again when etcd answers */
     bool ranging;         /* a range is being applied: the monitor decides at its end */
-    uint64_t range_seq;   /* the range whose answer is awaited */
     bool alone;           /* no word from etcd for a lease's time: own probes decide */
 };
 
@@ -912,7 +910,6 @@ on_watch(void *arg, int64_t revision, const struct etcd_event *ev, size_t n)
          * failed meanwhile go out again */
         f->watching = true;
         f->watch_pending = false;
-        f->connecting = false;
         if (f->verdicts_dirty) {
             f->verdicts_dirty = false;
             put_all_verdicts(f);
@@ -1034,7 +1031,6 @@ on_grant(void *arg, int err, const char *why, int64_t id, int64_t ttl)
 static void
 connect_now(struct fleet *f)
 {
-    f->connecting = true;
     if (f->lease) {
         /* The lease may have outlived the outage: keep it (the keepalive
          * finds out), and resync. */
@@ -1058,7 +1054,6 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 schedule_retry(struct fleet *f, int64_t compact_rev)
 {
-    f->connecting = false;
     etcd_watch_cancel(f->etcd);
     f->watching = f->watch_pending = false;
     sync_failed(&f->sync, compact_rev);
