@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -26,10 +27,12 @@
 
 #include "api/conn.h"
 #include "api/http.h"
+#include "api/issuer.h"
 #include "profiles/store.h"
 #include "api/tls.h"
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
+#include "gtm/err.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
 #include "conf/conf.h"
@@ -46,6 +49,8 @@ struct api {
     char *tokens[API_MAX_TOKENS];
     unsigned ntokens;
     bool have_token_file;
+    struct api_issuer *issuer; /* --api-clients, or NULL */
+    bool auth_on;              /* tokens (static or issued) are how clients get in */
 };
 
 /* ---- authentication ---- */
@@ -83,7 +88,7 @@ static bool
 authorize(struct api *a, struct api_req *r)
 {
     bool reading = r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD;
-    if (!a->have_token_file) {
+    if (!a->auth_on) {
         /* No tokens: loopback clients may read, nobody may write. */
         if (!r->loopback) {
             api_error(r, 403, "AuthorizationFailed",
@@ -99,7 +104,8 @@ authorize(struct api *a, struct api_req *r)
     }
     const char *auth =
         evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && token_ok(a, auth + 7)) {
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
+        (token_ok(a, auth + 7) || (a->issuer && issuer_verify(a->issuer, auth + 7, time(NULL))))) {
         r->can_write = true;
         return true;
     }
@@ -212,6 +218,21 @@ handle(struct evhttp_request *req, void *arg)
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    /* A target that starts with "//" (az asks "//metadata/endpoints") is
+     * parsed by evhttp as an authority and a path: take the path as sent. */
+    const char *raw = evhttp_request_get_uri(req);
+    char rawpath[sizeof segbuf];
+    if (raw && raw[0] == '/' && raw[1] == '/') {
+        size_t n = strcspn(raw, "?#");
+        if (n >= sizeof rawpath) {
+            api_error(&r, 400, "BadRequest", "The request path is too long or missing.");
+            return;
+        }
+        memcpy(rawpath, raw, n);
+        rawpath[n] = 0;
+        path = rawpath;
+        query = raw[n] == '?' ? raw + n + 1 : NULL;
+    }
     if (!path || strlen(path) >= sizeof segbuf) {
         api_error(&r, 400, "BadRequest", "The request path is too long or missing.");
         return;
@@ -226,7 +247,14 @@ handle(struct evhttp_request *req, void *arg)
         api_error(&r, 400, "BadRequest", "The query string cannot be parsed.");
         return;
     }
-    if (authorize(a, &r) && !lab_route(&r) && !obs_route(&r) && !arm_route(&r))
+    /* The login routes come before authentication: they are how a client
+     * gets a token. */
+    if (account_meta_route(&r, a->issuer != NULL) || issuer_route(a->issuer, &r)) {
+        evhttp_clear_headers(&r.query);
+        return;
+    }
+    if (authorize(a, &r) && !lab_route(&r) && !obs_route(&r) && !account_route(&r) &&
+        !arm_route(&r))
         api_error(&r, 404, "NotFound", "No route for %s.", path);
     evhttp_clear_headers(&r.query);
 }
@@ -250,6 +278,18 @@ api_start(struct gtm_ctx *ctx)
         if (load_tokens(a, o->api_token_file) != 0)
             goto fail;
     }
+    if (o->api_clients) {
+        char why[512];
+        unsigned line;
+        a->issuer = issuer_load(o->api_clients, o->api_token_lifetime, why, sizeof why, &line);
+        if (!a->issuer) {
+            log_err("api: --api-clients %s:%u: %s", o->api_clients, line, why);
+            goto fail;
+        }
+        log_info("api: token issuer: %u clients from %s, tokens valid %u s",
+                 issuer_clients(a->issuer), o->api_clients, o->api_token_lifetime);
+    }
+    a->auth_on = a->have_token_file || a->issuer;
     a->ssl = api_tls_new(o->tls_cert, o->tls_key, o->state_dir_given ? o->state_dir : NULL);
     if (!a->ssl)
         goto fail;
@@ -282,12 +322,29 @@ api_start(struct gtm_ctx *ctx)
     }
     log_info("api: https://%s%s%s:%u/ (%s)", o->api.family == AF_INET6 ? "[" : "", host,
              o->api.family == AF_INET6 ? "]" : "", o->api.port,
-             a->have_token_file ? "bearer tokens required for changes"
-                                : "read-only, loopback clients only");
+             a->auth_on ? "bearer tokens required for changes"
+                        : "read-only, loopback clients only");
     return a;
 fail:
     api_free(a);
     return NULL;
+}
+
+int
+api_check(const struct gtm_options *o, struct config_errors *errs)
+{
+    if (o->api_off || !o->api_clients)
+        return 0;
+    char why[512];
+    unsigned line;
+    struct api_issuer *is =
+        issuer_load(o->api_clients, o->api_token_lifetime, why, sizeof why, &line);
+    if (!is) {
+        config_error(errs, o->api_clients, line, "api-clients: %s", why);
+        return -1;
+    }
+    issuer_free(is);
+    return 0;
 }
 
 void
@@ -301,6 +358,7 @@ api_free(struct api *a)
         evhttp_free(a->http);
     api_conns_free(a->conns);
     SSL_CTX_free(a->ssl);
+    issuer_free(a->issuer);
     for (unsigned i = 0; i < a->ntokens; i++) {
         OPENSSL_cleanse(a->tokens[i], strlen(a->tokens[i]));
         free(a->tokens[i]);

@@ -65,6 +65,9 @@ enum opt_id {
     OPT_ID_STRICT,
     OPT_ID_API,
     OPT_ID_API_TOKEN_FILE,
+    OPT_ID_API_CLIENTS,
+    OPT_ID_API_TOKEN_LIFETIME,
+    OPT_ID_API_SUBSCRIPTION,
     OPT_ID_TLS_CERT,
     OPT_ID_TLS_KEY,
     OPT_ID_LATENCY_TABLE,
@@ -130,6 +133,9 @@ struct gtm_options {
     bool api_off;           /* --api off */
     bool api_given;         /* named explicitly: failing to listen is fatal */
     char *api_token_file;
+    char *api_clients;           /* --api-clients FILE: the built-in token issuer's clients */
+    unsigned api_token_lifetime; /* seconds an issued token lives */
+    char *api_subscription;      /* the subscription GET /subscriptions names first */
     char *tls_cert, *tls_key;
     bool state_dir_given;
     unsigned workers;

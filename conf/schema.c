@@ -6,6 +6,7 @@
 #include "config.h"
 #include "conf/conf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,23 @@ set_api(struct gtm_options *o, const char *text, char *why, size_t n)
         snprintf(why, n, "api: '%s' is not ADDR:PORT (or off)", text);
         return -1;
     }
+    return 0;
+}
+
+/* api-subscription: a GUID, as ARM's subscription ids are. */
+static int
+set_api_subscription(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    bool ok = strlen(text) == 36;
+    for (size_t i = 0; ok && i < 36; i++)
+        ok = i == 8 || i == 13 || i == 18 || i == 23 ? text[i] == '-'
+                                                     : isxdigit((unsigned char)text[i]) != 0;
+    if (!ok) {
+        snprintf(why, n, "api-subscription: '%s' is not a GUID (8-4-4-4-12 hex digits)", text);
+        return -1;
+    }
+    free(o->api_subscription);
+    o->api_subscription = xstrdup(text);
     return 0;
 }
 
@@ -269,6 +287,17 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_API_TOKEN_FILE] = {"api-token-file", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
                                "bearer tokens, one per line (without it: read-only, loopback)",
                                FIELD(api_token_file), NULL, NO, NULL},
+    [OPT_ID_API_CLIENTS] = {"api-clients", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                            "built-in token issuer (AD FS shape, for az and the SDKs): "
+                            "'client_id secret' lines",
+                            FIELD(api_clients), NULL, NO, NULL},
+    [OPT_ID_API_TOKEN_LIFETIME] = {"api-token-lifetime", 0, OPT_UINT, true, 5, 86400, "3600",
+                                   "SECONDS", "how long a token of the issuer is valid",
+                                   FIELD(api_token_lifetime), NULL, NO, NULL},
+    [OPT_ID_API_SUBSCRIPTION] = {"api-subscription", 0, OPT_STRING, true, 0, 0,
+                                 "00000000-0000-0000-0000-000000000000", "GUID",
+                                 "the subscription GET /subscriptions lists first (login)",
+                                 FIELD(api_subscription), set_api_subscription, NO, NULL},
     [OPT_ID_TLS_CERT] = {"tls-cert", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
                          "API certificate chain, PEM (default: self-signed)", FIELD(tls_cert), NULL,
                          NO, NULL},

@@ -50,6 +50,10 @@ main(int argc, char **argv)
     log_set_level((enum log_level)opt.log_level);
 
     struct gtm_snapshot *snap = rc == 0 ? daemon_load(&opt, &errs) : NULL;
+    if (rc == 0 && api_check(&opt, &errs) != 0) {
+        snapshot_free(snap);
+        snap = NULL;
+    }
     if (opt.check_config) {
         if (errs.count)
             fprintf(stderr, "gtmd: %u error(s)\n", errs.count);

@@ -144,11 +144,14 @@ def start_api(
     pdir=None,
     state=None,
     workers=2,
+    clients=None,
 ):
     """Start gtmd with --api on a free port. token: write a token file and
     pass --api-token-file (False: read-only mode). profiles: {file name:
     dict or text} written into the profiles directory first. pdir/state:
-    reuse directories (a restart). Returns the Gtmd with .api (Api),
+    reuse directories (a restart). clients: {client_id: secret} written to
+    <tmp>/clients and passed with --api-clients (the token issuer).
+    Returns the Gtmd with .api (Api),
     .api_port, .pdir, .state."""
     tmp_path = Path(tmp_path)
     pdir = Path(pdir) if pdir else tmp_path / "profiles"
@@ -173,10 +176,16 @@ def start_api(
         tf.write_text("# test tokens\n%s\n" % TOKEN)
         os.chmod(str(tf), 0o600)
         argv += ["--api-token-file", str(tf)]
+    if clients:
+        cf = tmp_path / "clients"
+        cf.write_text("".join("%s %s\n" % kv for kv in clients.items()))
+        os.chmod(str(cf), 0o600)
+        argv += ["--api-clients", str(cf)]
     g = gtmd_factory.start(zones=zones, extra=argv + list(extra), workers=workers)
     g.api_port = port
     g.pdir = pdir
     g.state = state
+    g.cacert = state / "api.crt"
     g.api = Api(port, TOKEN if token else None).wait_up()
     return g
 

@@ -526,7 +526,8 @@ sample(const struct opt_def *d)
                    {"etcd", "http://192.0.2.1:2379"},
                    {"etcd-prefix", "/sample/"},
                    {"probe-source", "192.0.2.7"},
-                   {"quorum", "2"}};
+                   {"quorum", "2"},
+                   {"api-subscription", "0a0b0c0d-1111-2222-3333-444444444444"}};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         if (strcmp(d->name, special[i].name) == 0)
             return special[i].value;

@@ -1,0 +1,143 @@
+/* account.c: what a client asks before it manages anything: the cloud's
+ * discovery document (GET /metadata/endpoints, Azure Stack's shape, which
+ * `az cloud register --endpoint-resource-manager` and msrestazure read
+ * without a token) and the subscriptions the credential can see
+ * (GET /subscriptions[/{id}], which `az login` lists). gtmd's
+ * subscriptions are --api-subscription and those named in the ids of the
+ * profiles it holds. */
+#include "config.h"
+#include "api/issuer.h"
+
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "api/arm_doc.h"
+#include "api/http.h"
+#include "conf/conf.h"
+#include "gtm/ctx.h"
+#include "gtm/profile.h"
+#include "gtm/snapshot.h"
+
+#define MAX_SUBSCRIPTIONS 1024 /* listed at most */
+#define GUID_LEN          36
+
+static bool
+is_guid(const char *s)
+{
+    if (strlen(s) != GUID_LEN)
+        return false;
+    for (size_t i = 0; i < GUID_LEN; i++)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool
+account_meta_route(struct api_req *r, bool have_issuer)
+{
+    if (r->nseg != 2 || !api_seg_is(r, 0, "metadata") || !api_seg_is(r, 1, "endpoints"))
+        return false;
+    if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+        api_error(r, 405, "MethodNotAllowed", "The metadata document takes GET.");
+        return true;
+    }
+    char base[300], root[310], login[310];
+    api_base_url(r, base, sizeof base);
+    snprintf(root, sizeof root, "%s/", base);
+    snprintf(login, sizeof login, "%s/adfs", base);
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:{s:s,s:[s]}}", "galleryEndpoint", root, "graphEndpoint",
+                            root, "portalEndpoint", root, "authentication", "loginEndpoint", login,
+                            "audiences", root);
+    if (!have_issuer)
+        json_object_set_new(doc, "gtmdNote",
+                            json_string("gtmd was started without --api-clients: the login "
+                                        "endpoint issues no token; use a static bearer token."));
+    api_reply_json(r, 200, doc);
+    return true;
+}
+
+/* The subscription object of ARM's Subscriptions API (2016-06-01 to
+ * 2022-12-01 share these members). */
+static json_t *
+subscription(const char *id)
+{
+    char display[64];
+    snprintf(display, sizeof display, "gtmd %.8s", id);
+    return json_pack("{s:s++,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:[]}", "id", "/subscriptions/",
+                     id, "", "subscriptionId", id, "tenantId", ISSUER_TENANT_DEFAULT, "displayName",
+                     display, "state", "Enabled", "authorizationSource", "RoleBased",
+                     "subscriptionPolicies", "locationPlacementId", "Public_2014-09-01", "quotaId",
+                     "PayAsYouGo_2014-09-01", "spendingLimit", "Off", "managedByTenants");
+}
+
+/* known: the subscriptions gtmd knows, lowercased, the default first;
+ * each profile's document is read for its id, so this costs the number of
+ * profiles (a login, not a query path). */
+static unsigned
+known(const struct api_req *r, char (*out)[GUID_LEN + 1], unsigned cap)
+{
+    unsigned n = 0;
+    const char *def = r->ctx->opt->api_subscription;
+    if (def && is_guid(def)) {
+        for (size_t i = 0; i <= GUID_LEN; i++)
+            out[n][i] = (char)tolower((unsigned char)def[i]);
+        n++;
+    }
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    for (uint32_t i = 0; s && i < s->nprofiles && n < cap; i++) {
+        json_t *doc = json_loads(s->profiles[i]->json, 0, NULL);
+        char sub[ARM_NAME_MAX], rg[ARM_NAME_MAX];
+        if (arm_id_owner(json_string_value(json_object_get(doc, "id")), sub, rg) && is_guid(sub)) {
+            for (size_t k = 0; k <= GUID_LEN; k++)
+                sub[k] = (char)tolower((unsigned char)sub[k]);
+            bool seen = false;
+            for (unsigned k = 0; k < n && !seen; k++)
+                seen = strcmp(out[k], sub) == 0;
+            if (!seen)
+                memcpy(out[n++], sub, GUID_LEN + 1);
+        }
+        json_decref(doc);
+    }
+    return n;
+}
+
+bool
+account_route(struct api_req *r)
+{
+    if (r->nseg < 1 || r->nseg > 2 || !api_seg_is(r, 0, "subscriptions"))
+        return false;
+    if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+        api_error(r, 405, "MethodNotAllowed",
+                  "The requested resource does not support http method of this request.");
+        return true;
+    }
+    static char subs[MAX_SUBSCRIPTIONS][GUID_LEN + 1];
+    unsigned n = known(r, subs, MAX_SUBSCRIPTIONS);
+    if (r->nseg == 1) {
+        json_t *value = json_array();
+        for (unsigned i = 0; i < n; i++)
+            json_array_append_new(value, subscription(subs[i]));
+        api_reply_json(r, 200,
+                       json_pack("{s:o,s:{s:s,s:I}}", "value", value, "count", "type", "Total",
+                                 "value", (json_int_t)n));
+        return true;
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (strcasecmp(subs[i], r->seg[1]) == 0) {
+            api_reply_json(r, 200, subscription(subs[i]));
+            return true;
+        }
+    char shown[GUID_LEN + 8];
+    size_t k = 0;
+    for (const char *p = r->seg[1]; *p && k < GUID_LEN + 4; p++)
+        shown[k++] = isprint((unsigned char)*p) ? *p : '?';
+    shown[k] = 0;
+    api_error(r, 404, "SubscriptionNotFound", "The subscription '%s' could not be found.", shown);
+    return true;
+}
