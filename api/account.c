@@ -21,22 +21,12 @@
 #include "api/http.h"
 #include "conf/conf.h"
 #include "gtm/ctx.h"
+#include "gtm/guid.h"
 #include "gtm/profile.h"
 #include "gtm/snapshot.h"
 
 #define MAX_SUBSCRIPTIONS 1024 /* listed at most */
-#define GUID_LEN          36
-
-static bool
-is_guid(const char *s)
-{
-    if (strlen(s) != GUID_LEN)
-        return false;
-    for (size_t i = 0; i < GUID_LEN; i++)
-        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
+#define GUID_LEN          GTM_GUID_LEN
 
 bool
 account_meta_route(struct api_req *r, bool have_issuer)
@@ -69,8 +59,8 @@ subscription(const char *id)
 {
     char display[64];
     snprintf(display, sizeof display, "gtmd %.8s", id);
-    return json_pack("{s:s++,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:[]}", "id", "/subscriptions/",
-                     id, "", "subscriptionId", id, "tenantId", ISSUER_TENANT_DEFAULT, "displayName",
+    return json_pack("{s:s+,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:[]}", "id", "/subscriptions/", id,
+                     "subscriptionId", id, "tenantId", ISSUER_TENANT_DEFAULT, "displayName",
                      display, "state", "Enabled", "authorizationSource", "RoleBased",
                      "subscriptionPolicies", "locationPlacementId", "Public_2014-09-01", "quotaId",
                      "PayAsYouGo_2014-09-01", "spendingLimit", "Off", "managedByTenants");
@@ -84,7 +74,7 @@ known(const struct api_req *r, char (*out)[GUID_LEN + 1], unsigned cap)
 {
     unsigned n = 0;
     const char *def = r->ctx->opt->api_subscription;
-    if (def && is_guid(def)) {
+    if (def && gtm_guid_valid(def)) {
         for (size_t i = 0; i <= GUID_LEN; i++)
             out[n][i] = (char)tolower((unsigned char)def[i]);
         n++;
@@ -93,7 +83,8 @@ known(const struct api_req *r, char (*out)[GUID_LEN + 1], unsigned cap)
     for (uint32_t i = 0; s && i < s->nprofiles && n < cap; i++) {
         json_t *doc = json_loads(s->profiles[i]->json, 0, NULL);
         char sub[ARM_NAME_MAX], rg[ARM_NAME_MAX];
-        if (arm_id_owner(json_string_value(json_object_get(doc, "id")), sub, rg) && is_guid(sub)) {
+        if (arm_id_owner(json_string_value(json_object_get(doc, "id")), sub, rg) &&
+            gtm_guid_valid(sub)) {
             for (size_t k = 0; k <= GUID_LEN; k++)
                 sub[k] = (char)tolower((unsigned char)sub[k]);
             bool seen = false;
@@ -107,9 +98,53 @@ known(const struct api_req *r, char (*out)[GUID_LEN + 1], unsigned cap)
     return n;
 }
 
+/* GET|HEAD|PUT /subscriptions/{id}/resourcegroups/{rg}: resource groups
+ * exist in gtmd as soon as they are named (a profile PUT names its own),
+ * so every well-formed one exists, in "global"; clients that check or
+ * create the group first (Ansible's endpoint module, `az group create`)
+ * go on to the profile. Nothing is stored. */
+static void
+resource_group(struct api_req *r)
+{
+    const char *sub = r->seg[1], *rg = r->seg[3];
+    if (!gtm_guid_valid(sub)) {
+        api_error(r, 400, "InvalidSubscriptionId",
+                  "The provided subscription identifier is malformed or invalid.");
+        return;
+    }
+    if (!arm_valid_resource_group(rg)) {
+        api_error(r, 400, "InvalidResourceGroup",
+                  "Resource group names are 1 to 90 letters, digits, '-', '_', '.', '(' or ')', "
+                  "not ending with '.'.");
+        return;
+    }
+    if (r->method == EVHTTP_REQ_HEAD) {
+        api_reply(r, 204, NULL, NULL, 0);
+        return;
+    }
+    if (r->method == EVHTTP_REQ_PUT && !r->can_write) {
+        api_error(r, 403, "AuthorizationFailed", "Changes need a bearer token.");
+        return;
+    }
+    if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_PUT) {
+        api_error(r, 405, "MethodNotAllowed",
+                  "gtmd's resource groups can be read and created, not changed or deleted.");
+        return;
+    }
+    api_reply_json(r, 200,
+                   json_pack("{s:s+++,s:s,s:s,s:s,s:{s:s}}", "id", "/subscriptions/", sub,
+                             "/resourceGroups/", rg, "name", rg, "type",
+                             "Microsoft.Resources/resourceGroups", "location", "global",
+                             "properties", "provisioningState", "Succeeded"));
+}
+
 bool
 account_route(struct api_req *r)
 {
+    if (r->nseg == 4 && api_seg_is(r, 0, "subscriptions") && api_seg_is(r, 2, "resourcegroups")) {
+        resource_group(r);
+        return true;
+    }
     if (r->nseg < 1 || r->nseg > 2 || !api_seg_is(r, 0, "subscriptions"))
         return false;
     if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {

@@ -24,6 +24,7 @@
 #include "gtm/alloc.h"
 #include "gtm/ctx.h"
 #include "gtm/err.h"
+#include "gtm/guid.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
 #include "conf/conf.h"
@@ -100,22 +101,10 @@ is_alnum(unsigned char ch)
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 }
 
-/* A subscription id is a GUID: 8-4-4-4-12 hexadecimal digits. */
-static bool
-valid_subscription(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (size_t i = 0; i < 36; i++)
-        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
 /* Resource groups: 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not
  * ending with '.' (Azure also allows Unicode letters; gtmd does not). */
-static bool
-valid_resource_group(const char *s)
+bool
+arm_valid_resource_group(const char *s)
 {
     size_t n = strlen(s);
     if (n < 1 || n > 90 || s[n - 1] == '.')
@@ -158,13 +147,13 @@ valid_endpoint_segment(const char *s)
 static bool
 names_ok(struct api_req *r, const struct route *rt)
 {
-    if (rt->sub && !valid_subscription(rt->sub)) {
+    if (rt->sub && !gtm_guid_valid(rt->sub)) {
         api_error(r, 400, "InvalidSubscriptionId",
                   "The provided subscription identifier '%s' is malformed or invalid.",
                   SAFE(rt->sub));
         return false;
     }
-    if (rt->rg && !valid_resource_group(rt->rg)) {
+    if (rt->rg && !arm_valid_resource_group(rt->rg)) {
         api_error(r, 400, "InvalidResourceGroupName",
                   "The resource group name '%s' is invalid: 1 to 90 letters, digits, '-', '_', "
                   "'.', '(' or ')', not ending with '.'.",

@@ -53,6 +53,9 @@ void api_reply(struct api_req *r, int code, const char *content_type, const char
 void api_error(struct api_req *r, int code, const char *azure_code, const char *fmt, ...)
     GTM_PRINTF(4, 5);
 
+/* arm_valid_resource_group: Azure's rule for a resource group name (api/arm.c). */
+bool arm_valid_resource_group(const char *s);
+
 /* Route handlers: each returns true when it took the request (and replied). */
 bool arm_route(struct api_req *r);
 bool lab_route(struct api_req *r);

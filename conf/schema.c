@@ -6,7 +6,6 @@
 #include "config.h"
 #include "conf/conf.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "gtm/alloc.h"
 #include "gtm/compiler.h"
 #include "gtm/geoip.h"
+#include "gtm/guid.h"
 
 /* ---- setters and derived defaults, for the rows that need one ---- */
 
@@ -41,11 +41,7 @@ set_api(struct gtm_options *o, const char *text, char *why, size_t n)
 static int
 set_api_subscription(struct gtm_options *o, const char *text, char *why, size_t n)
 {
-    bool ok = strlen(text) == 36;
-    for (size_t i = 0; ok && i < 36; i++)
-        ok = i == 8 || i == 13 || i == 18 || i == 23 ? text[i] == '-'
-                                                     : isxdigit((unsigned char)text[i]) != 0;
-    if (!ok) {
+    if (!gtm_guid_valid(text)) {
         snprintf(why, n, "api-subscription: '%s' is not a GUID (8-4-4-4-12 hex digits)", text);
         return -1;
     }

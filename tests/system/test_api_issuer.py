@@ -225,6 +225,23 @@ def test_subscriptions(gtmd_factory, tmp_path):
     assert r.status == 405
 
 
+def test_resource_groups(issuer):
+    """Resource groups exist as soon as they are named: GET and PUT answer
+    for any well-formed one (Ansible's endpoint module reads the group's
+    location first; scripts run `az group create`)."""
+    g = issuer
+    path = "/subscriptions/%s/resourcegroups/rg-any" % SUB
+    r = g.api.get(path, api_version="2019-10-01")
+    assert r.status == 200 and r.json["name"] == "rg-any" and r.json["location"] == "global", r
+    assert r.json["id"] == "/subscriptions/%s/resourceGroups/rg-any" % SUB
+    assert g.api.put(path, {"location": "westeurope"}).status == 200
+    assert g.api.request("HEAD", path).status == 204
+    assert g.api.delete(path).status == 405
+    assert g.api.get("/subscriptions/%s/resourcegroups/bad%%2Fname." % SUB).status == 400
+    assert g.api.get("/subscriptions/not-a-guid/resourcegroups/rg").status == 400
+    assert g.api.get(path, token=None).status == 401
+
+
 def test_options_and_files_refused(gtmd_factory, tmp_path):
     bad = tmp_path / "clients"
     for text, needle in (("lonely\n", ":1: error: api-clients: expected 'client_id secret'"),
