@@ -3,6 +3,7 @@
 #include "config.h"
 #include "api/arm_doc.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -276,6 +277,17 @@ arm_id_owner(const char *id, char sub[ARM_NAME_MAX], char rg[ARM_NAME_MAX])
     return seg(&p, word, sizeof word) && strcasecmp(word, "subscriptions") == 0 &&
            seg(&p, sub, ARM_NAME_MAX) && seg(&p, word, sizeof word) &&
            strcasecmp(word, "resourceGroups") == 0 && seg(&p, rg, ARM_NAME_MAX);
+}
+
+bool
+arm_subscription_ok(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
 }
 
 static const char *const kind_types[] = {

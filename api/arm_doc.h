@@ -62,6 +62,10 @@ long arm_doc_find_endpoint(const json_t *arr, const char *name);
  * ("/subscriptions/S/resourceGroups/G/..."); false when id is not one. */
 bool arm_id_owner(const char *id, char sub[ARM_NAME_MAX], char rg[ARM_NAME_MAX]);
 
+/* arm_subscription_ok: whether s is a subscription id: a GUID, 8-4-4-4-12
+ * hexadecimal digits (any case). */
+bool arm_subscription_ok(const char *s);
+
 /* arm_endpoint_kind: an endpoint type as a URL segment or a type string
  * ("ExternalEndpoints", "Microsoft.Network/trafficManagerProfiles/
  * externalEndpoints", any case) -> 0 and *out, or -1. */
@@ -76,6 +80,14 @@ struct arm_view {
     const char *domain;               /* --domain, for dnsConfig.fqdn (no trailing dot) */
     const struct health_slot *health; /* the snapshot's health table (NULL: none yet) */
 };
+
+/* arm_profile_id: p's ARM id in v's subscription and resource group into
+ * out (cut to cap). */
+void arm_profile_id(const struct profile *p, const struct arm_view *v, char *out, size_t cap);
+
+/* arm_endpoint_id: the ARM id of endpoint e of the profile whose id is pid
+ * (".../externalEndpoints/NAME") into out (cut to cap). */
+void arm_endpoint_id(const char *pid, const struct endpoint *e, char *out, size_t cap);
 
 /* arm_render_profile: the profile as Azure returns it, from the parsed
  * profile p and its normalised document doc (the same one p was parsed
