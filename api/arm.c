@@ -8,7 +8,6 @@
 #include "config.h"
 #include "api/http.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "api/arm_doc.h"
+#include "api/arm_extra.h"
 #include "profiles/store.h"
 #include "fleet/fleet.h"
 #include "gtm/alloc.h"
@@ -37,11 +37,21 @@
 #define MAX_ERRORS      32   /* listed in one error reply */
 #define MAX_MESSAGE     4096 /* the joined message of an error reply */
 
-enum route_kind { R_CHECK_NAME, R_LIST_SUB, R_LIST_RG, R_PROFILE, R_ENDPOINT };
+enum route_kind {
+    R_CHECK_NAME,
+    R_LIST_SUB,
+    R_LIST_RG,
+    R_PROFILE,
+    R_ENDPOINT,
+    R_GEO_HIERARCHY, /* api/arm_extra.c's routes */
+    R_USER_KEY,
+    R_HEAT_MAP,
+};
 
 struct route {
     enum route_kind kind;
     const char *sub, *rg, *name, *ep; /* from the path, as given */
+    const char *heat_map;             /* R_HEAT_MAP: its type */
     enum endpoint_kind ep_kind;
 };
 
@@ -586,24 +596,31 @@ reply_deleted(struct api_req *r)
 
 /* ---- profiles ---- */
 
-/* current: the profile the route names in this subscription and resource
- * group, or NULL; its document in *doc (new reference) when found. */
+/* current_owned: the profile the route names in this subscription and
+ * resource group, or NULL; its document in *doc (new reference) and its
+ * owner in *o when found. */
 static const struct profile *
-current(struct api_req *r, const struct route *rt, json_t **doc)
+current_owned(struct api_req *r, const struct route *rt, json_t **doc, struct owner *o)
 {
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
     const struct profile *p = snapshot_find_profile(s, rt->name);
     *doc = NULL;
     if (!p)
         return NULL;
-    struct owner o;
-    json_t *d = load_doc(p, &o);
-    if (!belongs(&o, rt->sub, rt->rg)) {
+    json_t *d = load_doc(p, o);
+    if (!belongs(o, rt->sub, rt->rg)) {
         json_decref(d);
         return NULL;
     }
     *doc = d;
     return p;
+}
+
+static const struct profile *
+current(struct api_req *r, const struct route *rt, json_t **doc)
+{
+    struct owner o;
+    return current_owned(r, rt, doc, &o);
 }
 
 static void
@@ -802,6 +819,30 @@ endpoint_op(struct api_req *r, const struct route *rt)
     json_decref(doc);
 }
 
+/* ---- heat map (api/arm_extra.c renders it) ---- */
+
+static void
+heat_map(struct api_req *r, const struct route *rt)
+{
+    if (strcasecmp(rt->heat_map, "default") != 0) {
+        api_error(r, 404, "NotFound", "Heat map type '%s' does not exist: the type is 'default'.",
+                  SAFE(rt->heat_map));
+        return;
+    }
+    json_t *doc;
+    struct owner o;
+    const struct profile *p = current_owned(r, rt, &doc, &o);
+    if (!p) {
+        not_found(r, rt);
+        return;
+    }
+    struct arm_view v;
+    char dom[300];
+    view_init(&v, r, atomic_load(&r->ctx->snap), &o, rt->sub, rt->rg, dom, sizeof dom);
+    arm_heat_map(r, p, doc, &v);
+    json_decref(doc);
+}
+
 /* ---- name availability ---- */
 
 static bool
@@ -878,9 +919,19 @@ match(const struct api_req *r, struct route *rt)
         rt->kind = R_CHECK_NAME;
         return true;
     }
+    if (r->nseg == 4 && api_seg_is(r, 0, "providers") && api_seg_is(r, 1, "Microsoft.Network") &&
+        api_seg_is(r, 2, "trafficManagerGeographicHierarchies") && api_seg_is(r, 3, "default")) {
+        rt->kind = R_GEO_HIERARCHY;
+        return true;
+    }
     if (r->nseg < 5 || !api_seg_is(r, 0, "subscriptions"))
         return false;
     rt->sub = r->seg[1];
+    if (r->nseg == 6 && api_seg_is(r, 2, "providers") && api_seg_is(r, 3, "Microsoft.Network") &&
+        api_seg_is(r, 4, "trafficManagerUserMetricsKeys") && api_seg_is(r, 5, "default")) {
+        rt->kind = R_USER_KEY;
+        return true;
+    }
     if (r->nseg == 5 && api_seg_is(r, 2, "providers") && api_seg_is(r, 3, "Microsoft.Network")) {
         if (api_seg_is(r, 4, "checkTrafficManagerNameAvailabilityV2"))
             rt->kind = R_CHECK_NAME;
@@ -901,6 +952,11 @@ match(const struct api_req *r, struct route *rt)
     rt->name = r->seg[7];
     if (r->nseg == 8) {
         rt->kind = R_PROFILE;
+        return true;
+    }
+    if (r->nseg == 10 && api_seg_is(r, 8, "heatMaps")) {
+        rt->kind = R_HEAT_MAP;
+        rt->heat_map = r->seg[9];
         return true;
     }
     /* The URL segment is the type without its prefix: ExternalEndpoints... */
@@ -936,10 +992,24 @@ arm_route(struct api_req *r)
         return true;
 
     bool reading = r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD;
-    bool allowed = rt.kind == R_CHECK_NAME ? r->method == EVHTTP_REQ_POST
-                   : rt.kind == R_LIST_SUB || rt.kind == R_LIST_RG
-                       ? reading
-                       : reading || (is_write(r->method) && r->method != EVHTTP_REQ_POST);
+    bool allowed;
+    switch (rt.kind) {
+    case R_CHECK_NAME:
+        allowed = r->method == EVHTTP_REQ_POST;
+        break;
+    case R_LIST_SUB:
+    case R_LIST_RG:
+    case R_GEO_HIERARCHY:
+    case R_HEAT_MAP:
+        allowed = reading;
+        break;
+    case R_USER_KEY:
+        allowed = reading || r->method == EVHTTP_REQ_PUT || r->method == EVHTTP_REQ_DELETE;
+        break;
+    default:
+        allowed = reading || (is_write(r->method) && r->method != EVHTTP_REQ_POST);
+        break;
+    }
     if (!allowed) {
         api_error(r, 405, "MethodNotAllowed",
                   "The requested resource does not support http method '%s'.",
@@ -965,6 +1035,15 @@ arm_route(struct api_req *r)
         break;
     case R_ENDPOINT:
         endpoint_op(r, &rt);
+        break;
+    case R_GEO_HIERARCHY:
+        arm_geo_hierarchy(r);
+        break;
+    case R_USER_KEY:
+        arm_user_key(r, rt.sub);
+        break;
+    case R_HEAT_MAP:
+        heat_map(r, &rt);
         break;
     }
     return true;

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "api/arm_doc.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

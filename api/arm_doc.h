@@ -77,6 +77,14 @@ struct arm_view {
     const struct health_slot *health; /* the snapshot's health table (NULL: none yet) */
 };
 
+/* arm_profile_id: p's ARM id in v's subscription and resource group into
+ * out (cut to cap). */
+void arm_profile_id(const struct profile *p, const struct arm_view *v, char *out, size_t cap);
+
+/* arm_endpoint_id: the ARM id of endpoint e of the profile whose id is pid
+ * (".../externalEndpoints/NAME") into out (cut to cap). */
+void arm_endpoint_id(const char *pid, const struct endpoint *e, char *out, size_t cap);
+
 /* arm_render_profile: the profile as Azure returns it, from the parsed
  * profile p and its normalised document doc (the same one p was parsed
  * from: endpoints correspond by index). Returns new reference. */

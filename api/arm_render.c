@@ -45,11 +45,17 @@ keep(json_t *dst, const json_t *src, const char *key)
         json_object_set_new(dst, key, json_deep_copy(v));
 }
 
-static void
-profile_id(const struct profile *p, const struct arm_view *v, char *out, size_t cap)
+void
+arm_profile_id(const struct profile *p, const struct arm_view *v, char *out, size_t cap)
 {
     snprintf(out, cap, "/subscriptions/%s/resourceGroups/%s/providers/%s/%s", v->sub, v->rg,
              ARM_PROFILE_TYPE, p->name);
+}
+
+void
+arm_endpoint_id(const char *pid, const struct endpoint *e, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s/%s", pid, strrchr(arm_endpoint_type(e->kind), '/') + 1, e->name);
 }
 
 static json_t *
@@ -58,11 +64,12 @@ render_endpoint(const struct profile *p, const json_t *stored, uint32_t i, const
 {
     const struct endpoint *e = &p->endpoints[i];
     const char *type = arm_endpoint_type(e->kind);
-    const char *kind = strrchr(type, '/') + 1;
     json_t *sp = obj_or_null(stored, "properties");
+    char id[1024];
+    arm_endpoint_id(pid, e, id, sizeof id);
 
     json_t *out = json_object();
-    json_object_set_new(out, "id", json_sprintf("%s/%s/%s", pid, kind, e->name));
+    json_object_set_new(out, "id", json_string(id));
     json_object_set_new(out, "name", json_string(e->name));
     json_object_set_new(out, "type", json_string(type));
 
@@ -133,7 +140,7 @@ arm_render_endpoint(const struct profile *p, const json_t *doc, uint32_t i,
                     const struct arm_view *v)
 {
     char pid[512];
-    profile_id(p, v, pid, sizeof pid);
+    arm_profile_id(p, v, pid, sizeof pid);
     json_t *sp = obj_or_null(doc, "properties");
     json_t *eps = json_object_get(sp, "endpoints");
     return render_endpoint(p, json_array_get(eps, i), i, pid, v);
@@ -143,7 +150,7 @@ json_t *
 arm_render_profile(const struct profile *p, const json_t *doc, const struct arm_view *v)
 {
     char pid[512];
-    profile_id(p, v, pid, sizeof pid);
+    arm_profile_id(p, v, pid, sizeof pid);
     json_t *sp = obj_or_null(doc, "properties");
 
     json_t *out = json_object();

@@ -14,6 +14,7 @@
 #include "gtm/compiler.h"
 
 struct gtm_ctx;
+struct arm_extra;
 
 #define API_MAX_SEGMENTS 16
 #define API_MAX_BODY     (1024 * 1024)
@@ -24,9 +25,10 @@ struct api_req {
     enum evhttp_cmd_type method;
     char *seg[API_MAX_SEGMENTS]; /* the path's segments, percent-decoded */
     unsigned nseg;
-    struct evkeyvalq query; /* query parameters */
-    bool can_write;         /* authenticated for changes */
-    bool loopback;          /* the client is on 127.0.0.0/8 or ::1 */
+    struct evkeyvalq query;  /* query parameters */
+    bool can_write;          /* authenticated for changes */
+    bool loopback;           /* the client is on 127.0.0.0/8 or ::1 */
+    struct arm_extra *extra; /* the state of api/arm_extra.c's routes (NULL: none) */
     /* Tests: when set, the reply goes here instead of to the client (its
      * headers are still set on req). */
     void (*capture)(void *arg, int code, const char *body, size_t len);

@@ -3,6 +3,7 @@ libgtm_a_SOURCES += \
 	%reldir%/api.h \
 	%reldir%/arm.c \
 	%reldir%/arm_doc.c %reldir%/arm_doc.h \
+	%reldir%/arm_extra.c %reldir%/arm_extra.h \
 	%reldir%/arm_render.c \
 	%reldir%/conn.c %reldir%/conn.h \
 	%reldir%/http.c %reldir%/http.h \

@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "api/arm_extra.h"
 #include "api/conn.h"
 #include "api/http.h"
 #include "api/issuer.h"
@@ -45,6 +46,7 @@ struct api {
     struct gtm_ctx *ctx;
     struct evhttp *http;
     struct api_conns *conns;
+    struct arm_extra *extra; /* the hierarchy's reply, the user metrics keys */
     SSL_CTX *ssl;
     char *tokens[API_MAX_TOKENS];
     unsigned ntokens;
@@ -203,7 +205,8 @@ static void
 handle(struct evhttp_request *req, void *arg)
 {
     struct api *a = arg;
-    struct api_req r = {.ctx = a->ctx, .req = req, .method = evhttp_request_get_command(req)};
+    struct api_req r = {
+        .ctx = a->ctx, .req = req, .method = evhttp_request_get_command(req), .extra = a->extra};
     char segbuf[2048];
     TAILQ_INIT(&r.query);
     api_conn_request(req);
@@ -295,6 +298,7 @@ api_start(struct gtm_ctx *ctx)
         goto fail;
     if (o->profiles)
         store_sweep(o->profiles);
+    a->extra = arm_extra_new(o->state_dir_given ? o->state_dir : NULL);
     a->conns = api_conns_new(ctx->base);
     a->http = a->conns ? evhttp_new(ctx->base) : NULL;
     if (!a->http)
@@ -357,6 +361,7 @@ api_free(struct api *a)
     if (a->http)
         evhttp_free(a->http);
     api_conns_free(a->conns);
+    arm_extra_free(a->extra);
     SSL_CTX_free(a->ssl);
     issuer_free(a->issuer);
     for (unsigned i = 0; i < a->ntokens; i++) {

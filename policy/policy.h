@@ -38,4 +38,15 @@ const char *profile_status_name(enum profile_status s);
  * country code, or NULL when unknown. */
 const char *geo_group(const char *country);
 
+/* One region of Azure's geographic hierarchy (policy/geo.c). */
+struct geo_region {
+    const char *code;   /* "WORLD", "GEO-EU", "FR", "US-CA" */
+    const char *name;   /* "World", "Europe", "France", "California" (UTF-8) */
+    const char *parent; /* the parent's code; NULL for WORLD */
+};
+
+/* geo_regions: the whole hierarchy, WORLD first and every parent before
+ * its children; its length into *n. Static storage. */
+const struct geo_region *geo_regions(size_t *n);
+
 #endif

@@ -39,26 +39,43 @@ write_all(int fd, const char *p, size_t len)
 }
 
 void
-store_sweep(const char *dir)
+store_sweep_ext(const char *dir, const char *ext)
 {
     /* Only one thread of one process writes, and removes its temporary
      * file when a write fails: any that exists at start is stale. */
     DIR *d = opendir(dir);
     if (!d)
         return;
-    static const char suffix[] = ".json.";
+    char suffix[32];
+    int sl = snprintf(suffix, sizeof suffix, "%s.", ext);
+    if (sl < 2 || (size_t)sl >= sizeof suffix) {
+        closedir(d);
+        return;
+    }
+    size_t sn = (size_t)sl;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         const char *f = e->d_name;
         size_t n = strlen(f);
-        if (f[0] == '.' && n > 1 + (sizeof suffix - 1) + 6 &&
-            strncmp(f + n - 6 - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0)
+        if (f[0] == '.' && n > 1 + sn + 6 && strncmp(f + n - 6 - sn, suffix, sn) == 0)
             unlinkat(dirfd(d), f, 0);
     }
     closedir(d);
 }
 
+void
+store_sweep(const char *dir)
+{
+    store_sweep_ext(dir, ".json");
+}
+
 int
 store_write(const char *dir, const char *name, const char *text, size_t len)
+{
+    return store_write_mode(dir, name, text, len, 0);
+}
+
+int
+store_write_mode(const char *dir, const char *name, const char *text, size_t len, mode_t fmode)
 {
     if (!*name || strchr(name, '/'))
         return -EINVAL;
@@ -82,7 +99,7 @@ store_write(const char *dir, const char *name, const char *text, size_t len)
         goto out;
     }
     struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    mode_t mode = fmode ? fmode : stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
     if (fchmod(fd, mode) != 0 || (rc = write_all(fd, text, len)) != 0 || fsync(fd) != 0) {
         if (rc == 0)
             rc = -errno;

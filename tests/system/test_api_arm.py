@@ -603,8 +603,8 @@ def test_methods_and_unknown_routes(api):
     assert r.status == 405 and r.code == "MethodNotAllowed", r
     r = g.api.put(rg_path(), {})
     assert r.status == 405, r
-    r = g.api.get(rg_path("p") + "/heatMaps/default")
-    assert r.status == 404, r
+    r = g.api.get(rg_path("p") + "/heatMapz/default")
+    assert r.status == 404 and r.code == "NotFound", r
     r = g.api.get("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/vms" % (SUB, RG))
     assert r.status == 404, r
 

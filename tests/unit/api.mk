@@ -39,3 +39,11 @@ check_PROGRAMS += tests/fuzz/fuzz_issuer
 TESTS += tests/fuzz/fuzz_issuer
 tests_fuzz_fuzz_issuer_SOURCES += tests/fuzz/main.c
 endif
+
+# api/arm_extra.c (cmocka, TAP): the geographic hierarchy, the user metrics
+# keys through arm_route, the heat map and its query parameters.
+check_PROGRAMS += tests/unit/test_api_extra
+TESTS += tests/unit/test_api_extra
+tests_unit_test_api_extra_SOURCES = tests/unit/test_api_extra.c
+tests_unit_test_api_extra_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_api_extra_LDADD = $(GTM_LIBS) $(CMOCKA_LIBS)

@@ -1156,6 +1156,67 @@ test_registry(void **state)
     assert_ptr_equal(policy_method((enum routing_method)99), policy_method(ROUTE_PRIORITY));
 }
 
+/* The geographic hierarchy (policy/geo.c): one table, WORLD first, every
+ * parent before its children, the countries one sorted run (geo_group
+ * searches it), the groups and states where Azure has them. */
+static void
+test_geo_regions(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct geo_region *g = geo_regions(&n);
+    assert_true(n > 300);
+    assert_string_equal(g[0].code, "WORLD");
+    assert_string_equal(g[0].name, "World");
+    assert_null(g[0].parent);
+    size_t groups = 0, countries = 0, states = 0, first_country = 0;
+    for (size_t i = 1; i < n; i++) {
+        assert_non_null(g[i].parent);
+        assert_true(g[i].name[0] != 0);
+        size_t len = strlen(g[i].code);
+        /* the parent comes first; no code twice */
+        size_t p = 0;
+        while (p < i && strcmp(g[p].code, g[i].parent) != 0)
+            p++;
+        assert_true(p < i);
+        for (size_t k = 0; k < i; k++)
+            assert_string_not_equal(g[k].code, g[i].code);
+        if (strncmp(g[i].code, "GEO-", 4) == 0) {
+            assert_int_equal(p, 0); /* groups hang from WORLD, before any country */
+            assert_int_equal(countries, 0);
+            groups++;
+        } else if (len == 2) {
+            assert_true(strncmp(g[i].parent, "GEO-", 4) == 0);
+            assert_int_equal(states, 0); /* one run of countries, sorted */
+            if (countries++ == 0)
+                first_country = i;
+            else
+                assert_true(strcmp(g[i - 1].code, g[i].code) < 0);
+            assert_string_equal(geo_group(g[i].code), g[i].parent);
+        } else {
+            /* a state: "CC-XX" under its country CC */
+            assert_true(len > 3 && g[i].code[2] == '-');
+            assert_int_equal(strlen(g[i].parent), 2);
+            assert_memory_equal(g[i].code, g[i].parent, 2);
+            states++;
+        }
+    }
+    assert_int_equal(groups, 8);
+    assert_int_equal(first_country, 9);
+    assert_true(countries >= 249); /* ISO 3166-1 and Azure's own codes */
+    assert_true(states >= 51 + 13 + 8);
+    assert_string_equal(geo_group("FR"), "GEO-EU");
+    assert_string_equal(geo_group("US"), "GEO-NA");
+    assert_string_equal(geo_group("AU"), "GEO-AP");
+    assert_string_equal(geo_group("XK"), "GEO-EU");
+    assert_string_equal(geo_group("AQ"), "GEO-AN");
+    assert_null(geo_group("ZZ"));
+    assert_null(geo_group("fr"));
+    assert_null(geo_group("US-CA"));
+    assert_null(geo_group(""));
+    assert_null(geo_group("GEO-EU"));
+}
+
 /* The same tests with by_priority filled in (order_on runs first). */
 #define SORTED_VARIANT(fn)                                                                         \
     static void fn##_sorted(void **state)                                                          \
@@ -1198,6 +1259,7 @@ main(void)
         T(test_priority_always_serve),
         SORTED(test_priority_always_serve),
         T(test_registry),
+        T(test_geo_regions),
         T(test_trace_nested),
         T(test_trace_subnet),
         T(test_priority_disabled_never),
