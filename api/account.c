@@ -34,7 +34,7 @@ account_meta_route(struct api_req *r, bool have_issuer)
     if (r->nseg != 2 || !api_seg_is(r, 0, "metadata") || !api_seg_is(r, 1, "endpoints"))
         return false;
     if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
-        api_error(r, 405, "MethodNotAllowed", "The metadata document takes GET.");
+        api_not_allowed(r, "GET, HEAD");
         return true;
     }
     char base[300], root[310], login[310];
@@ -113,7 +113,7 @@ resource_group(struct api_req *r)
         return;
     }
     if (!arm_valid_resource_group(rg)) {
-        api_error(r, 400, "InvalidResourceGroup",
+        api_error(r, 400, "InvalidResourceGroupName",
                   "Resource group names are 1 to 90 letters, digits, '-', '_', '.', '(' or ')', "
                   "not ending with '.'.");
         return;
@@ -127,8 +127,7 @@ resource_group(struct api_req *r)
         return;
     }
     if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_PUT) {
-        api_error(r, 405, "MethodNotAllowed",
-                  "gtmd's resource groups can be read and created, not changed or deleted.");
+        api_not_allowed(r, "GET, HEAD, PUT");
         return;
     }
     api_reply_json(r, 200,
@@ -148,8 +147,7 @@ account_route(struct api_req *r)
     if (r->nseg < 1 || r->nseg > 2 || !api_seg_is(r, 0, "subscriptions"))
         return false;
     if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
-        api_error(r, 405, "MethodNotAllowed",
-                  "The requested resource does not support http method of this request.");
+        api_not_allowed(r, "GET, HEAD");
         return true;
     }
     static char subs[MAX_SUBSCRIPTIONS][GUID_LEN + 1];

@@ -70,6 +70,13 @@ api_error(struct api_req *r, int code, const char *azure_code, const char *fmt, 
                    json_pack("{s:{s:s,s:s}}", "error", "code", azure_code, "message", msg));
 }
 
+void
+api_not_allowed(struct api_req *r, const char *allow)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Allow", allow);
+    api_error(r, 405, "MethodNotAllowed", "This resource takes %s.", allow);
+}
+
 bool
 api_seg_is(const struct api_req *r, unsigned i, const char *s)
 {

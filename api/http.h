@@ -15,6 +15,7 @@
 
 struct gtm_ctx;
 struct arm_extra;
+struct api_issuer;
 
 #define API_MAX_SEGMENTS 16
 #define API_MAX_BODY     (1024 * 1024)
@@ -25,10 +26,11 @@ struct api_req {
     enum evhttp_cmd_type method;
     char *seg[API_MAX_SEGMENTS]; /* the path's segments, percent-decoded */
     unsigned nseg;
-    struct evkeyvalq query;  /* query parameters */
-    bool can_write;          /* authenticated for changes */
-    bool loopback;           /* the client is on 127.0.0.0/8 or ::1 */
-    struct arm_extra *extra; /* the state of api/arm_extra.c's routes (NULL: none) */
+    struct evkeyvalq query;          /* query parameters */
+    bool can_write;                  /* authenticated for changes */
+    bool loopback;                   /* the client is on 127.0.0.0/8 or ::1 */
+    struct arm_extra *extra;         /* the state of api/arm_extra.c's routes (NULL: none) */
+    const struct api_issuer *issuer; /* --api-clients' token issuer (NULL: none) */
     /* Tests: when set, the reply goes here instead of to the client (its
      * headers are still set on req). */
     void (*capture)(void *arg, int code, const char *body, size_t len);
@@ -54,6 +56,10 @@ void api_reply(struct api_req *r, int code, const char *content_type, const char
 /* api_error: Azure's error shape {"error":{"code":..,"message":..}}. */
 void api_error(struct api_req *r, int code, const char *azure_code, const char *fmt, ...)
     GTM_PRINTF(4, 5);
+
+/* api_not_allowed: 405 MethodNotAllowed with the Allow header (RFC 9110
+ * §15.5.6) naming the methods allow lists ("GET, HEAD"). */
+void api_not_allowed(struct api_req *r, const char *allow);
 
 /* arm_valid_resource_group: Azure's rule for a resource group name (api/arm.c). */
 bool arm_valid_resource_group(const char *s);

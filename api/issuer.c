@@ -52,6 +52,7 @@ struct api_issuer {
     unsigned nclients;
     unsigned lifetime;
     unsigned char key[SHA256_DIGEST_LENGTH];
+    unsigned long long granted, refused; /* token requests, for /metrics */
 };
 
 /* ---- base64url (RFC 4648 §5), no padding ---- */
@@ -274,7 +275,26 @@ sign(const struct api_issuer *is, const char *data, size_t n, char out[48])
     b64url_encode(mac, ml, out, 48);
 }
 
-int
+void
+issuer_counts(const struct api_issuer *is, unsigned long long *granted, unsigned long long *refused)
+{
+    *granted = is->granted;
+    *refused = is->refused;
+}
+
+bool
+issuer_audience_ok(const char *a)
+{
+    size_t n = strnlen(a, 512);
+    if (n == 0 || n > 511)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)a[i] <= 0x20 || (unsigned char)a[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+enum issuer_grant_rc
 issuer_grant(const struct api_issuer *is, const char *client_id, const char *secret,
              const char *audience, const char *iss, time_t now, char *out, size_t cap)
 {
@@ -289,11 +309,13 @@ issuer_grant(const struct api_issuer *is, const char *client_id, const char *sec
     bool ok = CRYPTO_memcmp(h, found ? found->secret_hash : none, sizeof h) == 0 && found;
     OPENSSL_cleanse(h, sizeof h);
     if (!ok)
-        return -1;
+        return ISSUER_BAD_CLIENT;
+    if (!issuer_audience_ok(audience) || !issuer_audience_ok(iss))
+        return ISSUER_BAD_REQUEST;
 
     unsigned char jti[12];
     if (RAND_bytes(jti, sizeof jti) != 1)
-        return -1;
+        return ISSUER_FAILED;
     char jtis[24];
     b64url_encode(jti, sizeof jti, jtis, sizeof jtis);
     json_t *claims = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:s}", "aud", audience, "iss",
@@ -303,12 +325,12 @@ issuer_grant(const struct api_issuer *is, const char *client_id, const char *sec
     char *payload = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
     json_decref(claims);
     if (!payload)
-        return -1;
+        return ISSUER_FAILED;
     static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
     char hb[64];
     size_t hn = b64url_encode((const unsigned char *)header, sizeof header - 1, hb, sizeof hb);
     size_t pl = strlen(payload);
-    int rc = -1;
+    enum issuer_grant_rc rc = ISSUER_FAILED;
     size_t need = hn + 1 + 4 * ((pl + 2) / 3) + 1 + 44 + 1;
     if (need <= cap && need <= ISSUER_TOKEN_MAX) {
         memcpy(out, hb, hn);
@@ -318,54 +340,62 @@ issuer_grant(const struct api_issuer *is, const char *client_id, const char *sec
         char sig[48];
         sign(is, out, signed_len, sig);
         snprintf(out + signed_len, cap - signed_len, ".%s", sig);
-        rc = 0;
+        rc = ISSUER_GRANTED;
     }
     free(payload);
     return rc;
 }
 
-bool
+enum issuer_token_rc
 issuer_verify(const struct api_issuer *is, const char *token, time_t now)
 {
     size_t n = strnlen(token, ISSUER_TOKEN_MAX);
     if (n >= ISSUER_TOKEN_MAX)
-        return false;
+        return ISSUER_TOKEN_BAD;
     const char *dot1 = memchr(token, '.', n);
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', n - (size_t)(dot1 + 1 - token)) : NULL;
     if (!dot2 || memchr(dot2 + 1, '.', n - (size_t)(dot2 + 1 - token)))
-        return false;
+        return ISSUER_TOKEN_BAD;
     char sig[48];
     sign(is, token, (size_t)(dot2 - token), sig);
     size_t sn = strlen(sig);
     const char *given = dot2 + 1;
     if (strlen(given) != sn || CRYPTO_memcmp(sig, given, sn) != 0)
-        return false;
+        return ISSUER_TOKEN_BAD;
     /* Signed by this issuer: the claims are its own; only time is checked. */
     unsigned char claims[ISSUER_TOKEN_MAX];
     long cl = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof claims);
     if (cl <= 0)
-        return false;
+        return ISSUER_TOKEN_BAD;
     json_t *j = json_loadb((const char *)claims, (size_t)cl, 0, NULL);
     json_t *exp = json_object_get(j, "exp"), *nbf = json_object_get(j, "nbf");
-    bool ok = json_is_integer(exp) && json_is_integer(nbf) &&
-              (json_int_t)now < json_integer_value(exp) &&
-              json_integer_value(nbf) <= (json_int_t)now + CLOCK_SKEW;
+    enum issuer_token_rc rc = ISSUER_TOKEN_BAD;
+    if (json_is_integer(exp) && json_is_integer(nbf))
+        rc = (json_int_t)now < json_integer_value(exp) &&
+                     json_integer_value(nbf) <= (json_int_t)now + CLOCK_SKEW
+                 ? ISSUER_TOKEN_OK
+                 : ISSUER_TOKEN_EXPIRED;
     json_decref(j);
-    return ok;
+    return rc;
 }
 
 /* ---- the routes ---- */
 
 int
-issuer_basic(const char *b64, char id[ISSUER_ID_MAX + 1], char secret[ISSUER_SECRET_MAX + 1])
+issuer_basic(const char *b64, bool form_decode, char id[ISSUER_ID_MAX + 1],
+             char secret[ISSUER_SECRET_MAX + 1])
 {
-    /* Room for the longest id and secret, each byte percent-encoded. */
+    /* Room for the longest id and secret, each byte percent-encoded; a
+     * longer credential is refused whole, never read in part. */
     unsigned char dec[3 * (ISSUER_ID_MAX + ISSUER_SECRET_MAX) + 8];
-    size_t bn = strnlen(b64, sizeof dec);
+    const size_t max = 4 * ((sizeof dec - 1) / 3);
+    size_t bn = strnlen(b64, max + 2);
     while (bn > 0 && b64[bn - 1] == ' ')
         bn--;
-    if (bn == 0 || bn % 4 != 0 || bn / 4 * 3 > sizeof dec - 1)
+    if (bn == 0 || bn > max || bn % 4 != 0)
         return -1;
+    if (b64[bn] != 0 && b64[bn + strspn(b64 + bn, " ")] != 0)
+        return -1; /* something after the blanks that end it */
     int dl = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)bn);
     for (size_t k = bn; dl > 0 && k > 0 && b64[k - 1] == '='; k--)
         dl--;
@@ -374,20 +404,21 @@ issuer_basic(const char *b64, char id[ISSUER_ID_MAX + 1], char secret[ISSUER_SEC
     if (colon && !memchr(dec, 0, (size_t)dl)) {
         dec[dl] = 0;
         *colon = 0;
-        /* RFC 6749 §2.3.1: each part is form-urlencoded before base64. */
-        size_t il = 0, sl = 0;
-        char *did = evhttp_uridecode((char *)dec, 1, &il);
-        char *dsec = evhttp_uridecode(colon + 1, 1, &sl);
+        size_t il = strlen((char *)dec), sl = strlen(colon + 1);
+        char *did = form_decode ? evhttp_uridecode((char *)dec, 1, &il) : (char *)dec;
+        char *dsec = form_decode ? evhttp_uridecode(colon + 1, 1, &sl) : colon + 1;
         if (did && dsec && il > 0 && il <= ISSUER_ID_MAX && sl <= ISSUER_SECRET_MAX &&
             strlen(did) == il && strlen(dsec) == sl) {
             memcpy(id, did, il + 1);
             memcpy(secret, dsec, sl + 1);
             rc = 0;
         }
-        if (dsec)
-            OPENSSL_cleanse(dsec, sl);
-        free(did);
-        free(dsec);
+        if (form_decode) {
+            if (dsec)
+                OPENSSL_cleanse(dsec, sl);
+            free(did);
+            free(dsec);
+        }
     }
     OPENSSL_cleanse(dec, sizeof dec);
     return rc;
@@ -441,25 +472,32 @@ openid_configuration(struct api_req *r)
                              "scopes_supported", "openid"));
 }
 
-/* The credentials of a token request: client_secret_basic (RFC 6749
- * §2.3.1: the id and secret form-urlencoded, then base64) or
- * client_secret_post. Returns 0, or replies and returns -1. */
+/* One token request's client credentials: client_secret_basic (RFC 6749
+ * §2.3.1) or client_secret_post, never both. */
+struct creds {
+    char id[ISSUER_ID_MAX + 1];
+    char secret[ISSUER_SECRET_MAX + 1];
+    const char *basic; /* the Authorization header's credential, or NULL */
+};
+
+/* credentials: into c; 0, or replies and returns -1. */
 static int
-credentials(struct api_req *r, const struct evkeyvalq *form, char *id, char *secret, bool *basic)
+credentials(struct api_req *r, const struct evkeyvalq *form, struct creds *c)
 {
     const char *auth =
         evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
     const char *pid = evhttp_find_header(form, "client_id");
     const char *psecret = evhttp_find_header(form, "client_secret");
-    *basic = auth && strncasecmp(auth, "Basic ", 6) == 0;
-    if (*basic) {
+    c->basic = auth && strncasecmp(auth, "Basic ", 6) == 0 ? auth + 6 : NULL;
+    if (c->basic) {
         if (psecret) {
             oauth_error(r, 400, "invalid_request",
                         "Use one way to authenticate the client: the Authorization header or "
                         "client_secret, not both.");
             return -1;
         }
-        if (issuer_basic(auth + 6, id, secret) != 0) {
+        if (issuer_basic(c->basic, true, c->id, c->secret) != 0 &&
+            issuer_basic(c->basic, false, c->id, c->secret) != 0) {
             oauth_error(r, 401, "invalid_client",
                         "The Authorization header is not Basic base64(client_id:secret).");
             return -1;
@@ -476,29 +514,34 @@ credentials(struct api_req *r, const struct evkeyvalq *form, char *id, char *sec
         oauth_error(r, 401, "invalid_client", "Client authentication failed.");
         return -1;
     }
-    strcpy(id, pid);
-    strcpy(secret, psecret);
+    memcpy(c->id, pid, strlen(pid) + 1);
+    memcpy(c->secret, psecret, strlen(psecret) + 1);
     return 0;
 }
 
 /* audience_of: the resource a token is for: scope "RESOURCE/.default"
- * (v2) or resource=RESOURCE (v1); the API's own URL when neither. */
-static void
+ * (v2) or resource=RESOURCE (v1); the API's own URL when neither.
+ * Returns 0, or -1 when the one named is not a valid audience. */
+static int
 audience_of(struct api_req *r, const struct evkeyvalq *form, char *out, size_t cap)
 {
     const char *resource = evhttp_find_header(form, "resource");
     const char *scope = evhttp_find_header(form, "scope");
     if (resource && *resource) {
-        snprintf(out, cap, "%s", resource);
-        return;
+        if (!issuer_audience_ok(resource) || strlen(resource) >= cap)
+            return -1;
+        memcpy(out, resource, strlen(resource) + 1);
+        return 0;
     }
     if (scope) {
         for (const char *p = scope; *p;) {
             size_t n = strcspn(p, " ");
-            if (n > 9 && n < cap && memcmp(p + n - 9, "/.default", 9) == 0) {
+            if (n > 9 && memcmp(p + n - 9, "/.default", 9) == 0) {
+                if (n - 8 >= cap)
+                    return -1;
                 memcpy(out, p, n - 8); /* keep the '/' */
                 out[n - 8] = 0;
-                return;
+                return issuer_audience_ok(out) ? 0 : -1;
             }
             p += n;
             p += strspn(p, " ");
@@ -506,12 +549,98 @@ audience_of(struct api_req *r, const struct evkeyvalq *form, char *out, size_t c
     }
     char base[300];
     snprintf(out, cap, "%s/", api_base_url(r, base, sizeof base));
+    return 0;
+}
+
+/* repeated: the first parameter the form names twice (RFC 6749 §3.2:
+ * parameters must not be included more than once), or NULL. */
+static const char *
+repeated(const struct evkeyvalq *form)
+{
+    const struct evkeyval *a, *b;
+    TAILQ_FOREACH (a, form, next)
+        for (b = TAILQ_NEXT(a, next); b; b = TAILQ_NEXT(b, next))
+            if (strcmp(a->key, b->key) == 0)
+                return a->key;
+    return NULL;
 }
 
 static void
-token_request(const struct api_issuer *is, struct api_req *r)
+safe_text(const char *in, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = in; *p && k < cap - 1; p++)
+        out[k++] = id_char((unsigned char)*p) ? *p : '?';
+    out[k] = 0;
+}
+
+/* grant: the token for c, or the error reply. */
+static void
+grant(struct api_issuer *is, struct api_req *r, const struct evkeyvalq *form, struct creds *c)
+{
+    char audience[512], iss[320], base[300], token[ISSUER_TOKEN_MAX];
+    if (audience_of(r, form, audience, sizeof audience) != 0) {
+        oauth_error(r, 400, "invalid_request",
+                    "resource or scope must name 1 to 511 bytes of printable ASCII.");
+        return;
+    }
+    snprintf(iss, sizeof iss, "%s/adfs", api_base_url(r, base, sizeof base));
+    time_t now = time(NULL);
+    enum issuer_grant_rc rc =
+        issuer_grant(is, c->id, c->secret, audience, iss, now, token, sizeof token);
+    if (rc == ISSUER_BAD_CLIENT && c->basic) {
+        /* A Basic credential that was sent without form-encoding (curl -u,
+         * requests) and whose secret holds '+' or '%': try it as sent. */
+        struct creds raw;
+        if (issuer_basic(c->basic, false, raw.id, raw.secret) == 0 &&
+            (strcmp(raw.id, c->id) != 0 || strcmp(raw.secret, c->secret) != 0)) {
+            rc = issuer_grant(is, raw.id, raw.secret, audience, iss, now, token, sizeof token);
+            if (rc == ISSUER_GRANTED)
+                memcpy(c->id, raw.id, sizeof raw.id);
+        }
+        OPENSSL_cleanse(&raw, sizeof raw);
+    }
+    char shown[ISSUER_ID_MAX + 1];
+    safe_text(c->id, shown, sizeof shown);
+    switch (rc) {
+    case ISSUER_GRANTED: {
+        is->granted++;
+        log_info("api: token issued to client '%s' for %s, valid %u s", shown, audience,
+                 is->lifetime);
+        json_t *reply = json_pack("{s:s,s:I,s:I,s:s}", "token_type", "Bearer", "expires_in",
+                                  (json_int_t)is->lifetime, "ext_expires_in",
+                                  (json_int_t)is->lifetime, "access_token", token);
+        const char *resource = evhttp_find_header(form, "resource");
+        if (resource)
+            json_object_set_new(reply, "resource", json_string(audience));
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "Pragma", "no-cache");
+        api_reply_json(r, 200, reply);
+        OPENSSL_cleanse(token, sizeof token);
+        break;
+    }
+    case ISSUER_BAD_CLIENT:
+        is->refused++;
+        /* Anyone may ask: at most one line a second (the count is in /metrics). */
+        log_rl_warn("api: token refused: client '%s': unknown client or wrong secret", shown);
+        oauth_error(r, 401, "invalid_client",
+                    "Client authentication failed: unknown client or wrong secret.");
+        break;
+    case ISSUER_BAD_REQUEST:
+        oauth_error(r, 400, "invalid_request",
+                    "resource or scope must name 1 to 511 bytes of printable ASCII.");
+        break;
+    case ISSUER_FAILED:
+        oauth_error(r, 500, "server_error", "The token could not be made; see gtmd's log.");
+        log_err("api: a token could not be made (no randomness from OpenSSL?)");
+        break;
+    }
+}
+
+static void
+token_request(struct api_issuer *is, struct api_req *r)
 {
     if (r->method != EVHTTP_REQ_POST) {
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "Allow", "POST");
         oauth_error(r, 405, "invalid_request", "The token endpoint takes POST.");
         return;
     }
@@ -535,73 +664,51 @@ token_request(const struct api_issuer *is, struct api_req *r)
         return;
     }
     OPENSSL_cleanse(body, len);
-    char id[ISSUER_ID_MAX + 1], secret[ISSUER_SECRET_MAX + 1];
-    bool basic = false;
-    const char *grant = evhttp_find_header(&form, "grant_type");
-    if (!grant) {
+    const char *grant_type = evhttp_find_header(&form, "grant_type");
+    const char *twice = repeated(&form);
+    struct creds c;
+    if (twice) {
+        char shown[64], what[128];
+        safe_text(twice, shown, sizeof shown);
+        snprintf(what, sizeof what, "The parameter '%s' is given more than once.", shown);
+        oauth_error(r, 400, "invalid_request", what);
+    } else if (!grant_type) {
         oauth_error(r, 400, "invalid_request", "The request needs grant_type.");
-    } else if (strcmp(grant, "client_credentials") != 0) {
+    } else if (strcmp(grant_type, "client_credentials") != 0) {
         oauth_error(r, 400, "unsupported_grant_type",
                     "gtmd issues tokens for the client_credentials grant only.");
-    } else if (credentials(r, &form, id, secret, &basic) == 0) {
-        char audience[512], iss[320], base[300], token[ISSUER_TOKEN_MAX];
-        audience_of(r, &form, audience, sizeof audience);
-        snprintf(iss, sizeof iss, "%s/adfs", api_base_url(r, base, sizeof base));
-        time_t now = time(NULL);
-        if (issuer_grant(is, id, secret, audience, iss, now, token, sizeof token) != 0) {
-            char safe_id[ISSUER_ID_MAX + 1];
-            size_t k = 0;
-            for (const char *p = id; *p && k < sizeof safe_id - 1; p++)
-                safe_id[k++] = id_char((unsigned char)*p) ? *p : '?';
-            safe_id[k] = 0;
-            log_warn("api: token refused: client '%s': unknown client or wrong secret", safe_id);
-            oauth_error(r, 401, "invalid_client",
-                        "Client authentication failed: unknown client or wrong secret.");
-        } else {
-            log_info("api: token issued to client '%s' for %s, valid %u s", id, audience,
-                     is->lifetime);
-            json_t *reply = json_pack("{s:s,s:I,s:I,s:s}", "token_type", "Bearer", "expires_in",
-                                      (json_int_t)is->lifetime, "ext_expires_in",
-                                      (json_int_t)is->lifetime, "access_token", token);
-            const char *resource = evhttp_find_header(&form, "resource");
-            if (resource)
-                json_object_set_new(reply, "resource", json_string(resource));
-            evhttp_add_header(evhttp_request_get_output_headers(r->req), "Pragma", "no-cache");
-            api_reply_json(r, 200, reply);
-            OPENSSL_cleanse(token, sizeof token);
-        }
-        OPENSSL_cleanse(secret, sizeof secret);
+    } else if (credentials(r, &form, &c) == 0) {
+        grant(is, r, &form, &c);
+        OPENSSL_cleanse(&c, sizeof c);
     }
-    const char *s = evhttp_find_header(&form, "client_secret");
-    if (s)
-        OPENSSL_cleanse((char *)s, strlen(s));
+    struct evkeyval *kv;
+    TAILQ_FOREACH (kv, &form, next)
+        if (strcmp(kv->key, "client_secret") == 0)
+            OPENSSL_cleanse(kv->value, strlen(kv->value));
     evhttp_clear_headers(&form);
 }
 
 bool
-issuer_route(const struct api_issuer *is, struct api_req *r)
+issuer_route(struct api_issuer *is, struct api_req *r)
 {
     if (!is || r->nseg < 2 || !api_seg_is(r, 0, "adfs"))
         return false;
-    /* /adfs[/TENANT]/.well-known/openid-configuration: az asks under the
-     * tenant it was given when that is not a GUID. */
+    /* /adfs[/TENANT]/...: az asks under the tenant it was given when that
+     * is not a GUID. */
     unsigned k = r->nseg == 4 ? 2 : 1;
-    if ((r->nseg == 3 || r->nseg == 4) && api_seg_is(r, k, ".well-known") &&
-        api_seg_is(r, k + 1, "openid-configuration")) {
+    bool two = r->nseg == 3 || r->nseg == 4;
+    if (two && api_seg_is(r, k, ".well-known") && api_seg_is(r, k + 1, "openid-configuration")) {
         if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD)
-            api_error(r, 405, "MethodNotAllowed", "The discovery document takes GET.");
+            api_not_allowed(r, "GET, HEAD");
         else
             openid_configuration(r);
         return true;
     }
-    k = r->nseg == 4 ? 2 : 1;
-    if ((r->nseg == 3 || r->nseg == 4) && api_seg_is(r, k, "oauth2") &&
-        api_seg_is(r, k + 1, "token")) {
+    if (two && api_seg_is(r, k, "oauth2") && api_seg_is(r, k + 1, "token")) {
         token_request(is, r);
         return true;
     }
-    if ((r->nseg == 3 || r->nseg == 4) && api_seg_is(r, k, "oauth2") &&
-        api_seg_is(r, k + 1, "authorize")) {
+    if (two && api_seg_is(r, k, "oauth2") && api_seg_is(r, k + 1, "authorize")) {
         oauth_error(r, 400, "unsupported_response_type",
                     "gtmd's issuer serves the client_credentials grant only: use a service "
                     "principal (az login --service-principal).");

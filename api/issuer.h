@@ -30,28 +30,52 @@ void issuer_free(struct api_issuer *is);
 /* issuer_clients: how many clients were loaded. */
 unsigned issuer_clients(const struct api_issuer *is);
 
+enum issuer_grant_rc {
+    ISSUER_GRANTED = 0,
+    ISSUER_BAD_CLIENT = -1,  /* unknown client or wrong secret: one answer for both */
+    ISSUER_BAD_REQUEST = -2, /* the audience is not 1 to 511 bytes of printable ASCII */
+    ISSUER_FAILED = -3,      /* no randomness, or out is too small */
+};
+
 /* issuer_grant: checks client_id and secret (in constant time over the
  * secret) and writes a signed token for it, valid from now for the
- * issuer's lifetime, into out. Returns 0, or -1 when the client is
- * unknown or the secret wrong (one answer for both). */
-int issuer_grant(const struct api_issuer *is, const char *client_id, const char *secret,
-                 const char *audience, const char *iss, time_t now, char *out, size_t cap);
+ * issuer's lifetime, into out (ISSUER_TOKEN_MAX bytes hold any). */
+enum issuer_grant_rc issuer_grant(const struct api_issuer *is, const char *client_id,
+                                  const char *secret, const char *audience, const char *iss,
+                                  time_t now, char *out, size_t cap);
+
+enum issuer_token_rc {
+    ISSUER_TOKEN_OK,
+    ISSUER_TOKEN_BAD,     /* not signed by this issuer, or malformed */
+    ISSUER_TOKEN_EXPIRED, /* signed by it, but past its exp (or before its nbf) */
+};
 
 /* issuer_verify: whether token was issued by is (signature checked in
- * constant time) and has not expired at now. */
-bool issuer_verify(const struct api_issuer *is, const char *token, time_t now);
+ * constant time) and is valid at now. */
+enum issuer_token_rc issuer_verify(const struct api_issuer *is, const char *token, time_t now);
+
+/* issuer_counts: token requests granted and refused (bad client) so far. */
+void issuer_counts(const struct api_issuer *is, unsigned long long *granted,
+                   unsigned long long *refused);
+
+/* issuer_audience_ok: whether a is an audience a token may name: 1 to 511
+ * bytes of printable ASCII without blanks. */
+bool issuer_audience_ok(const char *a);
 
 /* issuer_basic: the client id and secret of an Authorization: Basic
- * credential (the text after "Basic "): 0, or -1 when it is not
- * base64(form-urlencoded id ":" form-urlencoded secret) within bounds. */
-int issuer_basic(const char *b64, char id[ISSUER_ID_MAX + 1], char secret[ISSUER_SECRET_MAX + 1]);
+ * credential (the text after "Basic "): 0, or -1 when it is not base64(id
+ * ":" secret) within bounds. RFC 6749 §2.3.1 form-urlencodes both before
+ * base64 (form_decode); curl -u and Python's requests do not, so the
+ * token endpoint tries both. */
+int issuer_basic(const char *b64, bool form_decode, char id[ISSUER_ID_MAX + 1],
+                 char secret[ISSUER_SECRET_MAX + 1]);
 
 /* issuer_lifetime: seconds a token lives. */
 unsigned issuer_lifetime(const struct api_issuer *is);
 
 /* issuer_route: the unauthenticated routes of the authority
  * (/adfs/.well-known/openid-configuration, /adfs/oauth2/token, keys). */
-bool issuer_route(const struct api_issuer *is, struct api_req *r);
+bool issuer_route(struct api_issuer *is, struct api_req *r);
 
 /* account_route: the unauthenticated /metadata/endpoints (Azure Stack's
  * discovery document az reads on `az cloud register`); issuer tells

@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 
 #include "api/http.h"
+#include "api/issuer.h"
 #include "api/status.h"
 #include "fleet/fleet.h"
 #include "api/text.h"
@@ -293,6 +294,15 @@ metrics(struct api_req *r)
     family(b, "gtmd_workers", "gauge", "Answering threads.");
     evbuffer_add_printf(b, "gtmd_workers %u\n", ctx->nworkers);
     process_metrics(b);
+    if (r->issuer) {
+        unsigned long long granted, refused;
+        issuer_counts(r->issuer, &granted, &refused);
+        family(b, "gtmd_api_tokens_total", "counter",
+               "Token requests to the built-in issuer, by result (refused: unknown client or "
+               "wrong secret).");
+        evbuffer_add_printf(b, "gtmd_api_tokens_total{result=\"granted\"} %llu\n", granted);
+        evbuffer_add_printf(b, "gtmd_api_tokens_total{result=\"refused\"} %llu\n", refused);
+    }
     if (ctx->fleet)
         fleet_metrics(ctx->fleet, b);
 

@@ -13,6 +13,7 @@ noinst_HEADERS = \
 	%reldir%/gtm/json.h \
 	%reldir%/gtm/probe.h \
 	%reldir%/gtm/geoip.h \
+	%reldir%/gtm/guid.h \
 	%reldir%/gtm/nettable.h \
 	%reldir%/gtm/policy.h \
 	%reldir%/gtm/profile.h \

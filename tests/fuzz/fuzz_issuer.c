@@ -4,8 +4,8 @@
  *   but what issuer_grant made (the input is checked against a fresh
  *   grant of the same claims only when it verifies: it must then be a
  *   well-formed three-part token);
- * - 1: an Authorization: Basic credential: issuer_basic never crashes and
- *   what it returns is within bounds;
+ * - 1 and 3: an Authorization: Basic credential, form-decoded (3) or not:
+ *   issuer_basic never crashes and what it returns is within bounds;
  * - otherwise: a grant for (client id, secret) split at the first NUL,
  *   then its token verifies, and a token with one byte changed does not. */
 #include "config.h"
@@ -56,15 +56,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size - 1] = 0;
     struct api_issuer *is = issuer();
     if (data[0] == 0) {
-        if (issuer_verify(is, text, NOW)) {
+        if (issuer_verify(is, text, NOW) != ISSUER_TOKEN_BAD) {
             /* Only a token of this issuer verifies: three parts. */
             char *d1 = strchr(text, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
             if (!d2 || strchr(d2 + 1, '.'))
                 abort();
         }
-    } else if (data[0] == 1) {
+    } else if (data[0] == 1 || data[0] == 3) {
         char id[ISSUER_ID_MAX + 1], secret[ISSUER_SECRET_MAX + 1];
-        if (issuer_basic(text, id, secret) == 0 &&
+        if (issuer_basic(text, (data[0] & 2) != 0, id, secret) == 0 &&
             (strlen(id) == 0 || strlen(id) > ISSUER_ID_MAX || strlen(secret) > ISSUER_SECRET_MAX))
             abort();
     } else {
@@ -74,15 +74,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc = issuer_grant(is, text, secret, "https://127.0.0.1/", "https://127.0.0.1/adfs", NOW,
                               tok, sizeof tok);
         bool right = strcmp(text, "fuzz") == 0 && strcmp(secret, SECRET) == 0;
-        if ((rc == 0) != right)
+        if ((rc == ISSUER_GRANTED) != right)
             abort();
-        if (rc == 0) {
-            if (!issuer_verify(is, tok, NOW))
+        if (rc == ISSUER_GRANTED) {
+            if (issuer_verify(is, tok, NOW) != ISSUER_TOKEN_OK ||
+                issuer_verify(is, tok, NOW + 600) != ISSUER_TOKEN_EXPIRED)
                 abort();
             size_t n = strlen(tok);
             size_t at = (size_t)data[0] * 7 % n;
             tok[at] = tok[at] == 'x' ? 'y' : 'x';
-            if (issuer_verify(is, tok, NOW))
+            if (issuer_verify(is, tok, NOW) != ISSUER_TOKEN_BAD)
                 abort();
         }
     }

@@ -131,14 +131,6 @@ def ansible_playbook():
     return info
 
 
-def needs_api_clients(gtmd_factory, tmp_path, clients):
-    """Skip until gtmd knows --api-clients (the built-in token issuer)."""
-    r = gtmd_factory.run(["--api-clients", str(clients), "--check-config"], cwd=str(tmp_path))
-    out = r.stdout + r.stderr
-    if r.returncode != 0 and "--api-clients" in out and re.search(r"unknown option|unrecognized", out):
-        pytest.skip("gtmd has no built-in token issuer yet (--api-clients: %s)" % out.strip().splitlines()[0])
-
-
 class Playbook:
     """Runs ansible/tm.yml one tag at a time against gtmd."""
 
@@ -281,8 +273,6 @@ def test_ansible_playbook_drives_gtmd(variant, gtmd_factory, backends, tmp_path,
     clients = tmp_path / "api-clients"
     clients.write_text("# client_id secret\n%s %s\n" % (CLIENT_ID, secret))
     os.chmod(str(clients), 0o600)
-    needs_api_clients(gtmd_factory, tmp_path, clients)
-
     b1, b2 = backends.http(2)
     g = start_api(gtmd_factory, tmp_path, extra=["--api-clients", str(clients)])
     pb = Playbook(info, g, tmp_path, secret, b1.port, [b1.host, b2.host], variant == "compat")

@@ -61,9 +61,14 @@ def get_token(g, client=CLIENT, secret=SECRET, **extra):
     return doc
 
 
+PLUS = "plus-client"
+PLUS_SECRET = "a+b%2Bc-0123456789abcdef"  # '+' and '%' a Basic header may carry unencoded
+
+
 @pytest.fixture
 def issuer(gtmd_factory, tmp_path):
-    return start_api(gtmd_factory, tmp_path, clients={CLIENT: SECRET, "second": SECRET + "2"})
+    return start_api(gtmd_factory, tmp_path,
+                     clients={CLIENT: SECRET, "second": SECRET + "2", PLUS: PLUS_SECRET})
 
 
 def test_discovery_documents(issuer):
@@ -106,6 +111,11 @@ def test_token_is_accepted_by_the_api(issuer):
                                     basic="%s:%s" % (CLIENT, SECRET), path="/adfs/oauth2/token")
     assert status == 200, doc2
     assert g.api.get(rg_path("issued"), token=doc2["access_token"]).status == 200
+    # Basic as RFC 6749 §2.3.1 has it (form-encoded), and as curl -u sends it.
+    for cred in (urllib.parse.quote_plus(PLUS) + ":" + urllib.parse.quote_plus(PLUS_SECRET),
+                 PLUS + ":" + PLUS_SECRET):
+        status, d, _ = token_request(g, {"grant_type": "client_credentials"}, basic=cred)
+        assert status == 200, (cred, d)
     doc3 = get_token(g, resource="https://management.example/")
     assert doc3["resource"] == "https://management.example/"
     assert "issued to client 'lab-runner'" in g.log
@@ -123,7 +133,11 @@ def test_refusals(issuer):
         assert s == 401 and d["error"] == "invalid_client", (s, d)
     assert d1 == d2  # unknown client and wrong secret look the same
     assert h1.get("WWW-Authenticate", "").startswith("Basic")
-    assert "token refused: client 'nobody'" in g.log
+    assert "token refused: client" in g.log  # at most one line a second
+    # Counted in /metrics.
+    m = g.api.get("/metrics", api_version=None).raw
+    assert 'gtmd_api_tokens_total{result="refused"} 4' in m, m
+    assert 'gtmd_api_tokens_total{result="granted"} 0' in m, m
     s, d, _ = token_request(g, {"client_id": CLIENT, "client_secret": SECRET})
     assert s == 400 and d["error"] == "invalid_request"
     s, d, _ = token_request(g, {"grant_type": "password", "username": "u", "password": "p"})
@@ -133,8 +147,21 @@ def test_refusals(issuer):
     assert s == 400 and d["error"] == "invalid_request"
     s, d, _ = token_request(g, {"grant_type": "client_credentials"}, basic=None)
     assert s == 400 and d["error"] == "invalid_request"
-    s, d, _ = raw(g, "GET", "/adfs/oauth2/token")
-    assert s == 405
+    s, d, h = raw(g, "GET", "/adfs/oauth2/token")
+    assert s == 405 and h.get("Allow") == "POST"
+    s, d, h = raw(g, "POST", "/adfs/.well-known/openid-configuration")
+    assert s == 405 and h.get("Allow") == "GET, HEAD"
+    # A parameter twice (RFC 6749 §3.2), an audience that is not ASCII.
+    body = "grant_type=client_credentials&client_id=%s&client_secret=%s&client_secret=x" % (
+        CLIENT, SECRET)
+    s, d, _ = raw(g, "POST", "/adfs/oauth2/token", body,
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+    assert s == 400 and d["error"] == "invalid_request" and "client_secret" in \
+        d["error_description"], d
+    s, d, _ = token_request(g, dict(form, client_secret=SECRET, resource="https://h\u00ff/"))
+    assert s == 400 and d["error"] == "invalid_request", d
+    s, d, _ = token_request(g, dict(form, client_secret=SECRET, scope="%s/.default" % ("x" * 600)))
+    assert s == 400 and d["error"] == "invalid_request", d
     s, d, _ = raw(g, "POST", "/adfs/oauth2/token", "grant_type=client_credentials&x=%00",
                   {"Content-Type": "application/x-www-form-urlencoded"})
     assert s == 400 and d["error"] == "invalid_request"
@@ -156,28 +183,31 @@ def test_refusals(issuer):
 def test_token_expires_and_survives_restart(gtmd_factory, tmp_path):
     g = start_api(gtmd_factory, tmp_path, clients={CLIENT: SECRET},
                   extra=["--api-token-lifetime", "5"])
-    t0 = time.time()
     doc = get_token(g)
     assert doc["expires_in"] == 5
     tok = doc["access_token"]
+    exp = json.loads(base64.urlsafe_b64decode(tok.split(".")[1] + "=="))["exp"]
     assert g.api.get(rg_path(), token=tok).status == 200
-    # Restarted with the same clients file, gtmd still takes the token.
+    # After its exp (by the server's clock, in whole seconds): refused as expired.
+    time.sleep(max(0.0, exp + 1.2 - time.time()))
+    r = g.api.get(rg_path(), token=tok)
+    assert r.status == 401 and r.code == "ExpiredAuthenticationToken", r
+    # Restarted with the same clients file, gtmd takes the tokens it issued
+    # before (a long-lived one here, so that the restart's time does not matter).
     g.stop()
-    g2 = start_api(gtmd_factory, tmp_path, clients={CLIENT: SECRET},
-                   extra=["--api-token-lifetime", "5"], pdir=g.pdir, state=g.state)
-    if time.time() - t0 < 4:
-        assert g2.api.get(rg_path(), token=tok).status == 200
-    time.sleep(max(0, 5.5 - (time.time() - t0)))
-    r = g2.api.get(rg_path(), token=tok)
-    assert r.status == 401 and r.code == "InvalidAuthenticationToken", r
-    # A changed secret revokes every token.
+    g2 = start_api(gtmd_factory, tmp_path, clients={CLIENT: SECRET}, pdir=g.pdir, state=g.state)
     tok2 = get_token(g2)["access_token"]
     g2.stop()
-    g3 = start_api(gtmd_factory, tmp_path, clients={CLIENT: SECRET + "-rotated"},
+    g3 = start_api(gtmd_factory, tmp_path, clients={CLIENT: SECRET}, pdir=g.pdir, state=g.state)
+    assert g3.api.get(rg_path(), token=tok2).status == 200
+    # A changed secret revokes every token.
+    g3.stop()
+    g4 = start_api(gtmd_factory, tmp_path, clients={CLIENT: SECRET + "-rotated"},
                    pdir=g.pdir, state=g.state)
-    assert g3.api.get(rg_path(), token=tok2).status == 401
-    assert g3.api.get(rg_path(), token=get_token(g3, secret=SECRET + "-rotated")["access_token"]
-                      ).status == 200
+    r = g4.api.get(rg_path(), token=tok2)
+    assert r.status == 401 and r.code == "InvalidAuthenticationToken", r
+    tok4 = get_token(g4, secret=SECRET + "-rotated")["access_token"]
+    assert g4.api.get(rg_path(), token=tok4).status == 200
 
 
 def test_metadata_endpoints(issuer):

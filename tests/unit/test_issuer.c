@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include "api/issuer.h"
 #include "unit.h"
 
@@ -87,19 +88,35 @@ test_grant_verify(void **state)
     char tok[ISSUER_TOKEN_MAX];
     assert_int_equal(issuer_grant(is, "ci-runner", SECRET, AUD, ISS, NOW, tok, sizeof tok), 0);
     assert_int_equal(strncmp(tok, "eyJ", 3), 0); /* a JWT: base64url of {"alg"... */
-    assert_true(issuer_verify(is, tok, NOW));
-    assert_true(issuer_verify(is, tok, NOW + 599));
-    assert_false(issuer_verify(is, tok, NOW + 600));  /* expired */
-    assert_false(issuer_verify(is, tok, NOW - 3600)); /* not yet valid */
+    assert_int_equal(issuer_verify(is, tok, NOW), ISSUER_TOKEN_OK);
+    assert_int_equal(issuer_verify(is, tok, NOW + 599), ISSUER_TOKEN_OK);
+    assert_int_equal(issuer_verify(is, tok, NOW + 600), ISSUER_TOKEN_EXPIRED);  /* expired */
+    assert_int_equal(issuer_verify(is, tok, NOW - 3600), ISSUER_TOKEN_EXPIRED); /* not yet valid */
     /* Wrong secret, another client's secret, unknown client: refused. */
     assert_int_equal(issuer_grant(is, "ci-runner", SECRET "x", AUD, ISS, NOW, tok, sizeof tok), -1);
     assert_int_equal(issuer_grant(is, "ci-runner", "", AUD, ISS, NOW, tok, sizeof tok), -1);
     assert_int_equal(issuer_grant(is, "nobody", SECRET, AUD, ISS, NOW, tok, sizeof tok), -1);
     assert_int_equal(issuer_grant(is, "other", SECRET "x", AUD, ISS, NOW, tok, sizeof tok), 0);
-    assert_true(issuer_verify(is, tok, NOW));
+    assert_int_equal(issuer_verify(is, tok, NOW), ISSUER_TOKEN_OK);
     /* Too small a buffer: no token. */
     char small[64];
-    assert_int_equal(issuer_grant(is, "other", SECRET "x", AUD, ISS, NOW, small, sizeof small), -1);
+    assert_int_equal(issuer_grant(is, "other", SECRET "x", AUD, ISS, NOW, small, sizeof small),
+                     ISSUER_FAILED);
+    /* An audience that is not printable ASCII: a bad request, not a bad client. */
+    assert_int_equal(
+        issuer_grant(is, "other", SECRET "x", "https://h\xff/", ISS, NOW, tok, sizeof tok),
+        ISSUER_BAD_REQUEST);
+    assert_int_equal(issuer_grant(is, "other", SECRET "x", "", ISS, NOW, tok, sizeof tok),
+                     ISSUER_BAD_REQUEST);
+    char longaud[600];
+    memset(longaud, 'a', sizeof longaud - 1);
+    longaud[sizeof longaud - 1] = 0;
+    assert_int_equal(issuer_grant(is, "other", SECRET "x", longaud, ISS, NOW, tok, sizeof tok),
+                     ISSUER_BAD_REQUEST);
+    longaud[511] = 0; /* the longest audience fits a token */
+    assert_int_equal(issuer_grant(is, "other", SECRET "x", longaud, ISS, NOW, tok, sizeof tok),
+                     ISSUER_GRANTED);
+    assert_int_equal(issuer_verify(is, tok, NOW), ISSUER_TOKEN_OK);
     issuer_free(is);
 }
 
@@ -117,22 +134,22 @@ test_tampering(void **state)
     for (size_t i = 0; i < n; i++) {
         memcpy(bad, tok, n + 1);
         bad[i] = bad[i] == 'A' ? 'B' : 'A';
-        if (issuer_verify(is, bad, NOW))
+        if (issuer_verify(is, bad, NOW) != ISSUER_TOKEN_BAD)
             fail_msg("token with byte %zu changed was accepted", i);
     }
     memcpy(bad, tok, n + 1);
     bad[n - 1] = 0; /* cut */
-    assert_false(issuer_verify(is, bad, NOW));
+    assert_int_equal(issuer_verify(is, bad, NOW), ISSUER_TOKEN_BAD);
     snprintf(bad, sizeof bad, "%s.x", tok); /* a fourth part */
-    assert_false(issuer_verify(is, bad, NOW));
-    assert_false(issuer_verify(is, "", NOW));
-    assert_false(issuer_verify(is, "..", NOW));
-    assert_false(issuer_verify(is, "a.b.c", NOW));
+    assert_int_equal(issuer_verify(is, bad, NOW), ISSUER_TOKEN_BAD);
+    assert_int_equal(issuer_verify(is, "", NOW), ISSUER_TOKEN_BAD);
+    assert_int_equal(issuer_verify(is, "..", NOW), ISSUER_TOKEN_BAD);
+    assert_int_equal(issuer_verify(is, "a.b.c", NOW), ISSUER_TOKEN_BAD);
     /* The signature of one token on another's claims. */
     char tok2[ISSUER_TOKEN_MAX];
     assert_int_equal(issuer_grant(is, "a", SECRET, AUD, ISS, NOW + 5, tok2, sizeof tok2), 0);
     snprintf(bad, sizeof bad, "%.*s%s", (int)(dot2 - tok), tok, strrchr(tok2, '.'));
-    assert_false(issuer_verify(is, bad, NOW));
+    assert_int_equal(issuer_verify(is, bad, NOW), ISSUER_TOKEN_BAD);
     (void)dot1;
     /* Overlong input. */
     char *huge = malloc(ISSUER_TOKEN_MAX * 2);
@@ -140,7 +157,7 @@ test_tampering(void **state)
     huge[ISSUER_TOKEN_MAX * 2 - 1] = 0;
     huge[10] = '.';
     huge[20] = '.';
-    assert_false(issuer_verify(is, huge, NOW));
+    assert_int_equal(issuer_verify(is, huge, NOW), ISSUER_TOKEN_BAD);
     free(huge);
     issuer_free(is);
 }
@@ -156,11 +173,17 @@ test_key_from_file(void **state)
     struct api_issuer *b = load_text("a " SECRET "\n", 600, why, sizeof why);
     struct api_issuer *c = load_text("a " SECRET "2\n", 600, why, sizeof why);
     assert_int_equal(issuer_grant(a, "a", SECRET, AUD, ISS, NOW, tok, sizeof tok), 0);
-    assert_true(issuer_verify(b, tok, NOW));
-    assert_false(issuer_verify(c, tok, NOW));
+    assert_int_equal(issuer_verify(b, tok, NOW), ISSUER_TOKEN_OK);
+    assert_int_equal(issuer_verify(c, tok, NOW), ISSUER_TOKEN_BAD);
     issuer_free(a);
     issuer_free(b);
     issuer_free(c);
+}
+
+static int
+issuer_basic_t(const char *b64, char *id, char *secret)
+{
+    return issuer_basic(b64, true, id, secret);
 }
 
 static void
@@ -169,28 +192,48 @@ test_basic(void **state)
     (void)state;
     char id[ISSUER_ID_MAX + 1], secret[ISSUER_SECRET_MAX + 1];
     /* base64("lab:s3cret") */
-    assert_int_equal(issuer_basic("bGFiOnMzY3JldA==", id, secret), 0);
+    assert_int_equal(issuer_basic_t("bGFiOnMzY3JldA==", id, secret), 0);
     assert_string_equal(id, "lab");
     assert_string_equal(secret, "s3cret");
     /* base64("a%3Ab:c%2Bd+e"): form-urlencoded parts. */
-    assert_int_equal(issuer_basic("YSUzQWI6YyUyQmQrZQ==", id, secret), 0);
+    assert_int_equal(issuer_basic_t("YSUzQWI6YyUyQmQrZQ==", id, secret), 0);
     assert_string_equal(id, "a:b");
     assert_string_equal(secret, "c+d e");
     /* base64("lab:") : an empty secret is a credential (refused later). */
-    assert_int_equal(issuer_basic("bGFiOg==", id, secret), 0);
+    assert_int_equal(issuer_basic_t("bGFiOg==", id, secret), 0);
     assert_string_equal(secret, "");
-    assert_int_equal(issuer_basic("bm9jb2xvbg==", id, secret), -1); /* "nocolon" */
-    assert_int_equal(issuer_basic("OnNlY3JldA==", id, secret), -1); /* ":secret" */
-    assert_int_equal(issuer_basic("!!!!", id, secret), -1);
-    assert_int_equal(issuer_basic("abc", id, secret), -1);
-    assert_int_equal(issuer_basic("", id, secret), -1);
-    assert_int_equal(issuer_basic("YQBiOmM=", id, secret), -1); /* "a\0b:c" */
+    assert_int_equal(issuer_basic_t("bm9jb2xvbg==", id, secret), -1); /* "nocolon" */
+    assert_int_equal(issuer_basic_t("OnNlY3JldA==", id, secret), -1); /* ":secret" */
+    assert_int_equal(issuer_basic_t("!!!!", id, secret), -1);
+    assert_int_equal(issuer_basic_t("abc", id, secret), -1);
+    assert_int_equal(issuer_basic_t("", id, secret), -1);
+    assert_int_equal(issuer_basic_t("YQBiOmM=", id, secret), -1); /* "a\0b:c" */
     /* base64("a%00:b"): a NUL after decoding. */
-    assert_int_equal(issuer_basic("YSUwMDpi", id, secret), -1);
+    assert_int_equal(issuer_basic_t("YSUwMDpi", id, secret), -1);
+    /* Raw (not form-encoded), as curl -u sends it: base64("a:c+d%2B") */
+    assert_int_equal(issuer_basic("YTpjK2QlMkI=", false, id, secret), 0);
+    assert_string_equal(secret, "c+d%2B");
+    /* A valid credential followed by anything but blanks is refused. */
+    assert_int_equal(issuer_basic_t("bGFiOnMzY3JldA==  ", id, secret), 0);
+    assert_int_equal(issuer_basic_t("bGFiOnMzY3JldA== ####", id, secret), -1);
+    /* The longest id and secret, each byte percent-encoded, are read whole. */
+    char plain[3 * (ISSUER_ID_MAX + ISSUER_SECRET_MAX) + 2], enc[2200];
+    size_t o = 0;
+    for (int i = 0; i < ISSUER_ID_MAX; i++)
+        o += (size_t)sprintf(plain + o, "%%%02X", 'i');
+    plain[o++] = ':';
+    for (int i = 0; i < ISSUER_SECRET_MAX; i++)
+        o += (size_t)sprintf(plain + o, "%%%02X", i % 2 ? 's' : 'S');
+    plain[o] = 0;
+    EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)plain, (int)o);
+    assert_int_equal(issuer_basic_t(enc, id, secret), 0);
+    assert_int_equal(strlen(id), ISSUER_ID_MAX);
+    assert_int_equal(strlen(secret), ISSUER_SECRET_MAX);
+    assert_int_equal(secret[ISSUER_SECRET_MAX - 1], 's');
     char *big = malloc(8192);
     memset(big, 'Q', 8191);
     big[8191] = 0;
-    assert_int_equal(issuer_basic(big, id, secret), -1);
+    assert_int_equal(issuer_basic_t(big, id, secret), -1);
     free(big);
 }
 
