@@ -280,7 +280,12 @@ alias_json(const struct alias *al, const struct dns_trace *t, bool empty)
     dname_to_text(al->written, written, sizeof written);
     dname_to_text(al->target, target, sizeof target);
     bool profile = al->kind == ALIAS_PROFILE;
-    const struct profile *p = profile && t->nsteps ? t->step[t->nsteps - 1].level[0].p : NULL;
+    /* its profile's step is the last one (an ALIAS ends a chain), if there was room */
+    const struct dns_trace_step *st = t->nsteps ? &t->step[t->nsteps - 1] : NULL;
+    const struct profile *p = profile && st && st->len == al->target_len &&
+                                      memcmp(st->name, al->target, al->target_len) == 0
+                                  ? st->level[0].p
+                                  : NULL;
     size_t n = (size_t)snprintf(why, sizeof why, "%s is an ALIAS to %s", owner, written);
     if (al->hops && n < sizeof why)
         n +=

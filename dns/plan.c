@@ -135,10 +135,12 @@ trace_alias(struct dns_trace *trace, const struct alias *al, unsigned at)
  * of our zones give no address; nothing to answer: NODATA (the name
  * exists). Always the last step of a chain. */
 static inline __attribute__((always_inline)) enum step
-alias_step(const struct gtm_snapshot *s, const struct zone *z, const struct alias *al,
-           const struct policy_ctx *pc, const uint8_t *name, uint8_t len, uint16_t qtype,
-           struct plan *r, struct dns_trace *trace)
+alias_step(const struct gtm_snapshot *s, const struct alias *al, const struct policy_ctx *pc,
+           const uint8_t *name, uint32_t len_qtype, struct plan *r, struct dns_trace *trace)
 {
+    const struct zone *z = al->node->zone;
+    uint8_t len = (uint8_t)len_qtype;
+    uint16_t qtype = (uint16_t)(len_qtype >> 8);
     bool want_a = qtype != LDNS_RR_TYPE_AAAA;
     if (trace)
         trace_alias(trace, al, r->nan);
@@ -187,21 +189,22 @@ alias_step(const struct gtm_snapshot *s, const struct zone *z, const struct alia
     return STEP_DONE;
 }
 
-/* The ALIAS step, out of line: the untraced copy, and the traced one. */
+/* The ALIAS step, out of line: the untraced copy, and the traced one. The
+ * name's length and the query type come in one argument (qtype << 8 | len),
+ * so that all go in registers, and the code around the call (every
+ * answer's) keeps the registers it had without it. */
 __attribute__((noinline)) static enum step
-alias_plain(const struct gtm_snapshot *s, const struct zone *z, const struct alias *al,
-            const struct policy_ctx *pc, const uint8_t *name, uint8_t len, uint16_t qtype,
-            struct plan *r)
+alias_plain(const struct gtm_snapshot *s, const struct alias *al, const struct policy_ctx *pc,
+            const uint8_t *name, uint32_t len_qtype, struct plan *r)
 {
-    return alias_step(s, z, al, pc, name, len, qtype, r, NULL);
+    return alias_step(s, al, pc, name, len_qtype, r, NULL);
 }
 
 __attribute__((noinline, cold)) static enum step
-alias_traced(const struct gtm_snapshot *s, const struct zone *z, const struct alias *al,
-             const struct policy_ctx *pc, const uint8_t *name, uint8_t len, uint16_t qtype,
-             struct plan *r, struct dns_trace *trace)
+alias_traced(const struct gtm_snapshot *s, const struct alias *al, const struct policy_ctx *pc,
+             const uint8_t *name, uint32_t len_qtype, struct plan *r, struct dns_trace *trace)
 {
-    return alias_step(s, z, al, pc, name, len, qtype, r, trace);
+    return alias_step(s, al, pc, name, len_qtype, r, trace);
 }
 
 /* What walk found: STEP_NODE and the wildcard to answer from, or the end
@@ -284,8 +287,8 @@ answer_node(const struct gtm_snapshot *s, const struct zone *z, const struct zon
         add(r->an, r->nan++, name, len, set);
     else if (__builtin_expect(node->alias != NULL, 0) &&
              (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA || qtype == LDNS_RR_TYPE_ANY))
-        return trace ? alias_traced(s, z, node->alias, pc, name, len, qtype, r, trace)
-                     : alias_plain(s, z, node->alias, pc, name, len, qtype, r);
+        return trace ? alias_traced(s, node->alias, pc, name, (uint32_t)qtype << 8 | len, r, trace)
+                     : alias_plain(s, node->alias, pc, name, (uint32_t)qtype << 8 | len, r);
     else
         negative(r, z, name, len, LDNS_RCODE_NOERROR);
     return STEP_DONE;

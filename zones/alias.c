@@ -347,33 +347,42 @@ struct picks {
     uint32_t n, cap;
 };
 
-/* Every endpoint RRset that p and the profiles nested in it can pick. */
+/* Every endpoint RRset that p and the profiles nested in it can pick, as
+ * deep as the policy goes (policy.c: a child at depth d + 1 <
+ * POLICY_NEST_MAX). A profile reached again is walked again only when it
+ * is reached higher up (its children may then go deeper); links have no
+ * loops (profile_link), so this ends. */
 static void
 collect(const struct gtm_snapshot *s, const struct profile *p, struct picks *out)
 {
-    const struct profile *todo[POLICY_NEST_MAX * 8];
-    unsigned depth[GTM_ARRAY_LEN(todo)];
-    const struct profile **seen = NULL;
-    uint32_t nseen = 0, ntodo = 0;
-    todo[ntodo] = p;
-    depth[ntodo++] = 0;
+    struct visit {
+        const struct profile *p;
+        unsigned depth;
+    } *todo = xmalloc(8 * sizeof *todo), *seen = NULL;
+    uint32_t ntodo = 0, tcap = 8, nseen = 0;
+    todo[ntodo++] = (struct visit){p, 0};
     while (ntodo) {
-        const struct profile *q = todo[--ntodo];
-        unsigned d = depth[ntodo];
+        struct visit v = todo[--ntodo];
         bool again = false;
         for (uint32_t i = 0; i < nseen && !again; i++)
-            again = seen[i] == q;
+            if (seen[i].p == v.p) {
+                again = seen[i].depth <= v.depth;
+                if (!again)
+                    seen[i].depth = v.depth;
+            }
         if (again)
             continue;
         seen = xrealloc(seen, (nseen + 1) * sizeof *seen);
-        seen[nseen++] = q;
-        for (uint32_t k = 0; k < q->nendpoints; k++) {
-            const struct endpoint *e = &q->endpoints[k];
+        seen[nseen++] = v;
+        for (uint32_t k = 0; k < v.p->nendpoints; k++) {
+            const struct endpoint *e = &v.p->endpoints[k];
             if (e->kind == EP_NESTED) {
-                /* as far as the policy goes (policy.c dispatch) */
-                if (e->child_profile && d + 1 < POLICY_NEST_MAX && ntodo < GTM_ARRAY_LEN(todo)) {
-                    todo[ntodo] = e->child_profile;
-                    depth[ntodo++] = d + 1;
+                if (e->child_profile && v.depth + 1 < POLICY_NEST_MAX) {
+                    if (ntodo == tcap) {
+                        tcap *= 2;
+                        todo = xrealloc(todo, tcap * sizeof *todo);
+                    }
+                    todo[ntodo++] = (struct visit){e->child_profile, v.depth + 1};
                 }
                 continue;
             }
@@ -386,7 +395,7 @@ collect(const struct gtm_snapshot *s, const struct profile *p, struct picks *out
             struct pickable *pk = &out->v[out->n++];
             memset(pk, 0, sizeof *pk);
             pk->rrset = e->rrset;
-            pk->p = q;
+            pk->p = v.p;
             pk->e = e;
             pk->ttl = e->rrset->ttl;
             if (e->rrset->type == LDNS_RR_TYPE_A) {
@@ -406,6 +415,7 @@ collect(const struct gtm_snapshot *s, const struct profile *p, struct picks *out
             }
         }
     }
+    free(todo);
     free(seen);
 }
 
