@@ -270,6 +270,56 @@ rcode_text(uint16_t rcode, char *buf, size_t cap)
     return buf;
 }
 
+/* An ALIAS that answered: what it is, where it leads, and what it answers. */
+static json_t *
+alias_json(const struct alias *al, const struct dns_trace *t, bool empty)
+{
+    char owner[DNAME_MAXLEN * 4 + 2], written[DNAME_MAXLEN * 4 + 2], target[DNAME_MAXLEN * 4 + 2];
+    char why[1024];
+    dname_to_text(al->owner, owner, sizeof owner);
+    dname_to_text(al->written, written, sizeof written);
+    dname_to_text(al->target, target, sizeof target);
+    bool profile = al->kind == ALIAS_PROFILE;
+    /* its profile's step is the last one (an ALIAS ends a chain), if there was room */
+    const struct dns_trace_step *st = t->nsteps ? &t->step[t->nsteps - 1] : NULL;
+    const struct profile *p = profile && st && st->len == al->target_len &&
+                                      memcmp(st->name, al->target, al->target_len) == 0
+                                  ? st->level[0].p
+                                  : NULL;
+    size_t n = (size_t)snprintf(why, sizeof why, "%s is an ALIAS to %s", owner, written);
+    if (al->hops && n < sizeof why)
+        n +=
+            (size_t)snprintf(why + n, sizeof why - n, ", which leads to %s (%u CNAME/ALIAS step%s)",
+                             target, al->hops, al->hops > 1 ? "s" : "");
+    if (n < sizeof why) {
+        if (profile && p)
+            n += (size_t)snprintf(why + n, sizeof why - n,
+                                  ", the traffic manager profile %s: A and AAAA queries get the "
+                                  "addresses its routing method picks for this client",
+                                  p->name);
+        else if (profile)
+            n += (size_t)snprintf(why + n, sizeof why - n,
+                                  ": no profile has that name now, so NODATA");
+        else
+            n += (size_t)snprintf(why + n, sizeof why - n,
+                                  ": A and AAAA queries get that name's records");
+    }
+    if (n < sizeof why && (p || !profile))
+        n += (size_t)snprintf(why + n, sizeof why - n,
+                              ", owned by %s, TTL the smallest of the ALIAS's (%u), the "
+                              "CNAMEs' and ALIASes' on the way, and the records'",
+                              owner, al->ttl);
+    if (n < sizeof why && empty && (p || !profile))
+        snprintf(why + n, sizeof why - n,
+                 p ? "; the endpoints picked give no address of this type (one whose target "
+                     "is a name outside gtmd's zones gives none), so NODATA"
+                   : "; it has no records of this type, so NODATA");
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:s}", "name", owner, "target", written,
+                     "resolvedTo", target, "kind", profile ? "profile" : "static", "ttl",
+                     (json_int_t)al->ttl, "chainTtl", (json_int_t)al->chain_ttl, "hops",
+                     (int)al->hops, "reason", why);
+}
+
 static void
 resolve(struct api_req *r)
 {
@@ -361,6 +411,10 @@ resolve(struct api_req *r)
     free(type_name);
     json_object_set_new(out, "authoritative", json_boolean(ldns_pkt_aa(pkt)));
     json_object_set_new(out, "ecsScope", json_integer(trace->ecs_scope));
+    if (trace->alias)
+        json_object_set_new(
+            out, "alias",
+            alias_json(trace->alias, trace, ldns_rr_list_rr_count(ldns_pkt_answer(pkt)) == 0));
     json_object_set_new(out, "answer", section_json(ldns_pkt_answer(pkt)));
     json_object_set_new(out, "authority", section_json(ldns_pkt_authority(pkt)));
     json_object_set_new(out, "additional", section_json(ldns_pkt_additional(pkt)));

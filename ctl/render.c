@@ -386,6 +386,9 @@ render_resolve(const json_t *r, FILE *out)
     const char *reason = json_string_value(json_object_get(r, "reason"));
     if (reason)
         line(out, "  %s", reason);
+    const char *alias = json_string_value(json_object_get(json_object_get(r, "alias"), "reason"));
+    if (alias)
+        line(out, "  %s", alias);
     records("ANSWER", json_object_get(r, "answer"), out);
     records("AUTHORITY", json_object_get(r, "authority"), out);
     records("ADDITIONAL", json_object_get(r, "additional"), out);

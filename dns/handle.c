@@ -131,7 +131,8 @@ trace_answer(struct dns_trace *t, const struct plan *r)
     t->ecs_scope = r->ecs_scope;
     t->nserved = r->nan;
     for (unsigned i = 0; i < r->nan; i++)
-        t->served[i] = r->an[i].rrset;
+        t->served[i] =
+            t->alias && i >= t->alias_at && t->alias_from[i] ? t->alias_from[i] : r->an[i].rrset;
 }
 
 /* What happens to a query. trace is NULL but for the API's resolve; the

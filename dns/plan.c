@@ -115,6 +115,98 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
     return STEP_DONE;
 }
 
+/* Where the answer of an ALIAS is noted in a trace: who answered, from
+ * which answer RRset on. */
+__attribute__((noinline, cold)) static void
+trace_alias(struct dns_trace *trace, const struct alias *al, unsigned at)
+{
+    trace->alias = al;
+    trace->alias_at = at;
+    for (unsigned i = at; i < PLAN_MAX_AN; i++)
+        trace->alias_from[i] = NULL;
+}
+
+/* An A/AAAA query (ANY, at a name with no other data: as A) at a node
+ * with an ALIAS: the addresses of the target's answer, owned by name (the
+ * node's or the question's), from the RRsets prepared at load time. A
+ * profile target is looked up by name, so that its current version
+ * answers, and runs through the policy as its own name does: health, ECS
+ * and its scope, and its counters. Endpoints whose target is a name out
+ * of our zones give no address; nothing to answer: NODATA (the name
+ * exists). Always the last step of a chain. */
+static inline __attribute__((always_inline)) enum step
+alias_step(const struct gtm_snapshot *s, const struct alias *al, const struct policy_ctx *pc,
+           const uint8_t *name, uint32_t len_qtype, struct plan *r, struct dns_trace *trace)
+{
+    const struct zone *z = al->node->zone;
+    uint8_t len = (uint8_t)len_qtype;
+    uint16_t qtype = (uint16_t)(len_qtype >> 8);
+    bool want_a = qtype != LDNS_RR_TYPE_AAAA;
+    if (trace)
+        trace_alias(trace, al, r->nan);
+    if (al->kind == ALIAS_STATIC) {
+        const struct rrset *set = want_a ? al->a : al->aaaa;
+        if (set)
+            add(r->an, r->nan++, name, len, set);
+        else
+            negative(r, z, name, len, LDNS_RCODE_NOERROR);
+        return STEP_DONE;
+    }
+    const struct zone_node *tn = snapshot_find_name(s, al->target, al->target_len, al->target_hash);
+    const struct profile *p = tn ? tn->profile : NULL;
+    const struct alias_answers *aa = p && al->ord < p->naliases ? p->aliases[al->ord] : NULL;
+    if (!aa) { /* the profile left since the load: as Azure DNS's alias to a deleted resource */
+        negative(r, z, name, len, LDNS_RCODE_NOERROR);
+        return STEP_DONE;
+    }
+    struct policy_pick *pick = &r->pick;
+    int rc = trace ? policy_choose_traced(p, pc, pick, trace_step(trace, tn->name, tn->name_len))
+                   : policy_choose(p, pc, pick);
+    if (pick->scope > r->ecs_scope)
+        r->ecs_scope = pick->scope;
+    if (rc != POLICY_OK) {
+        stats_bump(pc->stats, p->stats_slot + (rc == POLICY_NXDOMAIN ? TM_NXDOMAIN : TM_NODATA));
+        negative(r, z, name, len, LDNS_RCODE_NOERROR); /* the ALIAS's name exists */
+        return STEP_DONE;
+    }
+    unsigned before = r->nan;
+    for (unsigned i = 0; i < pick->n && r->nan < PLAN_MAX_AN; i++) {
+        const struct alias_rrsets *e = alias_rrsets_find(aa, pick->ep[i]->rrset);
+        const struct rrset *set = e ? (want_a ? e->a : e->aaaa) : NULL;
+        if (!set)
+            continue;
+        if (trace)
+            trace->alias_from[r->nan] = pick->ep[i]->rrset;
+        add(r->an, r->nan++, name, len, set);
+        stats_bump(pc->stats, pick->ep[i]->stats_slot);
+    }
+    if (r->nan == before) {
+        stats_bump(pc->stats, p->stats_slot + TM_NODATA);
+        negative(r, z, name, len, LDNS_RCODE_NOERROR);
+        return STEP_DONE;
+    }
+    stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
+    return STEP_DONE;
+}
+
+/* The ALIAS step, out of line: the untraced copy, and the traced one. The
+ * name's length and the query type come in one argument (qtype << 8 | len),
+ * so that all go in registers, and the code around the call (every
+ * answer's) keeps the registers it had without it. */
+__attribute__((noinline)) static enum step
+alias_plain(const struct gtm_snapshot *s, const struct alias *al, const struct policy_ctx *pc,
+            const uint8_t *name, uint32_t len_qtype, struct plan *r)
+{
+    return alias_step(s, al, pc, name, len_qtype, r, NULL);
+}
+
+__attribute__((noinline, cold)) static enum step
+alias_traced(const struct gtm_snapshot *s, const struct alias *al, const struct policy_ctx *pc,
+             const uint8_t *name, uint32_t len_qtype, struct plan *r, struct dns_trace *trace)
+{
+    return alias_step(s, al, pc, name, len_qtype, r, trace);
+}
+
 /* What walk found: STEP_NODE and the wildcard to answer from, or the end
  * of this step (STEP_OUTSIDE, or STEP_DONE with NXDOMAIN or a referral). */
 struct walked {
@@ -175,9 +267,9 @@ walk(const struct gtm_snapshot *s, const uint8_t *name, uint8_t len, bool first,
 
 /* The data of a node (exact, or the wildcard standing in for the name). */
 static inline __attribute__((always_inline)) enum step
-answer_node(const struct zone *z, const struct zone_node *node, const struct policy_ctx *pc,
-            const uint8_t *name, uint8_t len, uint16_t qtype, struct plan *r,
-            const struct rrset **next, struct dns_trace *trace)
+answer_node(const struct gtm_snapshot *s, const struct zone *z, const struct zone_node *node,
+            const struct policy_ctx *pc, const uint8_t *name, uint8_t len, uint16_t qtype,
+            struct plan *r, const struct rrset **next, struct dns_trace *trace)
 {
     if (node->profile)
         return profile_step(z, node->profile, pc, name, len, qtype, r, next, trace);
@@ -193,6 +285,10 @@ answer_node(const struct zone *z, const struct zone_node *node, const struct pol
         set = node_find_rrset(node, qtype);
     if (set)
         add(r->an, r->nan++, name, len, set);
+    else if (__builtin_expect(node->alias != NULL, 0) &&
+             (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA || qtype == LDNS_RR_TYPE_ANY))
+        return trace ? alias_traced(s, node->alias, pc, name, (uint32_t)qtype << 8 | len, r, trace)
+                     : alias_plain(s, node->alias, pc, name, (uint32_t)qtype << 8 | len, r);
     else
         negative(r, z, name, len, LDNS_RCODE_NOERROR);
     return STEP_DONE;
@@ -218,7 +314,7 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
             r->aa = true;
         return STEP_DONE;
     }
-    return answer_node(node->zone, node, pc, name, len, qtype, r, next, trace);
+    return answer_node(s, node->zone, node, pc, name, len, qtype, r, next, trace);
 }
 
 /* The walk; its untraced copy (trace a constant NULL) has no trace in it. */
@@ -231,6 +327,8 @@ plan(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *q
     r->ecs_scope = 0;
     r->nan = r->nns = 0;
     r->nar = 0;
+    if (trace)
+        trace->alias = NULL;
 
     const uint8_t *name = qname;
     uint8_t len = qlen;

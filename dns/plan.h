@@ -41,7 +41,14 @@ struct dns_trace {
         struct policy_trace level[POLICY_NEST_MAX]; /* its profile, then nested ones */
     } step[PLAN_MAX_CNAMES];
     unsigned nserved;
-    const struct rrset *served[PLAN_MAX_AN]; /* the answer section's RRsets */
+    const struct rrset *served[PLAN_MAX_AN]; /* the answer section's RRsets (for an ALIAS's,
+                                              * the endpoint RRsets they stand for) */
+    /* An ALIAS that answered A/AAAA (NULL: none), the first of its RRsets
+     * in the answer section, and the endpoint RRset each stands for (NULL
+     * for a static target's). Written by plan_query. */
+    const struct alias *alias;
+    unsigned alias_at;
+    const struct rrset *alias_from[PLAN_MAX_AN];
 };
 
 struct plan {
@@ -61,8 +68,10 @@ struct plan {
  * qhash is dname_hash(qname, qlen).
  * Follows CNAMEs inside our zones, synthesises wildcards, stops at zone cuts,
  * and runs the profile of a traffic manager name through pc (its health
- * table, PRNG and client), counting the outcome. Fills r; returns enum
- * plan_status. Any thread. */
+ * table, PRNG and client), counting the outcome; an A/AAAA query at an
+ * ALIAS answers with the addresses of its target (a profile, run the same
+ * way and counted as its own answer, or static records). Fills r; returns
+ * enum plan_status. Any thread. */
 int plan_query(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname,
                uint8_t qlen, uint32_t qhash, uint16_t qtype, struct plan *r);
 

@@ -2,6 +2,7 @@ EXTRA_DIST += \
 	%reldir%/gtmd.conf \
 	%reldir%/gtmd.service \
 	%reldir%/zones/example.com.zone \
+	%reldir%/zones/example.org.zone \
 	%reldir%/fleet/run \
 	%reldir%/fleet/backend.py \
 	%reldir%/fleet/n1.conf \

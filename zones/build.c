@@ -23,6 +23,7 @@
 #include "gtm/nettable.h"
 #include "gtm/profile.h"
 #include "profiles/dir.h"
+#include "zones/alias.h"
 #include "zones/tm.h"
 #include "zones/zonefile.h"
 #include "profiles/profile.h"
@@ -186,8 +187,42 @@ glue_build(struct arena *a, struct node_tab *t, const uint8_t *apex, size_t apex
     }
 }
 
+/* The ALIASes the zones of a load hold, as zone_build finds them. */
+struct alias_list {
+    struct alias **v;
+    uint32_t n, cap;
+};
+
+/* An ALIAS record (records [i, j) of rrs: one, as check_zone makes sure)
+ * at node: its part of node, for alias_resolve to follow. */
+static void
+alias_add(struct arena *a, struct zone_node *node, const struct zone_src *src, size_t i,
+          const char *file, struct alias_list *l)
+{
+    ldns_rr *rr = ldns_rr_list_rr(src->rrs, i);
+    ldns_rdf *t = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+    ldns_dname2canonical(t);
+    struct alias *al = arena_alloc(a, sizeof *al);
+    al->node = node;
+    al->owner = node->name;
+    al->owner_len = node->name_len;
+    al->ttl = ldns_rr_ttl(rr);
+    al->written_len = (uint8_t)ldns_rdf_size(t);
+    al->written = arena_memdup(a, ldns_rdf_data(t), ldns_rdf_size(t));
+    al->file = file;
+    al->line = src->lines[i];
+    ldns_rdf_deep_free(t);
+    node->alias = al;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = al;
+}
+
 static struct zone *
-zone_build(struct arena *a, const struct zone_src *src, struct config_errors *errs)
+zone_build(struct arena *a, const struct zone_src *src, struct alias_list *aliases,
+           struct config_errors *errs)
 {
     struct zone *z = arena_alloc(a, sizeof *z);
     struct node_tab t = {xcalloc(64, sizeof(*t.slot)), 63, 0};
@@ -211,6 +246,11 @@ zone_build(struct arena *a, const struct zone_src *src, struct config_errors *er
             while (j < n && ldns_rr_get_type(ldns_rr_list_rr(rrs, j)) == type &&
                    ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(rrs, j)), owner) == 0)
                 j++;
+            if ((uint16_t)type == RR_TYPE_ALIAS) { /* never an RRset of its own */
+                alias_add(a, node, src, i, z->file, aliases);
+                i = j;
+                continue;
+            }
             struct rrset *s = rrset_build(a, rrs, i, j, buf);
             if (!s) {
                 config_error(errs, src->file, src->lines[i], "RRset too large");
@@ -433,6 +473,7 @@ struct snapshot_base {
     uint32_t nzones;
     struct node_tab ents; /* empty non-terminals made for dotted relativeNames */
     unsigned nworkers;
+    const struct alias_index *aliases; /* every ALIAS of the load, followed */
 };
 
 static struct snapshot_base *
@@ -538,7 +579,7 @@ profile_name(const struct snapshot_base *b, const struct profile *p, uint8_t *ou
         return -1;
     }
     const struct zone_node *st = zone_find_node(b->domain, out, (size_t)len);
-    if (st && st->rrsets) {
+    if (st && (st->rrsets || st->alias)) {
         config_error(errs, p->file, 0, "dnsConfig.relativeName: %s also has records in %s", text,
                      b->domain->file);
         return -1;
@@ -787,6 +828,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
 {
     unsigned before = errs->count;
     struct src_list l = {0};
+    struct alias_list aliases = {0};
     struct gtm_snapshot *s = xcalloc(1, sizeof *s);
     time_t now = time(NULL);
     s->arena = arena_new();
@@ -870,7 +912,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     for (size_t i = 0; i < l.n; i++) {
         bool is_domain = dlen > 0 && ldns_rdf_size(l.v[i].apex) == (size_t)dlen &&
                          memcmp(ldns_rdf_data(l.v[i].apex), domain, (size_t)dlen) == 0;
-        const struct zone *z = zone_build(ba, &l.v[i], errs);
+        const struct zone *z = zone_build(ba, &l.v[i], &aliases, errs);
         if (!z)
             continue;
         if (is_domain) {
@@ -889,6 +931,10 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         goto out;
     zones_index(s, dz);
     names_build(s);
+    /* Where each ALIAS leads, now that every name is known. */
+    b->aliases = alias_resolve(ba, s, aliases.v, aliases.n, errs);
+    if (errs->count != before)
+        goto out;
     b->nworkers = p->nworkers;
     s->nnested = count_nested(s->profiles, s->nprofiles);
     s->ndotted = count_dotted(s->profiles, s->nprofiles);
@@ -897,6 +943,9 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         tm_prepare_profile(s->arena, s->profiles[i]);
         tm_add(s->tmi, s->profiles[i]);
     }
+    /* The RRsets of the ALIASes that lead to profiles (nested ones linked). */
+    for (uint32_t i = 0; alias_count(b->aliases) && i < s->nprofiles; i++)
+        alias_prepare_profile(s->arena, b->aliases, s, s->profiles[i], true);
     tm_fill(s->tmi, s, p->nworkers, NULL);
 out:
     if (errs->count != before) {
@@ -906,6 +955,7 @@ out:
     for (size_t i = 0; i < l.n; i++)
         zone_src_cleanup(&l.v[i]);
     free(l.v);
+    free(aliases.v);
     return s;
 }
 
@@ -1066,6 +1116,17 @@ snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct prof
     } else if (!b->domain) {
         zones_index(s, NULL);
         names_build(s);
+    }
+    /* The ALIASes that lead to a profile that came (np, and each clone:
+     * a clone prepares its own, its children may be new) follow it: the
+     * cost is what those profiles can pick times the ALIASes to them. */
+    if (alias_count(b->aliases)) {
+        for (uint32_t i = 0; i < ncame; i++) /* warnings for a new document only */
+            alias_prepare_profile(s->arena, b->aliases, s, came[i], np && came[i] == np);
+        if (old && old->node &&
+            (!np || !np->node || np->node->name_len != old->node->name_len ||
+             memcmp(np->node->name, old->node->name, old->node->name_len) != 0))
+            alias_warn_gone(b->aliases, old->node->name, old->node->name_len);
     }
     free(gone);
     free(came);

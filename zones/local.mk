@@ -1,4 +1,5 @@
 libgtm_a_SOURCES += \
+	%reldir%/alias.c %reldir%/alias.h \
 	%reldir%/build.c %reldir%/build.h \
 	%reldir%/stats.c %reldir%/stats.h \
 	%reldir%/tm.c %reldir%/tm.h \

@@ -14,6 +14,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/err.h"
+#include "gtm/snapshot.h" /* RR_TYPE_ALIAS */
 
 #define ZONE_DEFAULT_TTL 3600
 
@@ -87,22 +88,45 @@ check_zone(struct zone_src *z, const char *file, struct config_errors *errs)
     if (!apex_ns)
         config_warning(file, 0, "zone has no NS records at its apex");
 
-    /* CNAME and other data (RFC 1034 3.6.2, RFC 2181 10.1). */
+    /* CNAME and other data (RFC 1034 3.6.2, RFC 2181 10.1); an ALIAS goes
+     * where a CNAME cannot, but alone: one per name, no CNAME beside it,
+     * and no A or AAAA, which it gives itself. */
     for (size_t i = 0; i < n;) {
-        size_t j = i;
-        unsigned cnames = 0, others = 0;
+        size_t j = i, alias_at = 0;
+        unsigned cnames = 0, others = 0, aliases = 0, addrs = 0;
         const ldns_rdf *o = ldns_rr_owner(ldns_rr_list_rr(z->rrs, i));
         for (; j < n && ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(z->rrs, j)), o) == 0;
              j++) {
             ldns_rr_type t = ldns_rr_get_type(ldns_rr_list_rr(z->rrs, j));
-            if (t == LDNS_RR_TYPE_CNAME)
+            if (t == LDNS_RR_TYPE_CNAME) {
                 cnames++;
-            else if (!is_dnssec_meta(t))
+            } else if ((uint16_t)t == RR_TYPE_ALIAS) {
+                if (aliases++ == 0)
+                    alias_at = j;
+                else if (z->lines[j] > z->lines[alias_at])
+                    alias_at = j; /* with two, the later one is the extra */
+            } else if (!is_dnssec_meta(t)) {
                 others++;
+                addrs += t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA;
+            }
         }
         if (cnames > 1 || (cnames && others)) {
             rr_name_text(o, owner, sizeof owner);
             config_error(errs, file, z->lines[i], "%s has a CNAME and other data", owner);
+        }
+        if (aliases) {
+            rr_name_text(o, owner, sizeof owner);
+            if (aliases > 1)
+                config_error(errs, file, z->lines[alias_at],
+                             "%s has %u ALIAS records: a name has at most one", owner, aliases);
+            if (cnames)
+                config_error(errs, file, z->lines[alias_at],
+                             "%s has an ALIAS and a CNAME: a name with a CNAME has nothing else",
+                             owner);
+            if (addrs)
+                config_error(errs, file, z->lines[alias_at],
+                             "%s has an ALIAS and A/AAAA records: the ALIAS gives its addresses",
+                             owner);
         }
         i = j;
     }
@@ -174,12 +198,59 @@ is_base64(const char *t, size_t n)
     return (last & (pad == 1 ? 0x3u : 0xFu)) == 0;
 }
 
-/* ipseckey_rdata: when rec (one record as ldns_rr_new_frm_fp_l reads it:
- * comments and parentheses gone) is an IPSECKEY record in presentation
- * form, its rdata, else NULL. Read as ldns_rr_new_frm_str reads it, with
- * its own tokenizer and names: an owner unless the line starts with a
- * blank, a TTL when the next token starts with a digit, a class when
- * ldns knows the token as one, then the type (TYPEnnn as ldns reads it). */
+/* is_directive: rec is $ORIGIN, $TTL or $INCLUDE, as read_rr takes them. */
+static bool
+is_directive(const char *rec)
+{
+    return (strncmp(rec, "$ORIGIN", 7) == 0 && isspace((unsigned char)rec[7])) ||
+           (strncmp(rec, "$TTL", 4) == 0 && isspace((unsigned char)rec[4])) ||
+           strncmp(rec, "$INCLUDE", 8) == 0;
+}
+
+/* rr_type_token: the type of rec (one record as ldns_rr_new_frm_fp_l reads
+ * it: comments and parentheses gone), read as ldns_rr_new_frm_str reads it,
+ * with its own tokenizer and names: an owner unless the line starts with a
+ * blank, a TTL when the next token starts with a digit, a class when ldns
+ * knows the token as one, then the type. Fills tok[cap] with the type's
+ * token and *at with where it starts in rec; returns where the rdata
+ * starts, or NULL when ldns would not read that far. */
+static const char *
+rr_type_token(const char *rec, char *tok, size_t cap, size_t *at)
+{
+    size_t len = strlen(rec);
+    ldns_buffer *b = ldns_buffer_new(len + 1);
+    if (!b)
+        return NULL;
+    ldns_buffer_write(b, rec, len);
+    ldns_buffer_flip(b);
+    const char *rdata = NULL;
+    if (ldns_bget_token(b, tok, "\t\n ", cap - 1) == -1) /* owner */
+        goto done;
+    *at = ldns_buffer_position(b);
+    if (ldns_bget_token(b, tok, "\t\n ", cap - 1) == -1) /* TTL, class or type */
+        goto done;
+    /* As ldns: a token that is empty (a stray parenthesis after a quote
+     * gives one) or starts with a digit is a TTL, and a class may follow;
+     * a class is followed by the type; anything else is the type. */
+    bool ttl = !tok[0] || isdigit((unsigned char)tok[0]);
+    if (ttl || ldns_get_rr_class_by_name(tok) != 0) {
+        *at = ldns_buffer_position(b);
+        if (ldns_bget_token(b, tok, "\t\n ", cap - 1) == -1)
+            goto done;
+        if (ttl && ldns_get_rr_class_by_name(tok) != 0) {
+            *at = ldns_buffer_position(b);
+            if (ldns_bget_token(b, tok, "\t\n ", cap - 1) == -1)
+                goto done;
+        }
+    }
+    rdata = rec + ldns_buffer_position(b);
+done:
+    ldns_buffer_free(b);
+    return rdata;
+}
+
+/* ipseckey_rdata: when rec (as for rr_type_token) is an IPSECKEY record in
+ * presentation form, its rdata, else NULL. */
 static const char *
 ipseckey_rdata(const char *rec)
 {
@@ -189,40 +260,15 @@ ipseckey_rdata(const char *rec)
     bool maybe = false;
     for (const char *c = rec; *c && !maybe; c++)
         maybe = strncasecmp(c, "type", 4) == 0 || strncasecmp(c, "ipseckey", 8) == 0;
-    if (!maybe)
+    if (!maybe || is_directive(rec))
         return NULL;
-    if ((strncmp(rec, "$ORIGIN", 7) == 0 && isspace((unsigned char)rec[7])) ||
-        (strncmp(rec, "$TTL", 4) == 0 && isspace((unsigned char)rec[4])) ||
-        strncmp(rec, "$INCLUDE", 8) == 0)
-        return NULL; /* a directive */
-    size_t len = strlen(rec);
-    ldns_buffer *b = ldns_buffer_new(len + 1);
-    if (!b)
-        return NULL;
-    ldns_buffer_write(b, rec, len);
-    ldns_buffer_flip(b);
     /* Larger than ldns's limits: a token it refuses is no IPSECKEY for it. */
     char tok[LDNS_MAX_DOMAINLEN * 4 + 2];
-    const char *rdata = NULL;
-    if (ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1 || /* owner */
-        ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)   /* TTL, class or type */
-        goto done;
-    /* As ldns: a token that is empty (a stray parenthesis after a quote
-     * gives one) or starts with a digit is a TTL, and a class may follow;
-     * a class is followed by the type; anything else is the type. */
-    bool ttl = !tok[0] || isdigit((unsigned char)tok[0]);
-    if (ttl || ldns_get_rr_class_by_name(tok) != 0) {
-        if (ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)
-            goto done;
-        if (ttl && ldns_get_rr_class_by_name(tok) != 0 &&
-            ldns_bget_token(b, tok, "\t\n ", sizeof tok - 1) == -1)
-            goto done;
-    }
-    if ((uint16_t)ldns_get_rr_type_by_name(tok) == LDNS_RR_TYPE_IPSECKEY)
-        rdata = rec + ldns_buffer_position(b);
-done:
-    ldns_buffer_free(b);
-    return rdata;
+    size_t at;
+    const char *rdata = rr_type_token(rec, tok, sizeof tok, &at);
+    if (rdata && (uint16_t)ldns_get_rr_type_by_name(tok) == LDNS_RR_TYPE_IPSECKEY)
+        return rdata;
+    return NULL;
 }
 
 /* ipseckey_check: rec as for ipseckey_rdata. Returns 0 when it is no
@@ -300,15 +346,48 @@ strip_ws(char *line)
     return s;
 }
 
-#define STATUS_IPSECKEY (-1) /* not an ldns_status: ipseckey_check said no */
+/* ---- ALIAS ----
+ * ldns knows no ALIAS type. Its rdata is one domain name, as a CNAME's: a
+ * record whose type token is ALIAS is handed to ldns with CNAME in its place
+ * (the same length, written over it), so that ldns reads the target as it
+ * reads a CNAME's (relative names completed with $ORIGIN, escapes, limits),
+ * and the record gets type RR_TYPE_ALIAS back. TYPE65401 written any other
+ * way is refused: its generic rdata would be served as it is. */
+
+/* alias_rewrite: when rec is an ALIAS record, writes CNAME over its type
+ * and returns 1; 0 when it is none; -1 with why when its rdata is not a
+ * name ldns reads as a CNAME's. */
+static int
+alias_rewrite(char *rec, char *why, size_t cap)
+{
+    bool maybe = false;
+    for (const char *c = rec; *c && !maybe; c++)
+        maybe = strncasecmp(c, "alias", 5) == 0;
+    if (!maybe || is_directive(rec))
+        return 0;
+    char tok[LDNS_MAX_DOMAINLEN * 4 + 2];
+    size_t at = 0;
+    const char *rdata = rr_type_token(rec, tok, sizeof tok, &at);
+    if (!rdata || strcasecmp(tok, "ALIAS") != 0 || strncasecmp(rec + at, "ALIAS", 5) != 0)
+        return 0;
+    rdata += strspn(rdata, IPSECKEY_SEP);
+    if (strncmp(rdata, "\\#", 2) == 0)
+        return why_not(why, cap, "ALIAS: write the target as a domain name, not as generic rdata");
+    if (!*rdata)
+        return why_not(why, cap, "ALIAS: the target name is missing");
+    memcpy(rec + at, "CNAME", 5);
+    return 1;
+}
+
+#define STATUS_WHY (-1) /* not an ldns_status: the record was refused, why says why */
 
 /* read_rr: ldns_rr_new_frm_fp_l of libldns 1.8 (same arguments), with a
  * look at the record between reading and parsing it: one record read into
  * *rec (of *cap bytes, grown as needed; free it) as ldns reads it, with
  * comments, parentheses and NULs gone; the $ORIGIN, $TTL and $INCLUDE
  * directives taken as ldns takes them; then an IPSECKEY record checked
- * (STATUS_IPSECKEY with why when it is malformed) before
- * ldns_rr_new_frm_str parses the record. */
+ * and an ALIAS record made readable (STATUS_WHY with why when either is
+ * malformed) before ldns_rr_new_frm_str parses the record. */
 static int
 read_rr(FILE *fp, char **rec, size_t *cap, ldns_rr **rr, uint32_t *default_ttl, ldns_rdf **origin,
         ldns_rdf **prev, int *line, char *why, size_t whycap)
@@ -333,9 +412,23 @@ read_rr(FILE *fp, char **rec, size_t *cap, ldns_rr **rr, uint32_t *default_ttl, 
     if (!*strip_ws(r))
         return LDNS_STATUS_SYNTAX_EMPTY;
     if (ipseckey_check(r, why, whycap) != 0)
-        return STATUS_IPSECKEY; /* (ldns would have taken its owner as prev: moot in a
-                                 * file that no longer loads) */
-    return ldns_rr_new_frm_str(rr, r, ttl, *origin, prev);
+        return STATUS_WHY; /* (ldns would have taken its owner as prev: moot in a
+                            * file that no longer loads) */
+    int alias = alias_rewrite(r, why, whycap);
+    if (alias < 0)
+        return STATUS_WHY;
+    ldns_status st2 = ldns_rr_new_frm_str(rr, r, ttl, *origin, prev);
+    if (st2 != LDNS_STATUS_OK)
+        return st2;
+    if (alias) {
+        ldns_rr_set_type(*rr, (ldns_rr_type)RR_TYPE_ALIAS);
+    } else if ((uint16_t)ldns_rr_get_type(*rr) == RR_TYPE_ALIAS) {
+        ldns_rr_free(*rr);
+        *rr = NULL;
+        why_not(why, whycap, "TYPE%u is ALIAS: write it as 'NAME ALIAS target.'", RR_TYPE_ALIAS);
+        return STATUS_WHY;
+    }
+    return LDNS_STATUS_OK;
 }
 
 #define ZONE_FILE_MAX ((size_t)1 << 30)
@@ -455,7 +548,7 @@ parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_te
         case LDNS_STATUS_SYNTAX_INCLUDE:
             config_error(errs, file, (unsigned)start, "$INCLUDE is not supported");
             continue;
-        case STATUS_IPSECKEY:
+        case STATUS_WHY:
             config_error(errs, file, (unsigned)start, "%s", why);
             continue;
         default:

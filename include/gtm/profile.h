@@ -13,6 +13,7 @@
 #include "gtm/compiler.h"
 #include "gtm/dname.h"
 
+struct alias_answers;
 struct arena;
 struct config_errors;
 struct rrset;
@@ -125,7 +126,12 @@ struct profile {
     const uint16_t *by_priority;  /* endpoint indexes, lowest priority first (list order on
                                    * ties); filled in when the snapshot is built */
     const struct zone_node *node; /* its name in the --domain zone; filled in likewise */
-    _Atomic uint64_t rr_next;     /* RoundRobin cursor: the only field written after publish */
+    /* The ALIASes whose chain ends at its name (struct alias ord), each with
+     * its RRsets for every endpoint this profile can pick: filled in
+     * likewise, in its own arena (a clone gets its own). */
+    const struct alias_answers *const *aliases;
+    uint32_t naliases;
+    _Atomic uint64_t rr_next; /* RoundRobin cursor: the only field written after publish */
     /* Lifetime: a profile is shared by every snapshot that holds it, so that
      * a change of one profile copies nothing of the others. */
     struct arena *arena;          /* owns it (NULL: it lives in its caller's arena) */

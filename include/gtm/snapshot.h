@@ -20,6 +20,7 @@
 struct arena;
 struct rrset;
 struct profile;
+struct zone_node;
 struct probe_spec;
 struct health_slot;
 struct net_table;
@@ -54,6 +55,80 @@ enum {
     NODE_CUT = 1 << 1, /* NS below the apex: a delegation */
 };
 
+/* ALIAS (PowerDNS's type 65401): "NAME TTL IN ALIAS target." in a zone
+ * file. It is never an RRset of its node and never goes on the wire: A and
+ * AAAA queries at NAME (where the node has no such RRset: a zone file may
+ * not have both) answer with the addresses of the target's answer, owned
+ * by NAME. zones/alias.c follows the target through CNAMEs and ALIASes
+ * inside gtmd's zones at load time, to a traffic manager profile's name or
+ * to static A/AAAA RRsets. Every RRset an ALIAS can answer with is made at
+ * load time, owned by NAME, with its TTL the smallest on the way: for a
+ * static target here (a, aaaa), for a profile in the profile
+ * (profile->aliases[ord], struct alias_answers), so that a new version of
+ * the profile brings its own. */
+#define RR_TYPE_ALIAS 65401
+
+enum alias_kind {
+    ALIAS_STATIC,  /* a, aaaa: the target's A/AAAA RRsets */
+    ALIAS_PROFILE, /* the profile named target (looked up per query: the current one) */
+};
+
+struct alias {
+    const struct zone_node *node; /* its owner's node */
+    const uint8_t *owner;         /* lowercase wire: the ALIAS's own name (a wildcard's "*" kept) */
+    uint8_t owner_len;
+    uint8_t written_len;
+    uint8_t target_len;
+    uint8_t hops; /* CNAMEs and ALIASes followed from written to target */
+    enum alias_kind kind;
+    uint32_t ttl;                 /* the ALIAS record's TTL */
+    uint32_t chain_ttl;           /* the smallest TTL from the ALIAS to target (its own included) */
+    const uint8_t *written;       /* lowercase wire: the target as the zone file gives it */
+    const uint8_t *target;        /* lowercase wire: where the chain ends (a profile's name, or
+                                   * the name holding a and aaaa) */
+    uint32_t target_hash;         /* dname_hash(target) */
+    uint32_t ord;                 /* ALIAS_PROFILE: its index in the target profile's aliases[] */
+    const struct rrset *a, *aaaa; /* ALIAS_STATIC: owner's copies (NULL: none of that type) */
+    const char *file;             /* where it is written, for messages */
+    unsigned line;
+};
+
+/* What an ALIAS answers when its profile picks an endpoint: the endpoint's
+ * RRset (from, a key only: never read), and the ALIAS owner's copy of it,
+ * or of the addresses of the name it names inside gtmd's zones. */
+struct alias_rrsets {
+    const struct rrset *from;
+    const struct rrset *a, *aaaa;
+};
+
+/* One ALIAS's answers over every endpoint its profile (and the profiles
+ * nested in it) can pick: an open-addressed table keyed by the endpoint
+ * RRset, at most half full. */
+struct alias_answers {
+    const struct alias *alias;
+    uint32_t mask;                   /* slot has mask + 1 entries */
+    uint32_t n;                      /* used */
+    const struct alias_rrsets *slot; /* from NULL: empty */
+};
+
+/* alias_slot_of: where the answers for endpoint RRset from start looking. */
+static inline uint32_t
+alias_slot_of(const struct rrset *from, uint32_t mask)
+{
+    return (uint32_t)(((uintptr_t)from >> 4) * 0x9E3779B1u) & mask;
+}
+
+/* alias_rrsets_find: the answers for endpoint RRset from, or NULL. */
+static inline const struct alias_rrsets *
+alias_rrsets_find(const struct alias_answers *aa, const struct rrset *from)
+{
+    uint32_t i = alias_slot_of(from, aa->mask);
+    for (const struct alias_rrsets *e; (e = &aa->slot[i])->from; i = (i + 1) & aa->mask)
+        if (e->from == from)
+            return e;
+    return NULL;
+}
+
 struct zone_node {
     const uint8_t *name; /* lowercase wire */
     uint8_t name_len;
@@ -68,6 +143,8 @@ struct zone_node {
     const struct rrset *rrsets;    /* NULL for an empty non-terminal */
     const struct rrset *cname;     /* shortcut into rrsets */
     const struct rrset *ns;        /* shortcut into rrsets */
+    const struct alias *alias;     /* its ALIAS, or NULL: looked at only when an A/AAAA
+                                    * lookup finds no RRset */
 };
 
 struct zone {

@@ -166,6 +166,16 @@ def zone_seeds():
                           "c IPSECKEY 10 0 2 . AQNR\nd TYPE45 10 2 2 2001:db8::1 AQNR\n"
                           "e IPSECKEY 10 0 2 x. AQNR\nf IPSECKEY 10 0 2 .\n"
                           "g IPSECKEY 10 1 2 192.0.2.1 AQNR AQNR\nh IPSECKEY 10 3 2 gw. !!!!\n"),
+        "alias.zone": ("$TTL 300\n" + soa + "@ NS ns1\n@ 600 IN ALIAS www\n@ MX 10 www\n"
+                       "ns1 A 192.0.2.1\nwww A 192.0.2.20\nwww AAAA 2001:db8::20\n"
+                       "a ALIAS b\nb 60 CNAME c\nc alias www.example.com.\nto-apex CNAME @\n"
+                       "*.wild ALIAS @\nonly ALIAS c\n"),
+        "alias-errors.zone": (soa + "@ NS ns1\nwww A 192.0.2.20\nloop1 ALIAS loop2\n"
+                              "loop2 CNAME loop1\naway ALIAS www.example.org.\n"
+                              "tm ALIAS app.trafficmanager.net.\nmx ALIAS @\nsub NS ns.sub\n"
+                              "x.sub ALIAS www\nc ALIAS www\nc CNAME www\nd ALIAS\n"
+                              "e ALIAS \\# 2 0100\nf ALIAS www\nf A 192.0.2.1\n"
+                              "g TYPE65401 \\# 3 016100\n"),
     }
 
 

@@ -461,6 +461,174 @@ test_ipseckey_no_leak(void **state)
         fail_msg("the heap grew by %zu bytes over 1000 loads", after.uordblks - before.uordblks);
 }
 
+/* ---- ALIAS (PowerDNS's syntax; type 65401, never served) ---- */
+
+static void
+test_alias_parse(void **state)
+{
+    (void)state;
+    struct zone_src z;
+    assert_int_equal(parse("$TTL 60\n" SOA "@ NS ns1\n"
+                           "@ 300 IN ALIAS App.TrafficManager.NET.\n" /* line 4 */
+                           "www TXT \"x\"\n"
+                           "  alias ( host )\n"   /* owner www, any case, relative */
+                           "alias A 192.0.2.1\n", /* a name, no ALIAS */
+                           &z),
+                     0);
+    assert_string_equal(eb.text, "");
+    /* apex NS, apex SOA, apex ALIAS, alias A, www TXT, www ALIAS */
+    assert_int_equal(ldns_rr_list_rr_count(z.rrs), 6);
+    ldns_rr *apex = ldns_rr_list_rr(z.rrs, 2);
+    assert_int_equal(ldns_rr_get_type(apex), RR_TYPE_ALIAS);
+    assert_int_equal(ldns_rr_ttl(apex), 300);
+    assert_int_equal(z.lines[2], 4);
+    char *t = ldns_rdf2str(ldns_rr_rdf(apex, 0));
+    assert_string_equal(t, "App.TrafficManager.NET.");
+    free(t);
+    assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(z.rrs, 3)), LDNS_RR_TYPE_A);
+    ldns_rr *www = ldns_rr_list_rr(z.rrs, 5);
+    assert_int_equal(z.lines[5], 6);
+    assert_int_equal(ldns_rr_get_type(www), RR_TYPE_ALIAS);
+    assert_int_equal(ldns_rr_ttl(www), 60);
+    t = ldns_rdf2str(ldns_rr_rdf(www, 0));
+    assert_string_equal(t, "host.example.com.");
+    free(t);
+    zone_src_cleanup(&z);
+}
+
+static void
+test_alias_errors(void **state)
+{
+    (void)state;
+    assert_string_equal(errors_of(SOA "@ NS ns1\n"
+                                      "a ALIAS \\# 3 016100\n"
+                                      "b TYPE65401 \\# 3 016100\n"
+                                      "c ALIAS\n"
+                                      "d ALIAS x y\n"
+                                      "e ALIAS www\n"
+                                      "e CNAME www\n"
+                                      "f ALIAS www\n"
+                                      "f ALIAS ns1\n"
+                                      "g AAAA 2001:db8::1\n"
+                                      "g ALIAS www\n"
+                                      "h ALIAS www\n"
+                                      "h TXT \"fine\"\n"),
+                        "t.zone:3: error: ALIAS: write the target as a domain name, not as generic "
+                        "rdata\n"
+                        "t.zone:4: error: TYPE65401 is ALIAS: write it as 'NAME ALIAS target.'\n"
+                        "t.zone:5: error: ALIAS: the target name is missing\n"
+                        "t.zone:6: error: Syntax error, superfluous text present\n"
+                        "t.zone:7: error: e.example.com. has an ALIAS and a CNAME: a name with a "
+                        "CNAME has nothing else\n"
+                        "t.zone:10: error: f.example.com. has 2 ALIAS records: a name has at most "
+                        "one\n"
+                        "t.zone:12: error: g.example.com. has an ALIAS and A/AAAA records: the "
+                        "ALIAS gives its addresses\n");
+}
+
+/* load_zone: snapshot_load of one zone file text (example.com.zone) and,
+ * when given, one profile (app.json) with --domain tm.example.net; the
+ * errors are in eb.text. */
+static struct gtm_snapshot *
+load_zone(const char *zone, const char *profile)
+{
+    char *zdir = tmpdir_new(), *pdir = tmpdir_new();
+    assert_non_null(zdir);
+    assert_non_null(pdir);
+    free(tmpfile_write(zdir, "example.com.zone", zone));
+    if (profile)
+        free(tmpfile_write(pdir, "app.json", profile));
+    struct config_errors errs = errs_init(&eb);
+    struct snapshot_params p = {
+        .zones_dir = zdir, .profiles_dir = pdir, .domain = "tm.example.net"};
+    struct gtm_snapshot *s = snapshot_load(&p, &errs);
+    assert_int_equal(s == NULL, errs.count != 0);
+    /* the paths out of the messages: "example.com.zone:N: ..." */
+    char *at;
+    while ((at = strstr(eb.text, zdir)) != NULL)
+        memmove(at, at + strlen(zdir) + 1, strlen(at + strlen(zdir) + 1) + 1);
+    tmpdir_remove(zdir);
+    tmpdir_remove(pdir);
+    free(zdir);
+    free(pdir);
+    return s;
+}
+
+#define APP_JSON                                                                                   \
+    "{\"name\":\"app\",\"properties\":{\"trafficRoutingMethod\":\"Priority\","                     \
+    "\"dnsConfig\":{\"relativeName\":\"app\",\"ttl\":30},\"monitorConfig\":{\"protocol\":"         \
+    "\"HTTP\",\"port\":80,\"path\":\"/\"},\"endpoints\":[{\"name\":\"e1\",\"type\":"               \
+    "\"Microsoft.Network/trafficManagerProfiles/externalEndpoints\",\"properties\":"               \
+    "{\"target\":\"192.0.2.1\"}}]}}"
+
+static void
+test_alias_load_errors(void **state)
+{
+    (void)state;
+    struct gtm_snapshot *s = load_zone("$ORIGIN example.com.\n" SOA "@ NS ns1\n"
+                                       "loop1 ALIAS loop2\n" /* 4 */
+                                       "loop2 ALIAS loop1\n"
+                                       "self ALIAS self\n"
+                                       "viacname ALIAS c1\n"
+                                       "c1 CNAME c2\n"
+                                       "c2 CNAME viacname\n"
+                                       "away ALIAS www.example.org.\n"
+                                       "nx ALIAS nothing\n"
+                                       "mail ALIAS mx\n"
+                                       "mx MX 10 ns1\n"
+                                       "cut ALIAS sub\n"
+                                       "sub NS ns.sub\n"
+                                       "x.sub ALIAS ns1\n"
+                                       "noprof ALIAS nope.tm.example.net.\n"
+                                       "domain ALIAS tm.example.net.\n"
+                                       "far ALIAS h0\n"
+                                       "h0 CNAME h1\nh1 CNAME h2\nh2 CNAME h3\nh3 CNAME h4\n"
+                                       "h4 CNAME h5\nh5 CNAME h6\nh6 CNAME h7\nh7 CNAME h8\n"
+                                       "h8 CNAME h9\nh9 A 192.0.2.9\n"
+                                       "ns1 A 192.0.2.1\n",
+                                       APP_JSON);
+    assert_null(s);
+    assert_string_equal(
+        eb.text,
+        "example.com.zone:4: error: ALIAS to loop2.example.com.: a loop: loop1.example.com. -> "
+        "loop2.example.com. -> loop1.example.com.\n"
+        "example.com.zone:5: error: ALIAS to loop1.example.com.: a loop: loop2.example.com. -> "
+        "loop1.example.com. -> loop2.example.com.\n"
+        "example.com.zone:6: error: ALIAS to self.example.com.: a loop: self.example.com. -> "
+        "self.example.com.\n"
+        "example.com.zone:7: error: ALIAS to c1.example.com.: a loop: viacname.example.com. -> "
+        "c1.example.com. -> c2.example.com. -> viacname.example.com.\n"
+        "example.com.zone:10: error: ALIAS to www.example.org.: www.example.org. is in none of "
+        "gtmd's zones\n"
+        "example.com.zone:11: error: ALIAS to nothing.example.com.: nothing.example.com. is no "
+        "name of zone example.com. (a wildcard is not followed)\n"
+        "example.com.zone:12: error: ALIAS to mx.example.com.: mx.example.com. has no A or AAAA "
+        "records\n"
+        "example.com.zone:14: error: ALIAS to sub.example.com.: sub.example.com. is a delegation: "
+        "gtmd does not answer for it\n"
+        "example.com.zone:16: error: ALIAS at x.sub.example.com., at or below the delegation "
+        "sub.example.com.: gtmd never answers there\n"
+        "example.com.zone:17: error: ALIAS to nope.tm.example.net.: nope.tm.example.net. is no "
+        "name of zone tm.example.net. (a wildcard is not followed)\n"
+        "example.com.zone:18: error: ALIAS to tm.example.net.: tm.example.net. has no A or AAAA "
+        "records\n"
+        "example.com.zone:19: error: ALIAS to h0.example.com.: more than 8 CNAMEs and ALIASes on "
+        "the way\n");
+
+    /* What loads: to a profile, through CNAMEs and ALIASes, to static records. */
+    s = load_zone("$ORIGIN example.com.\n" SOA "@ NS ns1\n"
+                  "@ 600 ALIAS app.tm.example.net.\n"
+                  "www 120 CNAME app.tm.example.net.\n"
+                  "v 900 ALIAS www\n"
+                  "s 60 ALIAS v2\n"
+                  "v2 ALIAS ns1\n"
+                  "ns1 A 192.0.2.1\n",
+                  APP_JSON);
+    assert_string_equal(eb.text, "");
+    assert_non_null(s);
+    snapshot_free(s);
+}
+
 static void
 test_demo_zone_loads(void **state)
 {
@@ -497,6 +665,9 @@ main(void)
         cmocka_unit_test(test_ipseckey_valid),
         cmocka_unit_test(test_ipseckey_malformed),
         cmocka_unit_test(test_ipseckey_no_leak),
+        cmocka_unit_test(test_alias_parse),
+        cmocka_unit_test(test_alias_errors),
+        cmocka_unit_test(test_alias_load_errors),
         cmocka_unit_test(test_demo_zone_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
