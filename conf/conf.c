@@ -417,6 +417,9 @@ options_cleanup(struct gtm_options *o)
         if (opt_schema[i].type == OPT_STRING && opt_schema[i].field != OPT_NOFIELD)
             free(*(char **)(void *)((char *)o + opt_schema[i].field));
     free(o->listen);
+    for (unsigned i = 0; i < o->nns; i++)
+        free(o->ns[i].name);
+    free(o->ns);
     memset(o, 0, sizeof *o);
 }
 

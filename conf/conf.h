@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "gtm/nameserver.h"
+
 #include "gtm/err.h"
 
 struct gtm_options;
@@ -59,6 +61,7 @@ enum opt_id {
     OPT_ID_CONFIG,
     OPT_ID_LISTEN,
     OPT_ID_DOMAIN,
+    OPT_ID_NS,
     OPT_ID_PROFILES,
     OPT_ID_ZONES,
     OPT_ID_STATE_DIR,
@@ -113,6 +116,8 @@ struct gtm_options {
     size_t nlisten;
     bool listen_default; /* listen not given: the loopback defaults */
     char *domain;
+    struct gtm_nameserver *ns; /* --ns, in the order given */
+    unsigned nns;
     char *profiles;      /* never NULL after options_load: <state-dir>/profiles by default */
     bool profiles_given; /* named explicitly: it must exist */
     char *zones;

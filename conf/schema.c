@@ -16,6 +16,7 @@
 
 #include "gtm/alloc.h"
 #include "gtm/compiler.h"
+#include "gtm/dname.h"
 #include "gtm/geoip.h"
 #include "gtm/guid.h"
 
@@ -47,6 +48,69 @@ set_api_subscription(struct gtm_options *o, const char *text, char *why, size_t 
     }
     free(o->api_subscription);
     o->api_subscription = xstrdup(text);
+    return 0;
+}
+
+/* ns: NAME[=ADDR[,ADDR...]], repeatable: a name server of --domain. The
+ * name is checked as a domain name; the addresses are numeric. Whether
+ * the name lies inside the domain (and so needs addresses) is the zone's
+ * business, once the domain is known. */
+static int
+set_ns(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    if (o->nns == GTM_NS_MAX) {
+        snprintf(why, n, "ns: at most %d name servers", GTM_NS_MAX);
+        return -1;
+    }
+    const char *eq = strchr(text, '=');
+    size_t nl = eq ? (size_t)(eq - text) : strlen(text);
+    uint8_t wire[DNAME_MAXLEN];
+    char name[4 * DNAME_MAXLEN + 2]; /* room for escapes */
+    if (nl == 0 || nl >= sizeof name) {
+        snprintf(why, n, "ns: '%s' is not NAME[=ADDR[,ADDR]]", text);
+        return -1;
+    }
+    memcpy(name, text, nl);
+    name[nl] = 0;
+    if (dname_from_text(name, wire) < 0 || strchr(name, ' ') || strcmp(name, ".") == 0) {
+        snprintf(why, n, "ns: '%s' is not a domain name", name);
+        return -1;
+    }
+    struct gtm_nameserver ns = {0};
+    for (const char *p = eq ? eq + 1 : NULL; p;) {
+        const char *comma = strchr(p, ',');
+        size_t al = comma ? (size_t)(comma - p) : strlen(p);
+        char addr[INET6_ADDRSTRLEN + 2];
+        if (ns.naddr == GTM_NS_MAX_ADDR) {
+            snprintf(why, n, "ns: %s has more than %d addresses", name, GTM_NS_MAX_ADDR);
+            return -1;
+        }
+        struct gtm_ns_addr *a = &ns.addr[ns.naddr];
+        if (al >= sizeof addr) {
+            snprintf(why, n, "ns: '%.*s' is not an IPv4 or IPv6 address", (int)al, p);
+            return -1;
+        }
+        memcpy(addr, p, al);
+        addr[al] = 0;
+        if (inet_pton(AF_INET, addr, a->addr) == 1)
+            a->family = AF_INET;
+        else if (inet_pton(AF_INET6, addr, a->addr) == 1)
+            a->family = AF_INET6;
+        else {
+            snprintf(why, n, "ns: '%s' is not an IPv4 or IPv6 address", addr);
+            return -1;
+        }
+        ns.naddr++;
+        p = comma ? comma + 1 : NULL;
+    }
+    for (unsigned i = 0; i < o->nns; i++)
+        if (strcasecmp(o->ns[i].name, name) == 0) {
+            snprintf(why, n, "ns: %s is given twice", name);
+            return -1;
+        }
+    ns.name = xstrdup(name);
+    o->ns = xrealloc(o->ns, (o->nns + 1) * sizeof *o->ns);
+    o->ns[o->nns++] = ns;
     return 0;
 }
 
@@ -267,6 +331,11 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_DOMAIN] = {"domain", 0, OPT_STRING, true, 0, 0, "trafficmanager.net", "NAME",
                        "parent domain of profile names; SOA and NS at its apex", FIELD(domain),
                        NULL, NO, NULL},
+    [OPT_ID_NS] = {"ns", 0, OPT_ADDR, true, 0, 0, NULL, "NAME[=ADDR[,ADDR]]",
+                   "a name server of --domain (its apex NS; a name inside the domain gets the "
+                   "addresses as A/AAAA); repeatable (default: ns1.DOMAIN at the listen "
+                   "addresses)",
+                   NO, set_ns, NO, NULL},
     [OPT_ID_PROFILES] = {"profiles", 'p', OPT_STRING, true, 0, 0, NULL, "DIR",
                          "Azure Traffic Manager profiles, one JSON file each (default: "
                          "STATE-DIR/profiles)",

@@ -283,10 +283,15 @@ answer_node(const struct gtm_snapshot *s, const struct zone *z, const struct zon
         set = node->rrsets; /* RFC 8482: one RRset is enough */
     else
         set = node_find_rrset(node, qtype);
-    if (set)
+    if (set) {
         add(r->an, r->nan++, name, len, set);
-    else if (__builtin_expect(node->alias != NULL, 0) &&
-             (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA || qtype == LDNS_RR_TYPE_ANY))
+        /* The apex NS: its in-zone name servers' addresses (glue_build). */
+        for (uint16_t i = 0; __builtin_expect(set->nglue != 0, 0) && i < set->nglue; i++)
+            if (r->nar < PLAN_MAX_AR)
+                add(r->ar, r->nar++, set->glue[i].owner, set->glue[i].owner_len,
+                    set->glue[i].rrset);
+    } else if (__builtin_expect(node->alias != NULL, 0) &&
+               (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA || qtype == LDNS_RR_TYPE_ANY))
         return trace ? alias_traced(s, node->alias, pc, name, (uint32_t)qtype << 8 | len, r, trace)
                      : alias_plain(s, node->alias, pc, name, (uint32_t)qtype << 8 | len, r);
     else

@@ -14,6 +14,7 @@ noinst_HEADERS = \
 	%reldir%/gtm/probe.h \
 	%reldir%/gtm/geoip.h \
 	%reldir%/gtm/guid.h \
+	%reldir%/gtm/nameserver.h \
 	%reldir%/gtm/nettable.h \
 	%reldir%/gtm/policy.h \
 	%reldir%/gtm/profile.h \

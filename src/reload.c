@@ -53,6 +53,22 @@ daemon_error_sink(void *arg, const char *file, unsigned line, const char *msg)
 struct gtm_snapshot *
 daemon_load(const struct gtm_options *o, struct config_errors *errs)
 {
+    /* Without --ns: ns1.<domain>, at the addresses gtmd listens on (not an
+     * unspecified one: which address a client used is not known). */
+    struct gtm_nameserver def_ns = {0};
+    for (size_t i = 0; i < o->nlisten && def_ns.naddr < GTM_NS_MAX_ADDR; i++) {
+        const struct listen_addr *l = &o->listen[i];
+        static const unsigned char zero[16];
+        bool seen = false;
+        for (unsigned k = 0; k < def_ns.naddr; k++)
+            seen |=
+                def_ns.addr[k].family == l->family && memcmp(def_ns.addr[k].addr, l->addr, 16) == 0;
+        if (seen || memcmp(l->addr, zero, l->family == AF_INET ? 4 : 16) == 0)
+            continue;
+        def_ns.addr[def_ns.naddr].family = l->family;
+        memcpy(def_ns.addr[def_ns.naddr].addr, l->addr, 16);
+        def_ns.naddr++;
+    }
     struct snapshot_params p = {
         .zones_dir = o->zones,
         .profiles_dir = o->profiles,
@@ -64,6 +80,8 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .geoip = o->geoip,
         .nworkers = o->check_config ? 0 : server_threads(o),
         .domain = o->domain,
+        .ns = o->nns ? o->ns : &def_ns,
+        .nns = 1 > o->nns ? 1 : o->nns,
         .demo_zone = o->demo ? demo_zone_text : NULL,
         .demo_origin = demo_zone_origin,
         .nsid = options_nsid(o),

@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <time.h>
 
 #include <ldns/ldns.h>
 
 #include "gtm/alloc.h"
+#include "gtm/nameserver.h"
 #include "gtm/err.h"
 #include "gtm/files.h"
 #include "gtm/geoip.h"
@@ -307,7 +310,11 @@ zone_build(struct arena *a, const struct zone_src *src, struct alias_list *alias
                ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(rrs, j)), ldns_rr_owner(rr)) == 0)
             j++;
         if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
-            ldns_dname_compare(ldns_rr_owner(rr), src->apex) != 0) {
+            ldns_dname_compare(ldns_rr_owner(rr), src->apex) == 0) {
+            /* The zone's own name servers: their in-zone addresses go with
+             * an NS answer (additional section processing, RFC 1034 §4.3.2). */
+            glue_build(a, &t, z->apex, z->apex_len, rrs, i, j, (struct rrset *)z->apex_node->ns);
+        } else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS) {
             struct zone_node *cut =
                 tab_find(&t, ldns_rdf_data(ldns_rr_owner(rr)), ldns_rdf_size(ldns_rr_owner(rr)));
             cut->flags |= NODE_CUT;
@@ -344,34 +351,101 @@ out:
     return z->table ? z : NULL;
 }
 
-/* The --domain apex when no zone file provides it: SOA and NS like ATM's. */
-static int
-domain_zone_synth(const char *domain, time_t now, struct zone_src *out, struct config_errors *errs)
+/* An RR from its text into rrs; false (after a config error naming what)
+ * when ldns refuses it. */
+static bool
+synth_rr(ldns_rr_list *rrs, const char *text, const char *what, struct config_errors *errs)
 {
-    char text[1024];
-    const char *dot = domain[0] && domain[strlen(domain) - 1] == '.' ? "" : ".";
-    ldns_rr *soa = NULL, *ns = NULL;
+    ldns_rr *rr = NULL;
+    if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+        config_error(errs, what, 0, "cannot make the record '%s'", text);
+        return false;
+    }
+    ldns_dname2canonical(ldns_rr_owner(rr));
+    ldns_rr_list_push_rr(rrs, rr);
+    return true;
+}
+
+/* The --domain apex when no zone file provides it: SOA and NS like ATM's,
+ * the NS from --ns (default: ns1.<domain>, at the addresses gtmd listens
+ * on), and the addresses of those inside the domain, so that the zone's
+ * own name servers resolve (RFC 1912 §2.3) and NS answers carry them. */
+static int
+domain_zone_synth(const struct snapshot_params *p, time_t now, struct zone_src *out,
+                  struct config_errors *errs)
+{
+    const char *domain = p->domain;
+    char text[4400], dom[DNAME_MAXLEN * 4 + 8];
+    snprintf(dom, sizeof dom, "%s%s", domain,
+             domain[0] && domain[strlen(domain) - 1] == '.' ? "" : ".");
+    uint8_t dwire[DNAME_MAXLEN];
+    int dlen = dname_from_text(dom, dwire);
     memset(out, 0, sizeof *out);
-    snprintf(text, sizeof text, "%s%s 30 IN SOA ns1.%s%s hostmaster.%s%s %lu 900 300 2419200 30",
-             domain, dot, domain, dot, domain, dot, (unsigned long)(uint32_t)now);
-    if (ldns_rr_new_frm_str(&soa, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+    if (dlen < 0) {
         config_error(errs, "--domain", 0, "'%s' is not a valid domain name", domain);
         return GTM_ECONFIG;
     }
-    snprintf(text, sizeof text, "%s%s 3600 IN NS ns1.%s%s", domain, dot, domain, dot);
-    if (ldns_rr_new_frm_str(&ns, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
-        ldns_rr_free(soa);
-        config_error(errs, "--domain", 0, "'%s' is not a valid domain name", domain);
+    unsigned before = errs->count;
+    ldns_rr_list *rrs = ldns_rr_list_new();
+    char first[DNAME_MAXLEN * 4 + 16] = "";
+    static const struct gtm_nameserver ns1 = {0}; /* none given: ns1.<domain> */
+    const struct gtm_nameserver *list = p->nns ? p->ns : &ns1;
+    for (unsigned i = 0; i < (p->nns ? p->nns : 1); i++) {
+        const struct gtm_nameserver *ns = &list[i];
+        char name[DNAME_MAXLEN * 4 + 16];
+        if (ns->name)
+            snprintf(name, sizeof name, "%s%s", ns->name,
+                     ns->name[strlen(ns->name) - 1] == '.' ? "" : ".");
+        else
+            snprintf(name, sizeof name, "ns1.%s", dom);
+        uint8_t wire[DNAME_MAXLEN];
+        int len = dname_from_text(name, wire);
+        if (len < 0) {
+            config_error(errs, "--ns", 0, "'%s' is not a valid domain name", name);
+            continue;
+        }
+        bool inside = dname_is_subdomain(wire, (size_t)len, dwire, (size_t)dlen) &&
+                      (size_t)len != (size_t)dlen;
+        if (inside && ns->naddr == 0 && ns->name) {
+            config_error(errs, "--ns", 0,
+                         "%s is inside %s: give its addresses (--ns %s=ADDR[,ADDR])", ns->name,
+                         domain, ns->name);
+            continue;
+        }
+        if (!inside && ns->naddr) {
+            config_error(errs, "--ns", 0,
+                         "%s is outside %s: its addresses belong in its own zone (write --ns "
+                         "%s alone)",
+                         ns->name, domain, ns->name);
+            continue;
+        }
+        if (!first[0])
+            snprintf(first, sizeof first, "%s", name);
+        snprintf(text, sizeof text, "%s 3600 IN NS %s", dom, name);
+        synth_rr(rrs, text, "--ns", errs);
+        for (unsigned k = 0; k < ns->naddr; k++) {
+            char addr[INET6_ADDRSTRLEN];
+            inet_ntop(ns->addr[k].family, ns->addr[k].addr, addr, sizeof addr);
+            snprintf(text, sizeof text, "%s 3600 IN %s %s", name,
+                     ns->addr[k].family == AF_INET ? "A" : "AAAA", addr);
+            synth_rr(rrs, text, "--ns", errs);
+        }
+    }
+    if (!first[0])
+        snprintf(first, sizeof first, "ns1.%s", dom);
+    snprintf(text, sizeof text, "%s 30 IN SOA %s hostmaster.%s %lu 900 300 2419200 30", dom, first,
+             dom, (unsigned long)(uint32_t)now);
+    if (errs->count != before || !synth_rr(rrs, text, "--domain", errs)) {
+        ldns_rr_list_deep_free(rrs);
         return GTM_ECONFIG;
     }
-    ldns_dname2canonical(ldns_rr_owner(soa));
-    ldns_dname2canonical(ldns_rr_owner(ns));
+    /* Zone order: as zone_build expects (canonical, the apex's RRsets together). */
+    ldns_rr_list_sort(rrs);
     out->file = xstrdup("--domain");
-    out->apex = ldns_rdf_clone(ldns_rr_owner(soa));
-    out->rrs = ldns_rr_list_new();
-    out->lines = xcalloc(2, sizeof *out->lines);
-    ldns_rr_list_push_rr(out->rrs, ns); /* NS sorts before SOA */
-    ldns_rr_list_push_rr(out->rrs, soa);
+    out->apex = ldns_dname_new_frm_data((uint16_t)dlen, dwire);
+    ldns_dname2canonical(out->apex);
+    out->rrs = rrs;
+    out->lines = xcalloc(ldns_rr_list_rr_count(rrs), sizeof *out->lines);
     return 0;
 }
 
@@ -899,7 +973,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     }
     if (dlen > 0 && !have_domain) {
         struct zone_src src;
-        if (domain_zone_synth(p->domain, now, &src, errs) == 0)
+        if (domain_zone_synth(p, now, &src, errs) == 0)
             *src_push(&l) = src;
     }
     if (errs->count != before)

@@ -12,26 +12,30 @@
 struct arena;
 struct config_errors;
 struct profile;
+struct gtm_nameserver;
 
 /* rrset_prepare: fills s->rrs/rrs_len from s->wire (load time, arena a). */
 void rrset_prepare(struct arena *a, struct rrset *s);
 
 /* Options that shape a snapshot. */
 struct snapshot_params {
-    const char *zones_dir;     /* NULL: no static zones */
-    const char *profiles_dir;  /* NULL: no profiles */
-    bool profiles_must_exist;  /* the directory was named explicitly */
-    const char *demo_profile;  /* profile JSON embedded for --demo, or NULL */
-    bool strict;               /* reject what Azure rejects */
-    const char *latency_table; /* --latency-table FILE, or NULL */
-    const char *geo_table;     /* --geo-table FILE, or NULL */
-    const char *geoip;         /* --geoip FILE.mmdb, or NULL */
-    unsigned nworkers;         /* rows of query counters to prepare (0: none) */
-    const char *domain;        /* parent domain of profile names (presentation form) */
-    const char *demo_zone;     /* zone text embedded for --demo, or NULL */
-    const char *demo_origin;   /* its origin */
-    const char *nsid;          /* NSID (RFC 5001) to answer with, or NULL: none (at most
-                                * SNAPSHOT_NSID_MAX bytes are kept) */
+    const char *zones_dir;           /* NULL: no static zones */
+    const char *profiles_dir;        /* NULL: no profiles */
+    bool profiles_must_exist;        /* the directory was named explicitly */
+    const char *demo_profile;        /* profile JSON embedded for --demo, or NULL */
+    bool strict;                     /* reject what Azure rejects */
+    const char *latency_table;       /* --latency-table FILE, or NULL */
+    const char *geo_table;           /* --geo-table FILE, or NULL */
+    const char *geoip;               /* --geoip FILE.mmdb, or NULL */
+    unsigned nworkers;               /* rows of query counters to prepare (0: none) */
+    const char *domain;              /* parent domain of profile names (presentation form) */
+    const struct gtm_nameserver *ns; /* the --domain zone's name servers (when no zone file
+                                      * holds it): its apex NS, A/AAAA, SOA MNAME */
+    unsigned nns;
+    const char *demo_zone;   /* zone text embedded for --demo, or NULL */
+    const char *demo_origin; /* its origin */
+    const char *nsid;        /* NSID (RFC 5001) to answer with, or NULL: none (at most
+                              * SNAPSHOT_NSID_MAX bytes are kept) */
 };
 
 /* snapshot_load: parses and validates every zone into a new snapshot. Every
