@@ -86,6 +86,9 @@ enum opt_id {
     OPT_ID_PROBE_SOURCE,
     OPT_ID_QUORUM,
     OPT_ID_NODE,
+    OPT_ID_NSID,
+    OPT_ID_IDENTITY,
+    OPT_ID_SERVER_VERSION,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -134,6 +137,9 @@ struct gtm_options {
     unsigned quorum;        /* nodes that must see a failure; 0: a majority */
     char *node;             /* this node's name: never NULL after options_load (host name) */
     bool node_given;        /* named explicitly: it is also the NSID (options_nsid) */
+    char *nsid;             /* --nsid: the NSID, or "off"; NULL: options_nsid's default */
+    char *identity;         /* --identity: id.server's TXT, or "off"; NULL: as the NSID */
+    char *server_version;   /* --server-version: version.bind's TXT, "on", or NULL: none */
     struct listen_addr api; /* the management API's address */
     bool api_off;           /* --api off */
     bool api_given;         /* named explicitly: failing to listen is fatal */
@@ -170,6 +176,15 @@ void options_usage(FILE *fp, const char *prog);
  * --node was given or in fleet mode (--etcd), else NULL (no NSID). The one
  * place that decides it. */
 const char *options_nsid(const struct gtm_options *o);
+
+/* options_identity: what id.server and hostname.bind (CH TXT) answer, or
+ * NULL: REFUSED. --identity when given ("off": NULL), else the NSID. */
+const char *options_identity(const struct gtm_options *o);
+
+/* options_server_version: what version.bind and version.server (CH TXT)
+ * answer, or NULL (the default: operators hide it). "on": "gtmd VERSION".
+ * buf holds the text it makes. */
+const char *options_server_version(const struct gtm_options *o, char *buf, size_t cap);
 
 /* listen_addr_parse: "ADDR[:PORT]" (IPv6 as "::1" or "[::1]:53") -> out.
  * Returns 0 or GTM_EINVAL. */

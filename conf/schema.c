@@ -19,6 +19,7 @@
 #include "gtm/dname.h"
 #include "gtm/geoip.h"
 #include "gtm/guid.h"
+#include "gtm/snapshot.h"
 
 /* ---- setters and derived defaults, for the rows that need one ---- */
 
@@ -191,7 +192,64 @@ derive_node(struct gtm_options *o)
 const char *
 options_nsid(const struct gtm_options *o)
 {
+    if (o->nsid)
+        return strcmp(o->nsid, "off") == 0 ? NULL : o->nsid;
     return o->node_given || o->etcd ? o->node : NULL; /* a fleet's nodes always say who answered */
+}
+
+const char *
+options_identity(const struct gtm_options *o)
+{
+    if (o->identity)
+        return strcmp(o->identity, "off") == 0 ? NULL : o->identity;
+    return options_nsid(o);
+}
+
+const char *
+options_server_version(const struct gtm_options *o, char *buf, size_t cap)
+{
+    if (!o->server_version || strcmp(o->server_version, "off") == 0)
+        return NULL;
+    if (strcmp(o->server_version, "on") != 0)
+        return o->server_version;
+    snprintf(buf, cap, "gtmd %s", PACKAGE_VERSION);
+    return buf;
+}
+
+/* nsid, identity, server-version: printable ASCII of at most max bytes
+ * (a TXT string holds 255, the snapshot keeps an NSID of 63). */
+static int
+set_text(char **field, const char *name, size_t max, const char *text, char *why, size_t n)
+{
+    size_t len = strlen(text);
+    bool ok = len > 0 && len <= max;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = text[i] >= 0x20 && text[i] < 0x7f;
+    if (!ok) {
+        snprintf(why, n, "%s: '%s' is not 1 to %zu printable ASCII characters", name, text, max);
+        return -1;
+    }
+    free(*field);
+    *field = xstrdup(text);
+    return 0;
+}
+
+static int
+set_nsid(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    return set_text(&o->nsid, "nsid", SNAPSHOT_NSID_MAX, text, why, n);
+}
+
+static int
+set_identity(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    return set_text(&o->identity, "identity", 255, text, why, n);
+}
+
+static int
+set_server_version(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    return set_text(&o->server_version, "server-version", 255, text, why, n);
 }
 
 /* listen: one more address (kept, for its text, even when it is wrong). */
@@ -412,6 +470,18 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                      "this node's name in a fleet; answered as NSID (RFC 5001) when given "
                      "(default: the host name)",
                      FIELD(node), set_node, FIELD(node_given), derive_node},
+    [OPT_ID_NSID] = {"nsid", 0, OPT_STRING, true, 0, 0, NULL, "TEXT|off",
+                     "the NSID (RFC 5001) answered to who asks (default: --node's name when "
+                     "given or in a fleet, else none)",
+                     FIELD(nsid), set_nsid, NO, NULL},
+    [OPT_ID_IDENTITY] = {"identity", 0, OPT_STRING, true, 0, 0, NULL, "TEXT|off",
+                         "what id.server and hostname.bind (CH TXT) answer (default: the NSID; "
+                         "none: REFUSED)",
+                         FIELD(identity), set_identity, NO, NULL},
+    [OPT_ID_SERVER_VERSION] = {"server-version", 0, OPT_STRING, true, 0, 0, "off", "on|off|TEXT",
+                               "what version.bind and version.server (CH TXT) answer; on: gtmd's "
+                               "version",
+                               FIELD(server_version), set_server_version, NO, NULL},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone", FIELD(zones), NULL, NO, NULL},
     [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",

@@ -135,6 +135,45 @@ trace_answer(struct dns_trace *t, const struct plan *r)
             t->alias && i >= t->alias_at && t->alias_from[i] ? t->alias_from[i] : r->an[i].rrset;
 }
 
+/* A CHAOS-class query (never the common case): TXT of the server's identity
+ * (id.server, hostname.bind) and version (version.bind, version.server),
+ * when --identity and --server-version let them out; NODATA for their other
+ * types; REFUSED for everything else, as before. */
+__attribute__((noinline, cold)) static size_t
+chaos(struct dns_view *v, const struct dns_query *q, const uint8_t *req, uint8_t *resp,
+      size_t limit)
+{
+    static const struct {
+        const uint8_t *name;
+        uint8_t len;
+        bool version;
+    } names[] = {
+        {(const uint8_t *)"\2id\6server", 11, false},
+        {(const uint8_t *)"\10hostname\4bind", 15, false},
+        {(const uint8_t *)"\7version\4bind", 14, true},
+        {(const uint8_t *)"\7version\6server", 16, true},
+    };
+    const struct rrset *set = NULL;
+    bool known = false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !known; i++)
+        if (q->qname_len == names[i].len && memcmp(q->lname, names[i].name, names[i].len) == 0) {
+            known = true;
+            set = names[i].version ? v->snap->chaos_version : v->snap->chaos_id;
+        }
+    if (!set)
+        return counted(v, LDNS_RCODE_REFUSED,
+                       dns_answer_error(q, req, LDNS_RCODE_REFUSED, v->snap, resp, limit));
+    struct plan *r = &v->r;
+    r->rcode = LDNS_RCODE_NOERROR;
+    r->aa = true;
+    r->ecs_scope = 0;
+    r->nan = r->nns = 0;
+    r->nar = 0;
+    if (q->qtype == LDNS_RR_TYPE_TXT || q->qtype == LDNS_RR_TYPE_ANY)
+        r->an[r->nan++] = (struct rr_ref){q->lname, q->qname_len, set};
+    return counted(v, LDNS_RCODE_NOERROR, dns_answer_build(q, req, r, v->snap, resp, limit));
+}
+
 /* What happens to a query. trace is NULL but for the API's resolve; the
  * untraced copy of this (trace a constant NULL) has no trace in it. */
 static inline __attribute__((always_inline)) size_t
@@ -153,8 +192,11 @@ handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
 
     /* 2. Codes decided before any lookup: FORMERR, NOTIMP, REFUSED, BADVERS. */
     uint16_t rcode = early_rcode(q);
-    if (rcode)
+    if (rcode) {
+        if (q->qclass == LDNS_RR_CLASS_CH && !q->rcode && rcode == LDNS_RCODE_REFUSED && !trace)
+            return chaos(v, q, req, resp, limit);
         return counted(v, rcode, dns_answer_error(q, req, rcode, v->snap, resp, limit));
+    }
 
     /* 3. Plan: who asks (as routing sees it), then the walk over the zones,
      * the chain and the profiles. Outside every zone: REFUSED. */

@@ -69,6 +69,7 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         memcpy(def_ns.addr[def_ns.naddr].addr, l->addr, 16);
         def_ns.naddr++;
     }
+    char version[64];
     struct snapshot_params p = {
         .zones_dir = o->zones,
         .profiles_dir = o->profiles,
@@ -85,6 +86,8 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .demo_zone = o->demo ? demo_zone_text : NULL,
         .demo_origin = demo_zone_origin,
         .nsid = options_nsid(o),
+        .chaos_id = options_identity(o),
+        .chaos_version = options_server_version(o, version, sizeof version),
     };
     return snapshot_load(&p, errs);
 }

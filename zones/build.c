@@ -58,6 +58,30 @@ rrset_prepare(struct arena *a, struct rrset *s)
     s->rrs_len = (uint32_t)o;
 }
 
+/* chaos_txt: a CH TXT RRset of one string (at most 255 bytes of text), TTL
+ * 0, prepared like the others but for its class; NULL for NULL. */
+static const struct rrset *
+chaos_txt(struct arena *a, const char *text)
+{
+    if (!text)
+        return NULL;
+    size_t n = strnlen(text, 255);
+    uint8_t *wire = arena_alloc(a, n + 3);
+    wire[0] = 0;
+    wire[1] = (uint8_t)(n + 1);
+    wire[2] = (uint8_t)n;
+    memcpy(wire + 3, text, n);
+    struct rrset *s = arena_alloc(a, sizeof *s);
+    memset(s, 0, sizeof *s);
+    s->type = LDNS_RR_TYPE_TXT;
+    s->count = 1;
+    s->wire = wire;
+    s->wire_len = (uint32_t)n + 3;
+    rrset_prepare(a, s);
+    ((uint8_t *)s->rrs)[5] = LDNS_RR_CLASS_CH; /* C0 0C, TYPE, CLASS */
+    return s;
+}
+
 /* ---- node table while building ---- */
 
 struct node_tab {
@@ -935,6 +959,8 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         s->geo = net_table_load(ba, p->geo_table, NET_TABLE_GEO, errs);
     if (p->geoip)
         s->geoip = s->base->geoip = geoip_open(p->geoip, errs);
+    s->chaos_id = chaos_txt(ba, p->chaos_id);
+    s->chaos_version = chaos_txt(ba, p->chaos_version);
     if (p->nsid && p->nsid[0]) {
         size_t n = strnlen(p->nsid, SNAPSHOT_NSID_MAX);
         s->nsid = arena_memdup(ba, p->nsid, n);
@@ -1152,6 +1178,8 @@ snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct prof
     s->geoip = cur->geoip;
     s->nsid = cur->nsid;
     s->nsid_len = cur->nsid_len;
+    s->chaos_id = cur->chaos_id;
+    s->chaos_version = cur->chaos_version;
     s->nprofiles = change_list(s->arena, cur, old, np, &s->profiles);
 
     /* From here on nothing fails: cur hands its slot index on. */

@@ -32,10 +32,12 @@ struct snapshot_params {
     const struct gtm_nameserver *ns; /* the --domain zone's name servers (when no zone file
                                       * holds it): its apex NS, A/AAAA, SOA MNAME */
     unsigned nns;
-    const char *demo_zone;   /* zone text embedded for --demo, or NULL */
-    const char *demo_origin; /* its origin */
-    const char *nsid;        /* NSID (RFC 5001) to answer with, or NULL: none (at most
-                              * SNAPSHOT_NSID_MAX bytes are kept) */
+    const char *demo_zone;     /* zone text embedded for --demo, or NULL */
+    const char *demo_origin;   /* its origin */
+    const char *chaos_id;      /* id.server / hostname.bind CH TXT, or NULL: REFUSED */
+    const char *chaos_version; /* version.bind / version.server CH TXT, or NULL: REFUSED */
+    const char *nsid;          /* NSID (RFC 5001) to answer with, or NULL: none (at most
+                                * SNAPSHOT_NSID_MAX bytes are kept) */
 };
 
 /* snapshot_load: parses and validates every zone into a new snapshot. Every

@@ -206,9 +206,11 @@ struct gtm_snapshot {
     const struct zone_node **ntable;
     uint32_t nnames; /* entries in ntable */
     uint8_t max_apex_labels;
-    uint8_t nsid_len;    /* bytes of nsid; 0: no NSID is answered */
-    const uint8_t *nsid; /* NSID (RFC 5001) answered to a query that asks for it: this
-                          * node's name (shared by the snapshots of one load) */
+    const struct rrset *chaos_id;      /* CH TXT of id.server, hostname.bind, or NULL */
+    const struct rrset *chaos_version; /* CH TXT of version.bind, version.server, or NULL */
+    uint8_t nsid_len;                  /* bytes of nsid; 0: no NSID is answered */
+    const uint8_t *nsid;               /* NSID (RFC 5001) answered to a query that asks for it: this
+                                        * node's name (shared by the snapshots of one load) */
     time_t loaded;
     uint64_t generation;
 };
