@@ -61,6 +61,8 @@ enum opt_id {
     OPT_ID_DOMAIN,
     OPT_ID_PROFILES,
     OPT_ID_ZONES,
+    OPT_ID_KEYS,
+    OPT_ID_RRSIG_LIFETIME,
     OPT_ID_STATE_DIR,
     OPT_ID_STRICT,
     OPT_ID_API,
@@ -116,6 +118,8 @@ struct gtm_options {
     char *profiles;      /* never NULL after options_load: <state-dir>/profiles by default */
     bool profiles_given; /* named explicitly: it must exist */
     char *zones;
+    char *keys;              /* --keys DIR: DNSSEC signing keys, or NULL */
+    unsigned rrsig_lifetime; /* seconds a signature made at load is valid */
     char *state_dir;
     bool strict;
     char *latency_table;

@@ -88,18 +88,32 @@ put_renamed(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
     }
 }
 
-/* The RRsets of one section; returns the number of records. */
+/* One RRset under its owner. */
+__attribute__((always_inline)) static inline void
+put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
+{
+    if (ref->owner == q->lname)
+        put(w, ref->rrset->rrs, ref->rrset->rrs_len); /* prepared: owner = the question */
+    else
+        put_renamed(w, q, ref);
+}
+
+/* The RRsets of one section, each followed by its RRSIGs when the query
+ * has DO and the RRset was signed at load time (RFC 4035 3.1.1); returns
+ * the number of records. */
 __attribute__((always_inline)) static inline unsigned
 put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs, unsigned n)
 {
     unsigned count = 0;
     for (unsigned i = 0; i < n; i++) {
         const struct rrset *s = refs[i].rrset;
-        if (refs[i].owner == q->lname)
-            put(w, s->rrs, s->rrs_len); /* prepared at load time, owner = the question */
-        else
-            put_renamed(w, q, &refs[i]);
+        put_rrset(w, q, &refs[i]);
         count += s->count;
+        if (__builtin_expect(q->edns_do && s->rrsig != NULL, 0)) {
+            struct rr_ref sig = {refs[i].owner, refs[i].owner_len, s->rrsig};
+            put_rrset(w, q, &sig);
+            count += s->rrsig->count;
+        }
     }
     return count;
 }

@@ -34,6 +34,16 @@ add(struct rr_ref *sec, unsigned idx, const uint8_t *owner, size_t len, const st
     sec[idx] = (struct rr_ref){owner, (uint8_t)len, rrset};
 }
 
+/* DNSSEC: what a signed zone's answer must prove (dns/dnssec.c adds the
+ * records when the query has DO). Unsigned zones: one load and a branch. */
+static inline void
+deny(struct plan *r, const struct zone *z, const uint8_t *name, uint8_t len, uint8_t kind,
+     const struct zone_node *node)
+{
+    if (__builtin_expect(z->nsec3 != NULL, 0) && r->ndeny < PLAN_MAX_DENY)
+        r->deny[r->ndeny++] = (struct plan_deny){z, name, len, kind, node};
+}
+
 /* A negative answer for name (in zone z): the SOA, owned by the apex, which
  * is the tail of the name: the owner points there, so that the answer
  * compresses it into the question when name is the question. */
@@ -43,6 +53,7 @@ negative(struct plan *r, const struct zone *z, const uint8_t *name, uint8_t len,
     r->rcode = rcode;
     add(r->ns, 0, name + len - z->apex_len, z->apex_len, z->neg_soa);
     r->nns = 1;
+    deny(r, z, name, len, rcode == LDNS_RCODE_NXDOMAIN ? DENY_NXDOMAIN : DENY_NODATA, NULL);
 }
 
 /* A delegation of the question's name (only the first name of a chain gets
@@ -53,6 +64,7 @@ referral(struct plan *r, const struct zone_node *cut)
     r->aa = false;
     add(r->ns, 0, cut->name, cut->name_len, cut->ns);
     r->nns = 1;
+    deny(r, cut->zone, cut->name, cut->name_len, DENY_REFERRAL, cut);
     for (uint16_t i = 0; i < cut->ns->nglue && r->nar < PLAN_MAX_AR; i++) {
         const struct glue *g = &cut->ns->glue[i];
         add(r->ar, r->nar++, g->owner, g->owner_len, g->rrset);
@@ -211,7 +223,9 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
         if (wk.st != STEP_NODE)
             return wk.st;
         node = wk.node;
-    } else if (node->cut) {
+        deny(r, node->zone, name, len, DENY_WILDCARD, node);
+    } else if (node->cut && !(node->cut == node && qtype == LDNS_RR_TYPE_DS && node->zone->nsec3)) {
+        /* (a signed parent answers DS at its own cut: RFC 4035 3.1.4.1) */
         if (first)
             referral(r, node->cut);
         else
@@ -231,6 +245,7 @@ plan(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *q
     r->ecs_scope = 0;
     r->nan = r->nns = 0;
     r->nar = 0;
+    r->ndeny = 0;
 
     const uint8_t *name = qname;
     uint8_t len = qlen;

@@ -67,6 +67,8 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .demo_zone = o->demo ? demo_zone_text : NULL,
         .demo_origin = demo_zone_origin,
         .nsid = options_nsid(o),
+        .keys_dir = o->keys,
+        .rrsig_lifetime = o->rrsig_lifetime,
     };
     return snapshot_load(&p, errs);
 }

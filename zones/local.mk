@@ -1,5 +1,6 @@
 libgtm_a_SOURCES += \
 	%reldir%/build.c %reldir%/build.h \
+	%reldir%/dnssec.c %reldir%/dnssec.h \
 	%reldir%/stats.c %reldir%/stats.h \
 	%reldir%/tm.c %reldir%/tm.h \
 	%reldir%/zonefile.c %reldir%/zonefile.h
