@@ -101,11 +101,15 @@ prove_absent(struct plan *r, const struct zone *z, const uint8_t *name, size_t l
 }
 
 void
-dns_dnssec_prove(struct plan *r)
+dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r)
 {
     for (unsigned i = 0; i < r->ndeny; i++) {
         const struct plan_deny *d = &r->deny[i];
         const struct zone *z = d->z;
+        /* The --domain zone's nodes point at the load's copy of it; the
+         * snapshot's own copy has the profiles' names, and their chain. */
+        if (s->domain && z->apex == s->domain->apex)
+            z = s->domain;
         int match = 0;
         switch (d->kind) {
         case DENY_NXDOMAIN:

@@ -8,7 +8,7 @@
 
 #include "dns/plan.h"
 
-/* dns_dnssec_prove: for each of r->deny (a query with DO whose answer came
+/* dns_dnssec_prove: (in snapshot s) for each of r->deny (a query with DO whose answer came
  * from signed zones), appends to r's authority section: the closest
  * encloser proof for NXDOMAIN (the closest encloser's NSEC3, the ones
  * covering the next closer name and the wildcard at the closest encloser),
@@ -16,6 +16,6 @@
  * NODATA), the NSEC3 covering the next closer name for a wildcard answer,
  * and at a delegation its DS, or the NSEC3 proving it has none. Each NSEC3
  * appears once. Any thread. */
-void dns_dnssec_prove(struct plan *r);
+void dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r);
 
 #endif

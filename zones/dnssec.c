@@ -266,11 +266,11 @@ dnssec_keys_free(struct dnssec_keys *k)
         return;
     for (struct zone_keys *z = k->zones, *next; z; z = next) {
         next = z->next;
-        /* the lists only borrow the keys (k->all owns them) */
-        while (ldns_key_list_pop_key(z->ksk))
-            ;
-        while (ldns_key_list_pop_key(z->zsk))
-            ;
+        /* the lists only borrow the keys (k->all owns them): emptied, not
+         * popped (ldns_key_list_pop_key of the last key frees the array
+         * and keeps the pointer) */
+        ldns_key_list_set_key_count(z->ksk, 0);
+        ldns_key_list_set_key_count(z->zsk, 0);
         ldns_key_list_free(z->ksk);
         ldns_key_list_free(z->zsk);
         ldns_rr_list_deep_free(z->dnskeys);
