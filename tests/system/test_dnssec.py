@@ -228,12 +228,34 @@ def test_truncation_with_signatures(gtmd_factory, tmp_path):
 
 
 def test_expired_signatures_fail(gtmd_factory, unbound_factory, tmp_path):
-    g, _, ds = signed_static(gtmd_factory, tmp_path, extra=["--rrsig-lifetime", "1"])
+    g, _, ds = signed_static(gtmd_factory, tmp_path, extra=["--rrsig-lifetime", "1", "--rrsig-refresh", "0"])
     time.sleep(2.5)
     u = unbound_factory(tmp_path / "unbound", g.port, ["example.com"], [ds],
                         extra="  val-sig-skew-min: 0\n  val-sig-skew-max: 0")
     r = u.query("www.example.com", "A")
     assert r.rcode() == SERVFAIL, r.to_text()
+
+
+def test_signatures_refreshed_before_expiry(gtmd_factory, unbound_factory, tmp_path):
+    # lifetime 4 s, refresh 2 s: a reload every 2 s signs again, so after
+    # twice the lifetime a validator with no clock skew allowance still
+    # gets signatures it accepts.
+    g, _, ds = signed_static(gtmd_factory, tmp_path,
+                             extra=["--rrsig-lifetime", "4", "--rrsig-refresh", "2"])
+    g.wait_log(r"dnssec: reloading to sign again", timeout=6)
+    time.sleep(8)
+    u = unbound_factory(tmp_path / "unbound", g.port, ["example.com"], [ds],
+                        extra="  val-sig-skew-min: 0\n  val-sig-skew-max: 0")
+    validated(u, "www.example.com", "A")
+    validated(u, "nope.example.com", "A", NXDOMAIN)
+
+
+def test_refresh_must_be_shorter_than_lifetime(gtmd_factory, tmp_path):
+    (tmp_path / "keys").mkdir()
+    r = gtmd_factory.run(["--check-config", "--keys", tmp_path / "keys", "--rrsig-lifetime", "100",
+                          "--rrsig-refresh", "100"])
+    assert r.returncode != 0
+    assert "--rrsig-refresh: error: 100 seconds" in r.stderr, r.stderr
 
 
 def test_traffic_manager_validates_across_failover(gtmd_factory, unbound_factory, backends,
