@@ -21,7 +21,9 @@
 #include "dns/handle.h"
 #include "dns/query.h"
 #include "gtm/nsec3.h"
+#include "gtm/profile.h"
 #include "gtm/snapshot.h"
+#include "profiles/profile.h"
 #include "unit.h"
 #include "zones/build.h"
 #include "zones/dnssec.h"
@@ -484,6 +486,114 @@ test_referral_no_ds(void **state)
     ldns_pkt_free(r);
 }
 
+/* ---- the traffic manager zone, and a change of one profile ---- */
+
+static const char profile_fmt[] =
+    "{\"name\":\"%s\",\"properties\":{\"trafficRoutingMethod\":\"Priority\","
+    "\"dnsConfig\":{\"relativeName\":\"%s\",\"ttl\":30},"
+    "\"monitorConfig\":{\"protocol\":\"TCP\",\"port\":80},\"endpoints\":["
+    "{\"name\":\"one\",\"properties\":{\"target\":\"%s\",\"alwaysServe\":\"Enabled\"}}]}}\n";
+
+static void
+write_profile(const char *dir, const char *name, const char *target)
+{
+    char text[1024], file[256];
+    snprintf(text, sizeof text, profile_fmt, name, name, target);
+    snprintf(file, sizeof file, "%s.json", name);
+    free(tmpfile_write(dir, file, text));
+}
+
+/* The NSEC3 entry of a name (text) in chain c, or NULL. */
+static const struct nsec3_entry *
+entry_of(const struct nsec3_chain *c, const char *text)
+{
+    uint8_t h[NSEC3_HASH_LEN];
+    hash_of(text, h);
+    int match = 0;
+    const struct nsec3_entry *e = nsec3_find(c, h, &match);
+    return match ? e : NULL;
+}
+
+static void
+test_profile_change_signs_only_what_changed(void **state)
+{
+    (void)state;
+    char stem[256];
+    char *kdir = tmpdir_new(), *pdir = tmpdir_new();
+    make_key(kdir, "tm.example.net.", LDNS_SIGN_ECDSAP256SHA256, true, NULL, stem, sizeof stem);
+    for (int i = 0; i < 20; i++) {
+        char name[16], addr[32];
+        snprintf(name, sizeof name, "p%02d", i);
+        snprintf(addr, sizeof addr, "192.0.2.%d", i + 1);
+        write_profile(pdir, name, addr);
+    }
+    struct errbuf eb;
+    struct config_errors errs = errs_init(&eb);
+    struct snapshot_params p = {.domain = "tm.example.net", .profiles_dir = pdir, .keys_dir = kdir};
+    struct gtm_snapshot *s1 = snapshot_load(&p, &errs);
+    assert_non_null(s1);
+    const struct nsec3_chain *c1 = s1->domain->nsec3;
+    assert_non_null(c1);
+    assert_int_equal(c1->n, 21); /* the apex and 20 profiles */
+    const struct profile *p05 = snapshot_find_profile(s1, "p05");
+    const struct rrset *sig05 = p05->endpoints[0].rrset->rrsig;
+    assert_non_null(sig05);
+
+    /* one more profile: its name comes into the chain */
+    char text[1024], path[4096];
+    snprintf(text, sizeof text, profile_fmt, "new", "new", "192.0.2.99");
+    snprintf(path, sizeof path, "%s/new.json", pdir);
+    struct profile *np = NULL;
+    assert_int_equal(profile_parse_owned(path, text, strlen(text), false, &errs, &np), 0);
+    struct gtm_snapshot *s2 = snapshot_change(s1, NULL, np, &errs);
+    assert_non_null(s2);
+    const struct nsec3_chain *c2 = s2->domain->nsec3;
+    assert_int_equal(c2->n, 22);
+    assert_non_null(entry_of(c2, "new.tm.example.net."));
+    assert_null(entry_of(c1, "new.tm.example.net."));
+    assert_non_null(np->endpoints[0].rrset->rrsig);
+    /* the others keep their signatures: not made again */
+    assert_ptr_equal(snapshot_find_profile(s2, "p05")->endpoints[0].rrset->rrsig, sig05);
+    /* every NSEC3 record but the new one and its predecessor (whose next
+     * hash changed) is the same record with the same signature (ECDSA
+     * signatures made again would differ: they are randomised) */
+    unsigned same = 0;
+    for (uint32_t i = 0; i < c2->n; i++) {
+        int match = 0;
+        const struct nsec3_entry *old = nsec3_find(c1, c2->v[i].hash, &match);
+        if (match && old->rrset->rrsig->rrs_len == c2->v[i].rrset->rrsig->rrs_len &&
+            memcmp(old->rrset->rrsig->rrs, c2->v[i].rrset->rrsig->rrs,
+                   old->rrset->rrsig->rrs_len) == 0)
+            same++;
+    }
+    assert_int_equal(same, c2->n - 2);
+
+    /* the new name answers signed, and an absent one is proved absent */
+    dns_view_init(&view, s2, NULL, NULL, NULL);
+    ldns_pkt *r = ask("new.tm.example.net.", LDNS_RR_TYPE_A, true);
+    assert_int_equal(count_type(ldns_pkt_answer(r), LDNS_RR_TYPE_RRSIG), 1);
+    ldns_pkt_free(r);
+    r = ask("none.tm.example.net.", LDNS_RR_TYPE_A, true);
+    assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+    uint8_t h[NSEC3_HASH_LEN];
+    hash_of("tm.example.net.", h);
+    assert_int_equal(proves(ldns_pkt_authority(r), h), 1);
+    hash_of("none.tm.example.net.", h);
+    assert_int_equal(proves(ldns_pkt_authority(r), h), 2);
+    ldns_pkt_free(r);
+    r = ask("new.tm.example.net.", LDNS_RR_TYPE_AAAA, true); /* NODATA at a profile */
+    hash_of("new.tm.example.net.", h);
+    assert_int_equal(proves(ldns_pkt_authority(r), h), 1);
+    ldns_pkt_free(r);
+
+    snapshot_free(s1);
+    snapshot_free(s2);
+    tmpdir_remove(kdir);
+    tmpdir_remove(pdir);
+    free(kdir);
+    free(pdir);
+}
+
 int
 main(void)
 {
@@ -503,6 +613,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_nodata_and_ent, setup_signed, teardown_signed),
         cmocka_unit_test_setup_teardown(test_wildcard_next_closer, setup_signed, teardown_signed),
         cmocka_unit_test_setup_teardown(test_referral_no_ds, setup_signed, teardown_signed),
+        cmocka_unit_test(test_profile_change_signs_only_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
