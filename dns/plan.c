@@ -44,6 +44,20 @@ deny(struct plan *r, const struct zone *z, const uint8_t *name, uint8_t len, uin
         r->deny[r->ndeny++] = (struct plan_deny){z, name, len, kind, node};
 }
 
+/* DNSSEC: an answer a nested profile gave is sent under p's name, with the
+ * signature made for that name (the last answer added is set's). */
+static inline void
+nested_sig(struct plan *r, const struct profile *p, const struct rrset *set)
+{
+    if (__builtin_expect(p->nnested_sigs != 0, 0)) {
+        const struct rrset *sig = profile_nested_sig(p, set);
+        if (sig) {
+            r->an_sig[r->nan - 1] = sig;
+            r->an_sig_mask |= 1u << (r->nan - 1);
+        }
+    }
+}
+
 /* A negative answer for name (in zone z): the SOA, owned by the apex, which
  * is the tail of the name: the owner points there, so that the answer
  * compresses it into the question when name is the question. */
@@ -108,10 +122,12 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         const struct rrset *set = pick->ep[i]->rrset;
         if (set->type == qtype || qtype == LDNS_RR_TYPE_ANY) {
             add(r->an, r->nan++, name, len, set);
+            nested_sig(r, p, set);
             stats_bump(pc->stats, pick->ep[i]->stats_slot); /* answers that returned it */
         } else if (set->type == LDNS_RR_TYPE_CNAME &&
                    (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA)) {
             add(r->an, r->nan++, name, len, set);
+            nested_sig(r, p, set);
             stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
             stats_bump(pc->stats, pick->ep[i]->stats_slot);
             *next = set;
@@ -246,6 +262,7 @@ plan(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *q
     r->nan = r->nns = 0;
     r->nar = 0;
     r->ndeny = 0;
+    r->an_sig_mask = 0;
 
     const uint8_t *name = qname;
     uint8_t len = qlen;

@@ -16,6 +16,7 @@
 #define PLAN_MAX_AR     64
 #define PLAN_MAX_NS     12 /* the SOA or NS, then DNSSEC's denial records (dns/dnssec.c) */
 #define PLAN_MAX_DENY   4
+_Static_assert(PLAN_MAX_AN <= 32, "an_sig_mask has a bit per answer RRset");
 
 /* One RRset to put in a section, under this owner (lowercase wire). */
 struct rr_ref {
@@ -74,6 +75,11 @@ struct plan {
     struct rr_ref an[PLAN_MAX_AN];
     struct rr_ref ns[PLAN_MAX_NS];
     struct plan_deny deny[PLAN_MAX_DENY];
+    /* DNSSEC: an[i] is sent with an_sig[i] instead of its own RRSIGs when
+     * bit i of an_sig_mask is set (a nested profile's answer under its
+     * parent's name). */
+    uint32_t an_sig_mask;
+    const struct rrset *an_sig[PLAN_MAX_AN];
     struct rr_ref ar[PLAN_MAX_AR];
     struct policy_pick pick; /* room for a profile's decision on the way */
 };

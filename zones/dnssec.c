@@ -17,6 +17,7 @@
 #include "gtm/files.h"
 #include "gtm/log.h"
 #include "gtm/nsec3.h"
+#include "gtm/policy.h"
 #include "gtm/profile.h"
 #include "zones/build.h"
 
@@ -412,6 +413,80 @@ profile_dark(const struct profile *p)
     return true;
 }
 
+/* The answers profile p can give: its enabled endpoints' RRsets and,
+ * through its enabled nested endpoints, its descendants' (depth levels at
+ * most, as the policy walks them). Appends to v[*n..cap), once each. */
+static void
+leaves(const struct profile *p, unsigned depth, const struct rrset **v, unsigned *n, unsigned cap)
+{
+    for (uint32_t i = 0; i < p->nendpoints; i++) {
+        const struct endpoint *e = &p->endpoints[i];
+        if (!e->enabled)
+            continue;
+        if (e->kind == EP_NESTED) {
+            if (e->child_profile && e->child_profile->enabled && depth + 1 < POLICY_NEST_MAX)
+                leaves(e->child_profile, depth + 1, v, n, cap);
+            continue;
+        }
+        bool seen = !e->rrset;
+        for (unsigned k = 0; k < *n && !seen; k++)
+            seen = v[k] == e->rrset;
+        if (!seen && *n < cap)
+            v[(*n)++] = e->rrset;
+    }
+}
+
+static bool
+has_nested(const struct profile *p)
+{
+    for (uint32_t i = 0; i < p->nendpoints; i++)
+        if (p->endpoints[i].kind == EP_NESTED)
+            return true;
+    return false;
+}
+
+static int
+leaf_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const struct rrset *const *)a;
+    uintptr_t y = (uintptr_t) * (const struct rrset *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* A profile with nested endpoints: its descendants' answers signed under
+ * its name (p->nested_sigs), unless it has them all already. p is not
+ * published yet when they are missing (a new profile, or the clone made
+ * when a child changed). Returns the number of signatures made. */
+static unsigned
+sign_nested(struct arena *a, struct profile *p, const struct zone_keys *zk)
+{
+    const struct rrset *v[512];
+    unsigned n = 0, made = 0;
+    for (uint32_t i = 0; i < p->nendpoints; i++)
+        if (p->endpoints[i].kind == EP_NESTED && p->endpoints[i].enabled &&
+            p->endpoints[i].child_profile && p->endpoints[i].child_profile->enabled)
+            leaves(p->endpoints[i].child_profile, 1, v, &n, GTM_ARRAY_LEN(v));
+    bool all = true;
+    for (unsigned k = 0; k < n && all; k++)
+        all = profile_nested_sig(p, v[k]) != NULL;
+    if (all && n == p->nnested_sigs)
+        return 0;
+    if (n > 1)
+        qsort(v, n, sizeof *v, leaf_cmp);
+    struct nested_sig *sigs = arena_alloc(a, (n ? n : 1) * sizeof *sigs);
+    for (unsigned k = 0; k < n; k++) {
+        sigs[k].leaf = v[k];
+        sigs[k].rrsig = profile_nested_sig(p, v[k]);
+        if (!sigs[k].rrsig) {
+            sigs[k].rrsig = sign(a, p->node->name, p->node->name_len, v[k], zk);
+            made++;
+        }
+    }
+    p->nested_sigs = sigs;
+    p->nnested_sigs = n;
+    return made;
+}
+
 /* ---- the NSEC3 chain ---- */
 
 struct pending {
@@ -466,16 +541,16 @@ node_types(const struct zone_node *n, uint16_t *t, unsigned cap)
     unsigned k = 0;
     bool signed_any = false;
     if (n->profile) {
-        const struct profile *p = n->profile;
-        for (uint32_t i = 0; i < p->nendpoints && k + 2 < cap; i++) {
-            const struct endpoint *e = &p->endpoints[i];
-            if (!e->enabled || !e->rrset)
-                continue;
+        /* the types its answers (its own endpoints', its descendants') have */
+        const struct rrset *v[512];
+        unsigned nv = 0;
+        leaves(n->profile, 0, v, &nv, GTM_ARRAY_LEN(v));
+        for (unsigned i = 0; i < nv && k + 2 < cap; i++) {
             bool seen = false;
             for (unsigned j = 0; j < k; j++)
-                seen = seen || t[j] == e->rrset->type;
+                seen = seen || t[j] == v[i]->type;
             if (!seen)
-                t[k++] = e->rrset->type;
+                t[k++] = v[i]->type;
             signed_any = true;
         }
     } else {
@@ -680,6 +755,8 @@ dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev)
             r->rrsig = sign(a, p->node->name, p->node->name_len, r, zk);
             nsig++;
         }
+        if (has_nested(p))
+            nsig += sign_nested(p->arena ? p->arena : s->arena, s->profiles[i], zk);
     }
     z->nsec3 = chain_build(s->arena, z, zk, prev && prev->domain ? prev->domain->nsec3 : NULL);
     log_debug("dnssec: %u endpoint RRsets signed", nsig);

@@ -294,6 +294,29 @@ def test_traffic_manager_validates_across_failover(gtmd_factory, unbound_factory
     assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == [sec.host]
 
 
+def test_nested_profile_validates(gtmd_factory, unbound_factory, tmp_path):
+    # the child's answer goes out under the parent's name: signed for it
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    ksk = keygen(str(kdir), "tm.example.net", ksk=True)
+    keygen(str(kdir), "tm.example.net")
+    rid = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/trafficManagerProfiles/"
+    inner = profile("inner", "Priority",
+                    [endpoint("a", "127.0.6.1", priority=1, alwaysServe="Enabled")])
+    outer = profile("outer", "Priority",
+                    [{"name": "kid", "type": "Microsoft.Network/trafficManagerProfiles/nestedEndpoints",
+                      "properties": {"targetResourceId": rid + "inner", "endpointStatus": "Enabled",
+                                     "priority": 1}},
+                     endpoint("b", "127.0.6.2", priority=2, alwaysServe="Enabled")])
+    g = gtmd_factory.start(profiles={"inner": inner, "outer": outer}, domain="tm.example.net",
+                           extra=["--keys", str(kdir), "--api", "off"])
+    u = unbound_factory(tmp_path / "unbound", g.port, ["tm.example.net"], [ds_of(ksk)])
+    r = validated(u, "outer.tm.example.net", "A")
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == ["127.0.6.1"]
+    validated(u, "inner.tm.example.net", "A")
+    validated(u, "outer.tm.example.net", "AAAA")  # NODATA: the bitmap has A only
+
+
 def test_delv_agrees(gtmd_factory, tmp_path):
     delv = shutil.which("delv")
     if not delv:
