@@ -906,7 +906,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         tm_add(s->tmi, s->profiles[i]);
     }
     tm_fill(s->tmi, s, p->nworkers, NULL);
-    dnssec_snapshot_sign(s, NULL);
+    dnssec_snapshot_sign(s, NULL, b->arena);
     dnssec_keys_unused(b->keys);
 out:
     if (errs->count != before) {
@@ -1086,7 +1086,7 @@ snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct prof
     s->nnested = cur->nnested - (old ? count_nested((struct profile *const *)&old, 1) : 0) +
                  (np ? count_nested(&np, 1) : 0);
     tm_fill(s->tmi, s, b->nworkers, cur);
-    dnssec_snapshot_sign(s, cur);
+    dnssec_snapshot_sign(s, cur, b->arena);
     s->changed = true;
     s->moved_from = old;
     s->moved_to = np;

@@ -733,7 +733,7 @@ dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *k,
 }
 
 void
-dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev)
+dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev, struct arena *a)
 {
     struct zone *z = (struct zone *)s->domain;
     if (!z || !z->keys)
@@ -745,9 +745,6 @@ dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev)
         const struct profile *p = s->profiles[i];
         if (!p->node || !authoritative(p->node))
             continue;
-        struct arena *a = p->origin && p->origin->arena ? p->origin->arena
-                          : p->arena                    ? p->arena
-                                                        : s->arena;
         for (uint32_t k = 0; k < p->nendpoints; k++) {
             struct rrset *r = (struct rrset *)p->endpoints[k].rrset;
             if (!r || r->rrsig)
@@ -756,7 +753,7 @@ dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev)
             nsig++;
         }
         if (has_nested(p))
-            nsig += sign_nested(p->arena ? p->arena : s->arena, s->profiles[i], zk);
+            nsig += sign_nested(a, s->profiles[i], zk);
     }
     z->nsec3 = chain_build(s->arena, z, zk, prev && prev->domain ? prev->domain->nsec3 : NULL);
     log_debug("dnssec: %u endpoint RRsets signed", nsig);

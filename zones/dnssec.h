@@ -45,10 +45,20 @@ int dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *
 
 /* dnssec_snapshot_sign: when s's --domain zone is signed: signs the
  * endpoint RRsets of each profile not signed yet (under the profile's
- * name, in the profile's arena: a profile shared with an earlier snapshot
- * keeps its signatures) and makes the zone's NSEC3 chain over its names
- * and the profiles', in s's arena, taking from prev's chain (NULL: none)
- * every record that did not change, signature included. */
-void dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev);
+ * name; a profile shared with an earlier snapshot keeps its signatures),
+ * and a nested profile's descendants' answers under its name, in a: the
+ * arena of the load, which outlives every profile of its snapshots (a
+ * profile's own arena is sized for its document: a signature there would
+ * take a new chunk per profile). Then makes the zone's NSEC3 chain over
+ * its names and the profiles', in s's arena, taking from prev's chain
+ * (NULL: none) every record that did not change, signature included.
+ *
+ * Hook for ALIAS owners (issue 14, landing separately): an ALIAS answer
+ * is an endpoint's (or a static name's) RRset sent under the ALIAS owner,
+ * so it needs that RRset signed under the owner, as nested profiles do
+ * here: a map from the RRset to its signature under the owner, made with
+ * the owner's zone keys, and the answer path setting plan.an_sig for it. */
+void dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev,
+                          struct arena *a);
 
 #endif
