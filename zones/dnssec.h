@@ -58,7 +58,6 @@ int dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *
  * so it needs that RRset signed under the owner, as nested profiles do
  * here: a map from the RRset to its signature under the owner, made with
  * the owner's zone keys, and the answer path setting plan.an_sig for it. */
-void dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev,
-                          struct arena *a);
+void dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev, struct arena *a);
 
 #endif
