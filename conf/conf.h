@@ -64,6 +64,9 @@ enum opt_id {
     OPT_ID_NS,
     OPT_ID_PROFILES,
     OPT_ID_ZONES,
+    OPT_ID_KEYS,
+    OPT_ID_RRSIG_LIFETIME,
+    OPT_ID_RRSIG_REFRESH,
     OPT_ID_STATE_DIR,
     OPT_ID_STRICT,
     OPT_ID_API,
@@ -124,6 +127,9 @@ struct gtm_options {
     char *profiles;      /* never NULL after options_load: <state-dir>/profiles by default */
     bool profiles_given; /* named explicitly: it must exist */
     char *zones;
+    char *keys;              /* --keys DIR: DNSSEC signing keys, or NULL */
+    unsigned rrsig_lifetime; /* seconds a signature made at load is valid */
+    unsigned rrsig_refresh;  /* seconds between reloads that sign again */
     char *state_dir;
     bool strict;
     char *latency_table;

@@ -88,18 +88,35 @@ put_renamed(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
     }
 }
 
-/* The RRsets of one section; returns the number of records. */
+/* One RRset under its owner. */
+__attribute__((always_inline)) static inline void
+put_rrset(struct wbuf *w, const struct dns_query *q, const struct rr_ref *ref)
+{
+    if (ref->owner == q->lname)
+        put(w, ref->rrset->rrs, ref->rrset->rrs_len); /* prepared: owner = the question */
+    else
+        put_renamed(w, q, ref);
+}
+
+/* The RRsets of one section, each followed by its RRSIGs when the query
+ * has DO and the RRset was signed at load time (RFC 4035 3.1.1); returns
+ * the number of records. */
 __attribute__((always_inline)) static inline unsigned
-put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs, unsigned n)
+put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs, unsigned n,
+            const struct plan *r)
 {
     unsigned count = 0;
     for (unsigned i = 0; i < n; i++) {
         const struct rrset *s = refs[i].rrset;
-        if (refs[i].owner == q->lname)
-            put(w, s->rrs, s->rrs_len); /* prepared at load time, owner = the question */
-        else
-            put_renamed(w, q, &refs[i]);
+        put_rrset(w, q, &refs[i]);
         count += s->count;
+        if (__builtin_expect(q->edns_do && s->rrsig != NULL, 0)) {
+            /* r: the answer section, whose RRsets may have other signatures */
+            const struct rrset *rs = r && (r->an_sig_mask >> i & 1) ? r->an_sig[i] : s->rrsig;
+            struct rr_ref sig = {refs[i].owner, refs[i].owner_len, rs};
+            put_rrset(w, q, &sig);
+            count += rs->count;
+        }
     }
     return count;
 }
@@ -170,11 +187,11 @@ build(const struct dns_query *q, const uint8_t *req, uint16_t rcode, const struc
             rcode = r->rcode;
         aa = r->aa;
         struct wbuf w = {out, pos, limit - opt_room, false};
-        an = put_section(&w, q, r->an, r->nan);
+        an = put_section(&w, q, r->an, r->nan, r);
         if (r->nns)
-            ns = put_section(&w, q, r->ns, r->nns);
+            ns = put_section(&w, q, r->ns, r->nns, NULL);
         if (r->nar)
-            ar = put_section(&w, q, r->ar, r->nar);
+            ar = put_section(&w, q, r->ar, r->nar, NULL);
         if (w.full) /* RFC 2181 9: when it does not fit, say so and send nothing partial. */
             an = ns = ar = 0, tc = true;
         else

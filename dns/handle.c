@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "dns/answer.h"
+#include "dns/dnssec.h"
 #include "dns/plan.h"
 #include "dns/query.h"
 #include "gtm/snapshot.h"
@@ -216,6 +217,9 @@ handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
         r->ecs_scope = 0; /* the resolver asked us not to use its network (RFC 7871 7.1.2) */
     if (trace)
         trace_answer(trace, r);
+    /* DNSSEC (signed zones, DO set): the proofs of what the answer denies. */
+    if (__builtin_expect(r->ndeny != 0, 0) && q->edns_do)
+        dns_dnssec_prove(v->snap, r);
 
     /* 4. Build the response: sections, negative SOA, OPT, TC when it does not fit. */
     return counted(v, r->rcode, dns_answer_build(q, req, r, v->snap, resp, limit));

@@ -34,6 +34,30 @@ add(struct rr_ref *sec, unsigned idx, const uint8_t *owner, size_t len, const st
     sec[idx] = (struct rr_ref){owner, (uint8_t)len, rrset};
 }
 
+/* DNSSEC: what a signed zone's answer must prove (dns/dnssec.c adds the
+ * records when the query has DO). Unsigned zones: one load and a branch. */
+static inline void
+deny(struct plan *r, const struct zone *z, const uint8_t *name, uint8_t len, uint8_t kind,
+     const struct zone_node *node)
+{
+    if (__builtin_expect(z->nsec3 != NULL, 0) && r->ndeny < PLAN_MAX_DENY)
+        r->deny[r->ndeny++] = (struct plan_deny){z, name, len, kind, node};
+}
+
+/* DNSSEC: an answer a nested profile gave is sent under p's name, with the
+ * signature made for that name (the last answer added is set's). */
+static inline void
+nested_sig(struct plan *r, const struct profile *p, const struct rrset *set)
+{
+    if (__builtin_expect(p->nnested_sigs != 0, 0)) {
+        const struct rrset *sig = profile_nested_sig(p, set);
+        if (sig) {
+            r->an_sig[r->nan - 1] = sig;
+            r->an_sig_mask |= 1u << (r->nan - 1);
+        }
+    }
+}
+
 /* A negative answer for name (in zone z): the SOA, owned by the apex, which
  * is the tail of the name: the owner points there, so that the answer
  * compresses it into the question when name is the question. */
@@ -43,6 +67,7 @@ negative(struct plan *r, const struct zone *z, const uint8_t *name, uint8_t len,
     r->rcode = rcode;
     add(r->ns, 0, name + len - z->apex_len, z->apex_len, z->neg_soa);
     r->nns = 1;
+    deny(r, z, name, len, rcode == LDNS_RCODE_NXDOMAIN ? DENY_NXDOMAIN : DENY_NODATA, NULL);
 }
 
 /* A delegation of the question's name (only the first name of a chain gets
@@ -53,6 +78,7 @@ referral(struct plan *r, const struct zone_node *cut)
     r->aa = false;
     add(r->ns, 0, cut->name, cut->name_len, cut->ns);
     r->nns = 1;
+    deny(r, cut->zone, cut->name, cut->name_len, DENY_REFERRAL, cut);
     for (uint16_t i = 0; i < cut->ns->nglue && r->nar < PLAN_MAX_AR; i++) {
         const struct glue *g = &cut->ns->glue[i];
         add(r->ar, r->nar++, g->owner, g->owner_len, g->rrset);
@@ -96,10 +122,12 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
         const struct rrset *set = pick->ep[i]->rrset;
         if (set->type == qtype || qtype == LDNS_RR_TYPE_ANY) {
             add(r->an, r->nan++, name, len, set);
+            nested_sig(r, p, set);
             stats_bump(pc->stats, pick->ep[i]->stats_slot); /* answers that returned it */
         } else if (set->type == LDNS_RR_TYPE_CNAME &&
                    (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA)) {
             add(r->an, r->nan++, name, len, set);
+            nested_sig(r, p, set);
             stats_bump(pc->stats, p->stats_slot + TM_ANSWER);
             stats_bump(pc->stats, pick->ep[i]->stats_slot);
             *next = set;
@@ -312,7 +340,9 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
         if (wk.st != STEP_NODE)
             return wk.st;
         node = wk.node;
-    } else if (node->cut) {
+        deny(r, node->zone, name, len, DENY_WILDCARD, node);
+    } else if (node->cut && !(node->cut == node && qtype == LDNS_RR_TYPE_DS && node->zone->nsec3)) {
+        /* (a signed parent answers DS at its own cut: RFC 4035 3.1.4.1) */
         if (first)
             referral(r, node->cut);
         else
@@ -332,6 +362,8 @@ plan(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *q
     r->ecs_scope = 0;
     r->nan = r->nns = 0;
     r->nar = 0;
+    r->ndeny = 0;
+    r->an_sig_mask = 0;
     if (trace)
         trace->alias = NULL;
 

@@ -14,6 +14,9 @@
 #define PLAN_MAX_CNAMES 8
 #define PLAN_MAX_AN     (PLAN_MAX_CNAMES + 12) /* a chain, then MultiValue's 10 */
 #define PLAN_MAX_AR     64
+#define PLAN_MAX_NS     12 /* the SOA or NS, then DNSSEC's denial records (dns/dnssec.c) */
+#define PLAN_MAX_DENY   4
+_Static_assert(PLAN_MAX_AN <= 32, "an_sig_mask has a bit per answer RRset");
 
 /* One RRset to put in a section, under this owner (lowercase wire). */
 struct rr_ref {
@@ -51,14 +54,39 @@ struct dns_trace {
     const struct rrset *alias_from[PLAN_MAX_AN];
 };
 
+/* What a signed zone must prove for this answer (filled only for zones
+ * with an NSEC3 chain; dns/dnssec.c turns each into NSEC3 or DS records
+ * when the query has DO). */
+enum plan_deny_kind {
+    DENY_NXDOMAIN, /* name does not exist: closest encloser proof */
+    DENY_NODATA,   /* name (or the wildcard standing in for it) lacks the type */
+    DENY_WILDCARD, /* answer synthesised from node (a wildcard): no closer name */
+    DENY_REFERRAL, /* delegation at node: its DS, or the proof that it has none */
+};
+
+struct plan_deny {
+    const struct zone *z;
+    const uint8_t *name; /* lowercase wire */
+    uint8_t len;
+    uint8_t kind;
+    const struct zone_node *node; /* the wildcard or the cut */
+};
+
 struct plan {
     uint8_t rcode; /* 0 NOERROR or 3 NXDOMAIN */
     bool aa;
     uint8_t ecs_scope; /* client prefix bits the answer depended on (RFC 7871 SCOPE) */
     uint8_t nan, nns;
     uint16_t nar;
+    uint8_t ndeny;
     struct rr_ref an[PLAN_MAX_AN];
-    struct rr_ref ns[1];
+    struct rr_ref ns[PLAN_MAX_NS];
+    struct plan_deny deny[PLAN_MAX_DENY];
+    /* DNSSEC: an[i] is sent with an_sig[i] instead of its own RRSIGs when
+     * bit i of an_sig_mask is set (a nested profile's answer under its
+     * parent's name). */
+    uint32_t an_sig_mask;
+    const struct rrset *an_sig[PLAN_MAX_AN];
     struct rr_ref ar[PLAN_MAX_AR];
     struct policy_pick pick; /* room for a profile's decision on the way */
 };

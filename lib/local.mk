@@ -15,4 +15,5 @@ libgtm_a_SOURCES += \
 	%reldir%/geoip.c \
 	%reldir%/json.c \
 	%reldir%/log.c \
-	%reldir%/nettable.c
+	%reldir%/nettable.c \
+	%reldir%/nsec3.c

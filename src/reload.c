@@ -88,7 +88,16 @@ daemon_load(const struct gtm_options *o, struct config_errors *errs)
         .nsid = options_nsid(o),
         .chaos_id = options_identity(o),
         .chaos_version = options_server_version(o, version, sizeof version),
+        .keys_dir = o->keys,
+        .rrsig_lifetime = o->rrsig_lifetime,
     };
+    if (o->keys && o->rrsig_refresh && o->rrsig_refresh >= o->rrsig_lifetime) {
+        config_error(errs, "--rrsig-refresh", 0,
+                     "%u seconds: signatures would expire (--rrsig-lifetime %u) before they "
+                     "are made again",
+                     o->rrsig_refresh, o->rrsig_lifetime);
+        return NULL;
+    }
     return snapshot_load(&p, errs);
 }
 
@@ -396,9 +405,29 @@ ctx_reload(struct gtm_ctx *ctx)
     job_start(ctx);
 }
 
+/* DNSSEC: signatures are made at load time, valid --rrsig-lifetime; a
+ * reload every --rrsig-refresh seconds makes them again, well before they
+ * expire (Knot's rrsig-refresh). A reload that fails keeps the old ones
+ * serving and says so; the next period tries again. */
+static void
+resign_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gtm_ctx *ctx = arg;
+    log_info("dnssec: reloading to sign again (--rrsig-refresh %u s)", ctx->opt->rrsig_refresh);
+    ctx_reload(ctx);
+}
+
 void
 reload_init_events(struct gtm_ctx *ctx)
 {
+    if (ctx->opt && ctx->opt->keys && ctx->opt->rrsig_refresh) {
+        struct timeval tv = {(time_t)ctx->opt->rrsig_refresh, 0};
+        ctx->resign_ev = event_new(ctx->base, -1, EV_PERSIST, resign_cb, ctx);
+        if (ctx->resign_ev)
+            event_add(ctx->resign_ev, &tv);
+    }
     ctx->reload_now = ctx_reload_errors;
     ctx->change_profile = reload_profile;
     ctx->reclaim_ev = evtimer_new(ctx->base, reclaim_cb, ctx);
@@ -414,6 +443,9 @@ reload_init_events(struct gtm_ctx *ctx)
 void
 reload_cleanup_events(struct gtm_ctx *ctx)
 {
+    if (ctx->resign_ev)
+        event_free(ctx->resign_ev);
+    ctx->resign_ev = NULL;
     if (ctx->job) {
         unsigned errors;
         uint64_t number;

@@ -15,6 +15,7 @@ UNIT_TESTS = \
 	%reldir%/unit/test_dns_plan \
 	%reldir%/unit/test_dns_alias \
 	%reldir%/unit/test_zonefile \
+	%reldir%/unit/test_dnssec \
 	%reldir%/unit/test_conf \
 	%reldir%/unit/test_schema_man
 check_PROGRAMS += $(UNIT_TESTS)
@@ -35,6 +36,9 @@ EXTRA_DIST += %reldir%/unit/unit.h %reldir%/unit/tap-skip.sh
 %canon_reldir%_unit_test_dns_alias_SOURCES = %reldir%/unit/test_dns_alias.c
 %canon_reldir%_unit_test_dns_alias_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_dns_alias_LDADD = $(unit_ldadd)
+%canon_reldir%_unit_test_dnssec_SOURCES = %reldir%/unit/test_dnssec.c
+%canon_reldir%_unit_test_dnssec_CFLAGS = $(unit_cflags)
+%canon_reldir%_unit_test_dnssec_LDADD = $(unit_ldadd)
 %canon_reldir%_unit_test_zonefile_SOURCES = %reldir%/unit/test_zonefile.c
 %canon_reldir%_unit_test_zonefile_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_zonefile_LDADD = $(unit_ldadd)

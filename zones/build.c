@@ -27,6 +27,7 @@
 #include "gtm/profile.h"
 #include "profiles/dir.h"
 #include "zones/alias.h"
+#include "zones/dnssec.h"
 #include "zones/tm.h"
 #include "zones/zonefile.h"
 #include "profiles/profile.h"
@@ -572,6 +573,7 @@ struct snapshot_base {
     struct node_tab ents; /* empty non-terminals made for dotted relativeNames */
     unsigned nworkers;
     const struct alias_index *aliases; /* every ALIAS of the load, followed */
+    struct dnssec_keys *keys; /* --keys: the zones' signing keys, or NULL */
 };
 
 static struct snapshot_base *
@@ -590,6 +592,7 @@ base_unref(struct snapshot_base *b)
     if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return;
     geoip_close(b->geoip);
+    dnssec_keys_free(b->keys);
     free(b->domain_text);
     free(b->ents.slot);
     free(b->zones);
@@ -967,6 +970,11 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         s->nsid_len = (uint8_t)n;
     }
 
+    if (p->keys_dir)
+        dnssec_keys_load(p->keys_dir,
+                         p->rrsig_lifetime ? p->rrsig_lifetime : DNSSEC_LIFETIME_DEFAULT,
+                         &s->base->keys, errs);
+
     if (p->demo_zone) {
         FILE *fp = fmemopen((void *)p->demo_zone, strlen(p->demo_zone), "r");
         struct zone_src src;
@@ -1013,7 +1021,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         bool is_domain = dlen > 0 && ldns_rdf_size(l.v[i].apex) == (size_t)dlen &&
                          memcmp(ldns_rdf_data(l.v[i].apex), domain, (size_t)dlen) == 0;
         const struct zone *z = zone_build(ba, &l.v[i], &aliases, errs);
-        if (!z)
+        if (!z || (b->keys && dnssec_zone_sign(ba, (struct zone *)z, b->keys, errs) != 0))
             continue;
         if (is_domain) {
             b->domain = z;
@@ -1047,6 +1055,8 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     for (uint32_t i = 0; alias_count(b->aliases) && i < s->nprofiles; i++)
         alias_prepare_profile(s->arena, b->aliases, s, s->profiles[i], true);
     tm_fill(s->tmi, s, p->nworkers, NULL);
+    dnssec_snapshot_sign(s, NULL, b->arena);
+    dnssec_keys_unused(b->keys);
 out:
     if (errs->count != before) {
         snapshot_free(s);
@@ -1239,6 +1249,7 @@ snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct prof
     s->nnested = cur->nnested - (old ? count_nested((struct profile *const *)&old, 1) : 0) +
                  (np ? count_nested(&np, 1) : 0);
     tm_fill(s->tmi, s, b->nworkers, cur);
+    dnssec_snapshot_sign(s, cur, b->arena);
     s->changed = true;
     s->moved_from = old;
     s->moved_to = np;

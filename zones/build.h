@@ -6,6 +6,7 @@
 #define GTM_ZONES_BUILD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "gtm/snapshot.h"
 
@@ -38,6 +39,8 @@ struct snapshot_params {
     const char *chaos_version; /* version.bind / version.server CH TXT, or NULL: REFUSED */
     const char *nsid;          /* NSID (RFC 5001) to answer with, or NULL: none (at most
                                 * SNAPSHOT_NSID_MAX bytes are kept) */
+    const char *keys_dir;      /* --keys DIR: sign the zones it has keys for; NULL: none */
+    uint32_t rrsig_lifetime;   /* seconds a signature is valid (0: 14 days) */
 };
 
 /* snapshot_load: parses and validates every zone into a new snapshot. Every

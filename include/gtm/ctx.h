@@ -40,6 +40,7 @@ struct gtm_ctx {
     struct gtm_snapshot *retired_next; /* the one published over it: its counts go there */
     uint64_t retired_epoch;
     struct event *reclaim_ev;
+    struct event *resign_ev; /* --keys: reloads every --rrsig-refresh seconds (src/reload.c) */
     struct event *sig_hup, *sig_term, *sig_int;
     pthread_t freer; /* frees retired snapshots in the background */
     bool freeing;

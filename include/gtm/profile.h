@@ -110,6 +110,12 @@ struct endpoint {
     uint32_t stats_slot;                 /* its answers counter (gtm/stats.h) */
 };
 
+/* DNSSEC: a descendant's endpoint answer, signed under this profile's name. */
+struct nested_sig {
+    const struct rrset *leaf;  /* the endpoint's prepared answer (the key; never read) */
+    const struct rrset *rrsig; /* its RRSIGs owned by this profile's name */
+};
+
 struct profile {
     const char *name;          /* the resource name */
     const char *file;          /* where it was read from, for messages */
@@ -138,7 +144,30 @@ struct profile {
     const struct profile *origin; /* a clone's original: its strings and parts live there */
     _Atomic uint32_t refs;        /* holders: snapshots, and the clones of it */
     bool prepared;                /* by_priority and the endpoint answers are filled in */
+    /* DNSSEC (--keys): for a profile with nested endpoints, the signatures
+     * of its descendants' answers under its name, sorted by leaf; made by
+     * zones/dnssec.c before the profile is published (a clone makes its own). */
+    const struct nested_sig *nested_sigs;
+    uint32_t nnested_sigs;
 };
+
+/* profile_nested_sig: the RRSIGs of a descendant's answer leaf under p's
+ * name, or NULL. Any thread. */
+static inline const struct rrset *
+profile_nested_sig(const struct profile *p, const struct rrset *leaf)
+{
+    uint32_t lo = 0, hi = p->nnested_sigs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p->nested_sigs[mid].leaf == leaf)
+            return p->nested_sigs[mid].rrsig;
+        if ((uintptr_t)p->nested_sigs[mid].leaf < (uintptr_t)leaf)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
 
 /* PROFILE_JSON_MAX_DEPTH: how deeply a profile document may nest objects
  * and arrays, unknown members included (Azure's own documents need 5). A

@@ -48,7 +48,30 @@ struct rrset {
     uint16_t nglue;
     const struct glue *glue; /* NS at a zone cut: A/AAAA of in-zone name servers */
     const struct rrset *next;
+    /* DNSSEC (--keys): the RRSIG RRset that covers this one, prepared the
+     * same way (type RRSIG, one record per key), or NULL: unsigned. Written
+     * at load time by zones/dnssec.c; the answer path only copies it. */
+    const struct rrset *rrsig;
 };
+
+/* One NSEC3 record of a signed zone's chain (RFC 5155), made at load time. */
+struct nsec3_entry {
+    uint8_t hash[20];  /* SHA-1 of the owner it stands for: the sort key */
+    uint8_t owner_len; /* base32hex(hash) + "." + apex, lowercase wire */
+    const uint8_t *owner;
+    const struct rrset *rrset; /* the NSEC3 RRset (one record) and its rrsig */
+};
+
+/* A signed zone's NSEC3 chain: parameters (RFC 9276: SHA-1, no extra
+ * iterations, no salt, no opt-out) and the entries sorted by hash. */
+struct nsec3_chain {
+    uint16_t iterations; /* always 0 */
+    uint8_t salt_len;    /* always 0 */
+    uint32_t n;
+    const struct nsec3_entry *v;
+};
+
+struct zone_keys; /* zones/dnssec.c: a signed zone's keys (loop thread only) */
 
 enum {
     NODE_APEX = 1 << 0,
@@ -160,6 +183,9 @@ struct zone {
     uint32_t nnodes;
     uint32_t mask; /* table has mask + 1 slots */
     const struct zone_node **table;
+    /* DNSSEC: NULL for a zone without keys. */
+    const struct nsec3_chain *nsec3; /* authenticated denial, read by dns/dnssec.c */
+    const struct zone_keys *keys;    /* the keys that signed it (loop thread only) */
 };
 
 struct snapshot_base;

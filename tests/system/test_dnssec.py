@@ -1,0 +1,337 @@
+"""DNSSEC (--keys DIR): answers signed at load time are validated by a real
+validating resolver, Debian's Unbound, started here on a free loopback port
+with the test zone's DS as its trust anchor and a stub zone pointing at
+gtmd: positive, NXDOMAIN, NODATA, wildcard, delegation and traffic-managed
+answers get the AD bit, also after a failover; an expired signature does
+not validate (SERVFAIL). Keys are made with ldns-keygen (ldnsutils)."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from backends import addresses, endpoint, fqdn, profile, wait_transition
+from conftest import free_port, rrsets_of
+
+UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
+NOERROR, NXDOMAIN, SERVFAIL = dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL
+
+ZONE = """$ORIGIN example.com.
+$TTL 300
+@        IN SOA ns1 hostmaster 1 3600 600 86400 60
+@        IN NS  ns1
+ns1      IN A   127.0.0.1
+www      IN A   192.0.2.1
+www      IN AAAA 2001:db8::1
+alias    IN CNAME www
+*.wild   IN A   192.0.2.7
+a.b.c    IN TXT "deep"
+big      IN TXT "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+big      IN TXT "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+sub      IN NS  ns.sub
+ns.sub   IN A   192.0.2.53
+sec      IN NS  ns.sec
+sec      IN DS  12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+"""
+
+pytestmark = pytest.mark.skipif(
+    not (os.access(UNBOUND, os.X_OK) and shutil.which("ldns-keygen") and shutil.which("ldns-key2ds")),
+    reason="needs unbound and ldnsutils (ldns-keygen, ldns-key2ds)",
+)
+
+
+def keygen(kdir, zone, alg="ECDSAP256SHA256", ksk=False):
+    """Makes a key for zone in kdir; returns the path of its .key file."""
+    argv = ["ldns-keygen", "-a", alg] + (["-k"] if ksk else []) + [zone]
+    out = subprocess.run(argv, cwd=kdir, check=True, capture_output=True, text=True, timeout=30)
+    return os.path.join(kdir, out.stdout.strip() + ".key")
+
+
+def ds_of(keyfile):
+    out = subprocess.run(["ldns-key2ds", "-n", "-2", keyfile], check=True, capture_output=True,
+                         text=True, timeout=30)
+    return out.stdout.strip()
+
+
+class Unbound:
+    """A validating Unbound on 127.0.0.1:port, with anchors (DS lines) and
+    stub zones to gtmd; stopped by PID."""
+
+    def __init__(self, d, gtmd_port, zones, anchors, extra=""):
+        self.d = str(d)
+        os.makedirs(self.d, exist_ok=True)
+        self.port = free_port()
+        with open(os.path.join(self.d, "anchors"), "w") as f:
+            f.write("\n".join(anchors) + "\n")
+        stubs = "".join('stub-zone:\n  name: "%s"\n  stub-addr: 127.0.0.1@%d\n' % (z, gtmd_port)
+                        for z in zones)
+        conf = """server:
+  interface: 127.0.0.1
+  port: {port}
+  do-not-query-localhost: no
+  do-ip6: no
+  username: ""
+  chroot: ""
+  directory: "{d}"
+  pidfile: "{d}/unbound.pid"
+  use-syslog: no
+  logfile: "{d}/unbound.log"
+  verbosity: 1
+  val-log-level: 2
+  module-config: "validator iterator"
+  trust-anchor-file: "{d}/anchors"
+  qname-minimisation: no
+  trust-anchor-signaling: no
+  root-key-sentinel: no
+{extra}
+remote-control:
+  control-enable: no
+{stubs}""".format(port=self.port, d=self.d, extra=extra, stubs=stubs)
+        with open(os.path.join(self.d, "unbound.conf"), "w") as f:
+            f.write(conf)
+        self.proc = subprocess.Popen([UNBOUND, "-d", "-c", os.path.join(self.d, "unbound.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                dns.query.udp(dns.message.make_query("ready.invalid.", "A"), "127.0.0.1",
+                              port=self.port, timeout=0.3)
+                break
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise AssertionError("unbound did not start:\n" + self.log())
+                time.sleep(0.1)
+
+    def log(self):
+        try:
+            with open(os.path.join(self.d, "unbound.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def query(self, name, rdtype="A"):
+        q = dns.message.make_query(name, rdtype, want_dnssec=True)
+        q.flags |= dns.flags.AD
+        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture
+def unbound_factory():
+    made = []
+
+    def make(*a, **kw):
+        u = Unbound(*a, **kw)
+        made.append(u)
+        return u
+
+    yield make
+    for u in made:
+        u.stop()
+
+
+def validated(u, name, rdtype, rcode=NOERROR):
+    r = u.query(name, rdtype)
+    assert r.rcode() == rcode, (name, rdtype, dns.rcode.to_text(r.rcode()), u.log()[-3000:])
+    assert r.flags & dns.flags.AD, (name, rdtype, "no AD", r.to_text(), u.log()[-3000:])
+    return r
+
+
+def signed_static(gtmd_factory, tmp_path, extra=()):
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    ksk = keygen(str(kdir), "example.com", ksk=True)
+    keygen(str(kdir), "example.com")
+    g = gtmd_factory.start(zones={"example.com.zone": ZONE},
+                           extra=["--keys", str(kdir), "--api", "off"] + list(extra))
+    return g, kdir, ds_of(ksk)
+
+
+def test_static_zone_validates(gtmd_factory, unbound_factory, tmp_path):
+    g, kdir, ds = signed_static(gtmd_factory, tmp_path)
+
+    # gtmd itself: RRSIGs only with DO, the DO bit echoed.
+    r = g.query("www.example.com", "A", want_dnssec=True)
+    assert r.ednsflags & dns.flags.DO
+    assert [s.rdtype for s in r.answer] == [dns.rdatatype.A, dns.rdatatype.RRSIG]
+    r = g.query("www.example.com", "A", use_edns=0)
+    assert [s.rdtype for s in r.answer] == [dns.rdatatype.A]
+    r = g.query("nope.example.com", "A", want_dnssec=True)
+    assert r.rcode() == NXDOMAIN
+    assert len(rrsets_of(r.authority, "NSEC3")) in (2, 3)
+    r = g.query("example.com", "DNSKEY")
+    assert len(r.answer[0]) == 2
+    r = g.query("example.com", "NSEC3PARAM", want_dnssec=True)
+    assert r.answer[0][0].to_text() == "1 0 0 -"
+
+    u = unbound_factory(tmp_path / "unbound", g.port, ["example.com"], [ds])
+    assert [x.to_text() for x in validated(u, "www.example.com", "A").answer[0]] == ["192.0.2.1"]
+    validated(u, "www.example.com", "AAAA")
+    validated(u, "nope.example.com", "A", NXDOMAIN)  # closest encloser proof
+    validated(u, "x.y.www.example.com", "A", NXDOMAIN)
+    validated(u, "zz.a.b.c.example.com", "TXT", NXDOMAIN)
+    validated(u, "www.example.com", "MX")  # NODATA
+    validated(u, "b.c.example.com", "A")  # an empty non-terminal
+    r = validated(u, "x.wild.example.com", "A")  # wildcard: next closer covered
+    assert r.answer[0][0].to_text() == "192.0.2.7"
+    validated(u, "y.wild.example.com", "TXT")  # wildcard NODATA
+    validated(u, "alias.example.com", "A")  # CNAME and its target
+    validated(u, "sec.example.com", "DS")  # DS at a delegation, signed
+    validated(u, "sub.example.com", "DS")  # no DS: the cut's NSEC3
+    validated(u, "example.com", "DNSKEY")
+    validated(u, "example.com", "SOA")
+
+    # the referral to an unsigned child proves it has no DS
+    r = g.query("host.sub.example.com", "A", want_dnssec=True)
+    assert not r.flags & dns.flags.AA
+    assert rrsets_of(r.authority, "NS") and rrsets_of(r.authority, "NSEC3")
+    assert not rrsets_of(r.authority, "RRSIG") or all(
+        s.covers == dns.rdatatype.NSEC3 for s in rrsets_of(r.authority, "RRSIG"))
+
+    # a reload that cannot read a key keeps the signed snapshot
+    (kdir / "Kexample.com.+013+00001.private").write_text("garbage\n")
+    (kdir / "Kexample.com.+013+00001.key").write_text("garbage\n")
+    g.send_signal(signal.SIGHUP)
+    g.wait_log(r"Kexample\.com\.\+013\+00001\.(private|key).*error|error.*Kexample\.com\.\+013\+00001")
+    g.wait_log(r"still serving the previous configuration")
+    r = g.query("www.example.com", "A", want_dnssec=True)
+    assert [s.rdtype for s in r.answer] == [dns.rdatatype.A, dns.rdatatype.RRSIG]
+
+
+def test_truncation_with_signatures(gtmd_factory, tmp_path):
+    g, _, _ = signed_static(gtmd_factory, tmp_path)
+    # EDNS 512: the two TXT records fit alone, not with their signature:
+    # with DO, TC and nothing partial; over TCP all of it.
+    r = g.query("big.example.com", "TXT", payload=512)
+    assert not r.flags & dns.flags.TC and len(r.answer[0]) == 2
+    r = g.query("big.example.com", "TXT", want_dnssec=True, payload=512)
+    assert r.flags & dns.flags.TC and not r.answer
+    r = g.query("big.example.com", "TXT", want_dnssec=True, tcp=True)
+    assert [s.rdtype for s in r.answer] == [dns.rdatatype.TXT, dns.rdatatype.RRSIG]
+
+
+def test_expired_signatures_fail(gtmd_factory, unbound_factory, tmp_path):
+    g, _, ds = signed_static(gtmd_factory, tmp_path, extra=["--rrsig-lifetime", "1", "--rrsig-refresh", "0"])
+    time.sleep(2.5)
+    u = unbound_factory(tmp_path / "unbound", g.port, ["example.com"], [ds],
+                        extra="  val-sig-skew-min: 0\n  val-sig-skew-max: 0")
+    r = u.query("www.example.com", "A")
+    assert r.rcode() == SERVFAIL, r.to_text()
+
+
+def test_signatures_refreshed_before_expiry(gtmd_factory, unbound_factory, tmp_path):
+    # lifetime 4 s, refresh 2 s: a reload every 2 s signs again, so after
+    # twice the lifetime a validator with no clock skew allowance still
+    # gets signatures it accepts.
+    g, _, ds = signed_static(gtmd_factory, tmp_path,
+                             extra=["--rrsig-lifetime", "4", "--rrsig-refresh", "2"])
+    g.wait_log(r"dnssec: reloading to sign again", timeout=6)
+    time.sleep(8)
+    u = unbound_factory(tmp_path / "unbound", g.port, ["example.com"], [ds],
+                        extra="  val-sig-skew-min: 0\n  val-sig-skew-max: 0")
+    validated(u, "www.example.com", "A")
+    validated(u, "nope.example.com", "A", NXDOMAIN)
+
+
+def test_refresh_must_be_shorter_than_lifetime(gtmd_factory, tmp_path):
+    (tmp_path / "keys").mkdir()
+    r = gtmd_factory.run(["--check-config", "--keys", tmp_path / "keys", "--rrsig-lifetime", "100",
+                          "--rrsig-refresh", "100"])
+    assert r.returncode != 0
+    assert "--rrsig-refresh: error: 100 seconds" in r.stderr, r.stderr
+
+
+def test_traffic_manager_validates_across_failover(gtmd_factory, unbound_factory, backends,
+                                                   tmp_path):
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    # (not tm.test: Unbound answers test. itself, RFC 6761)
+    csk = keygen(str(kdir), "tm.example.net", alg="ED25519", ksk=True)  # one CSK, algorithm 15
+    ksk = keygen(str(kdir), "example.com", ksk=True)
+    keygen(str(kdir), "example.com")
+    prim, sec = backends.http(2)
+    doc = profile("prio", "Priority",
+                  [endpoint("primary", prim.host, priority=1),
+                   endpoint("secondary", sec.host, priority=2)],
+                  port=prim.port, ttl=1)
+    g = gtmd_factory.start(zones={"example.com.zone": ZONE + "app IN CNAME prio.tm.example.net.\n"},
+                           profiles={"prio": doc}, domain="tm.example.net", extra=["--keys", str(kdir), "--api", "off"])
+    name = fqdn(g, "prio")
+    wait_transition(g, "prio/primary", "CheckingEndpoint", "Online")
+    r = g.query(name, "A", want_dnssec=True)
+    assert r.rcode() == NOERROR, r.to_text() + g.log
+    u = unbound_factory(tmp_path / "unbound", g.port, ["tm.example.net", "example.com"],
+                        [ds_of(csk), ds_of(ksk)])
+    r = validated(u, name, "A")
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == [prim.host]
+    validated(u, name, "AAAA")  # NODATA at a profile name
+    validated(u, "nope.tm.example.net", "A", NXDOMAIN)
+    validated(u, "tm.example.net", "SOA")
+    validated(u, "app.example.com", "A")  # a static CNAME into a signed profile
+
+    prim.set(503)
+    wait_transition(g, "prio/primary", "Online", "Degraded", timeout=15)
+    assert addresses(g, name) == [sec.host]
+    time.sleep(1.2)  # the profile's TTL: Unbound asks again
+    r = validated(u, name, "A")
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == [sec.host]
+
+
+def test_nested_profile_validates(gtmd_factory, unbound_factory, tmp_path):
+    # the child's answer goes out under the parent's name: signed for it
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    ksk = keygen(str(kdir), "tm.example.net", ksk=True)
+    keygen(str(kdir), "tm.example.net")
+    rid = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/trafficManagerProfiles/"
+    inner = profile("inner", "Priority",
+                    [endpoint("a", "127.0.6.1", priority=1, alwaysServe="Enabled")])
+    outer = profile("outer", "Priority",
+                    [{"name": "kid", "type": "Microsoft.Network/trafficManagerProfiles/nestedEndpoints",
+                      "properties": {"targetResourceId": rid + "inner", "endpointStatus": "Enabled",
+                                     "priority": 1}},
+                     endpoint("b", "127.0.6.2", priority=2, alwaysServe="Enabled")])
+    g = gtmd_factory.start(profiles={"inner": inner, "outer": outer}, domain="tm.example.net",
+                           extra=["--keys", str(kdir), "--api", "off"])
+    u = unbound_factory(tmp_path / "unbound", g.port, ["tm.example.net"], [ds_of(ksk)])
+    r = validated(u, "outer.tm.example.net", "A")
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == ["127.0.6.1"]
+    validated(u, "inner.tm.example.net", "A")
+    validated(u, "outer.tm.example.net", "AAAA")  # NODATA: the bitmap has A only
+
+
+def test_delv_agrees(gtmd_factory, tmp_path):
+    delv = shutil.which("delv")
+    if not delv:
+        pytest.skip("no delv")
+    g, kdir, ds = signed_static(gtmd_factory, tmp_path)
+    parts = ds.split()
+    anchors = tmp_path / "anchors.conf"
+    anchors.write_text('trust-anchors { example.com. static-ds %s %s %s "%s"; };\n'
+                       % (parts[4], parts[5], parts[6], parts[7]))
+    out = subprocess.run([delv, "@127.0.0.1", "-p", str(g.port), "-a", str(anchors),
+                          "+root=example.com", "www.example.com", "A"],
+                         capture_output=True, text=True, timeout=30)
+    assert "; fully validated" in out.stdout, out.stdout + out.stderr
+    out = subprocess.run([delv, "@127.0.0.1", "-p", str(g.port), "-a", str(anchors),
+                          "+root=example.com", "nope.example.com", "A"],
+                         capture_output=True, text=True, timeout=30)
+    assert "resolution failed: ncache nxdomain" in out.stdout + out.stderr or \
+        "; negative response, fully validated" in out.stdout, out.stdout + out.stderr
