@@ -573,7 +573,7 @@ struct snapshot_base {
     struct node_tab ents; /* empty non-terminals made for dotted relativeNames */
     unsigned nworkers;
     const struct alias_index *aliases; /* every ALIAS of the load, followed */
-    struct dnssec_keys *keys; /* --keys: the zones' signing keys, or NULL */
+    struct dnssec_keys *keys;          /* --keys: the zones' signing keys, or NULL */
 };
 
 static struct snapshot_base *
