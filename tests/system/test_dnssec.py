@@ -335,3 +335,21 @@ def test_delv_agrees(gtmd_factory, tmp_path):
                          capture_output=True, text=True, timeout=30)
     assert "resolution failed: ncache nxdomain" in out.stdout + out.stderr or \
         "; negative response, fully validated" in out.stdout, out.stdout + out.stderr
+
+
+def test_alias_in_a_signed_zone_refused(gtmd_factory, tmp_path):
+    """ALIAS answers are not signed yet: in a zone with keys the ALIAS is a
+    load error naming its line, rather than answers validators reject."""
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    keygen(kdir, "example.com", ksk=True)
+    zdir = tmp_path / "zones"
+    zdir.mkdir()
+    (zdir / "example.com.zone").write_text(ZONE + "apex-alias ALIAS www.example.com.\n")
+    r = gtmd_factory.run(["--check-config", "--zones", zdir, "--keys", kdir])
+    assert r.returncode == 1, r
+    assert "example.com.zone:" in r.stderr and "ALIAS in a zone signed with --keys" in r.stderr, \
+        r.stderr
+    (kdir / "unsigned").mkdir()  # the same zone without keys loads
+    r = gtmd_factory.run(["--check-config", "--zones", zdir, "--keys", kdir / "unsigned"])
+    assert r.returncode == 0, r.stderr
