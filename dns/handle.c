@@ -165,11 +165,7 @@ chaos(struct dns_view *v, const struct dns_query *q, const uint8_t *req, uint8_t
         return counted(v, LDNS_RCODE_REFUSED,
                        dns_answer_error(q, req, LDNS_RCODE_REFUSED, v->snap, resp, limit));
     struct plan *r = &v->r;
-    r->rcode = LDNS_RCODE_NOERROR;
-    r->aa = true;
-    r->ecs_scope = 0;
-    r->nan = r->nns = 0;
-    r->nar = 0;
+    plan_init(r);
     if (q->qtype == LDNS_RR_TYPE_TXT || q->qtype == LDNS_RR_TYPE_ANY)
         r->an[r->nan++] = (struct rr_ref){q->lname, q->qname_len, set};
     return counted(v, LDNS_RCODE_NOERROR, dns_answer_build(q, req, r, v->snap, resp, limit));

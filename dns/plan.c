@@ -357,13 +357,7 @@ static inline __attribute__((always_inline)) int
 plan(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *qname, uint8_t qlen,
      uint32_t qhash, uint16_t qtype, struct plan *r, struct dns_trace *trace)
 {
-    r->rcode = LDNS_RCODE_NOERROR;
-    r->aa = true;
-    r->ecs_scope = 0;
-    r->nan = r->nns = 0;
-    r->nar = 0;
-    r->ndeny = 0;
-    r->an_sig_mask = 0;
+    plan_init(r);
     if (trace)
         trace->alias = NULL;
 

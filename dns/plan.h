@@ -91,6 +91,21 @@ struct plan {
     struct policy_pick pick; /* room for a profile's decision on the way */
 };
 
+/* plan_init: r as a plan starts: NOERROR, authoritative, every section
+ * and every DNSSEC note empty. Whoever fills a plan (plan_query, the CHAOS
+ * answers) starts here, so that nothing of an earlier query is left. */
+static inline void
+plan_init(struct plan *r)
+{
+    r->rcode = 0; /* NOERROR */
+    r->aa = true;
+    r->ecs_scope = 0;
+    r->nan = r->nns = 0;
+    r->nar = 0;
+    r->ndeny = 0;
+    r->an_sig_mask = 0;
+}
+
 /* plan_query: what to answer for (qname, qtype). qname is lowercase wire of
  * qlen bytes, valid for as long as r is used (answers may point into it);
  * qhash is dname_hash(qname, qlen).

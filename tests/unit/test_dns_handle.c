@@ -878,6 +878,57 @@ test_nsid_truncation(void **state)
     snapshot_free(s);
 }
 
+/* A CHAOS answer starts from a clean plan: what an earlier query left in
+ * the worker's plan (DNSSEC notes, sections) never leaks into it. */
+static void
+test_chaos_clean_plan(void **state)
+{
+    (void)state;
+    static char text[16384];
+    snprintf(text, sizeof text, "%s", zone_head);
+    struct errbuf eb;
+    struct config_errors errs = errs_init(&eb);
+    struct snapshot_params p = {.domain = "tm.example.net",
+                                .demo_zone = text,
+                                .demo_origin = "example.com.",
+                                .chaos_id = "lab-1"};
+    struct gtm_snapshot *s = snapshot_load(&p, &errs);
+    assert_non_null(s);
+    struct dns_view v;
+    dns_view_init(&v, s, NULL, NULL, NULL);
+    /* What an earlier query might have left. */
+    v.r.an_sig_mask = 0xffffffffu;
+    v.r.ndeny = 3;
+    v.r.nar = 5;
+    uint8_t req[600];
+    struct qopt o = plain;
+    o.edns = true;
+    o.udp = 1232;
+    o.do_bit = true;
+    size_t qlen = mkq(req, "id.server", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, &o);
+    size_t len = dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_true(len > 0);
+    assert_int_equal(resp[3] & 0x0F, LDNS_RCODE_NOERROR);
+    assert_int_equal(count(AN), 1);
+    assert_int_equal(count(NS), 0);
+    assert_int_equal(count(AR), 1); /* the OPT only */
+    ldns_pkt *pkt = NULL;
+    assert_int_equal(ldns_wire2pkt(&pkt, resp, len), LDNS_STATUS_OK);
+    ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(pkt), 0);
+    assert_int_equal(ldns_rr_get_class(rr), LDNS_RR_CLASS_CH);
+    assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_TXT);
+    ldns_pkt_free(pkt);
+    /* version.bind is not configured: REFUSED; another type at id.server: NODATA. */
+    qlen = mkq(req, "version.bind", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, &o);
+    dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_int_equal(resp[3] & 0x0F, LDNS_RCODE_REFUSED);
+    qlen = mkq(req, "id.server", LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, &o);
+    dns_handle(&v, req, qlen, DNS_PROTO_UDP, resp, DNS_EDNS_UDP_MAX);
+    assert_int_equal(resp[3] & 0x0F, LDNS_RCODE_NOERROR);
+    assert_int_equal(count(AN), 0);
+    snapshot_free(s);
+}
+
 int
 main(void)
 {
@@ -905,6 +956,7 @@ main(void)
         cmocka_unit_test(test_nsid_answered),
         cmocka_unit_test(test_nsid_none),
         cmocka_unit_test(test_nsid_truncation),
+        cmocka_unit_test(test_chaos_clean_plan),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
