@@ -59,6 +59,17 @@ make_key(const char *dir, const char *zone, ldns_signing_algorithm alg, bool ksk
     ldns_key_deep_free(k);
 }
 
+/* tmpdir_must: a new directory, or the test stops (so that the compiler,
+ * too, knows the name is there). */
+static char *
+tmpdir_must(void)
+{
+    char *dir = tmpdir_new();
+    if (!dir)
+        abort();
+    return dir;
+}
+
 /* Loads dir; returns the errors' text (empty: it loaded). */
 static const char *
 load(const char *dir, struct errbuf *eb)
@@ -75,7 +86,7 @@ static void
 test_keys_good(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new(), stem[256];
+    char *dir = tmpdir_must(), stem[256];
     struct errbuf eb;
     make_key(dir, "example.com.", LDNS_SIGN_ECDSAP256SHA256, true, NULL, stem, sizeof stem);
     make_key(dir, "example.com.", LDNS_SIGN_ECDSAP256SHA256, false, NULL, stem, sizeof stem);
@@ -89,7 +100,7 @@ static void
 test_keys_missing_private(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new(), stem[256], path[4096], want[9000];
+    char *dir = tmpdir_must(), stem[256], path[4096], want[9000];
     struct errbuf eb;
     make_key(dir, "example.com.", LDNS_SIGN_ECDSAP256SHA256, true, NULL, stem, sizeof stem);
     snprintf(path, sizeof path, "%s/%s.private", dir, stem);
@@ -105,7 +116,7 @@ static void
 test_keys_missing_public(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new(), stem[256], path[4096];
+    char *dir = tmpdir_must(), stem[256], path[4096];
     struct errbuf eb;
     make_key(dir, "example.com.", LDNS_SIGN_ECDSAP256SHA256, true, NULL, stem, sizeof stem);
     snprintf(path, sizeof path, "%s/%s.key", dir, stem);
@@ -121,7 +132,7 @@ static void
 test_keys_unsupported_algorithm(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new(), stem[256], want[9000];
+    char *dir = tmpdir_must(), stem[256], want[9000];
     struct errbuf eb;
     make_key(dir, "example.com.", LDNS_SIGN_RSASHA256, true, NULL, stem, sizeof stem);
     snprintf(want, sizeof want,
@@ -137,7 +148,7 @@ static void
 test_keys_wrong_owner(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new(), stem[256], want[9000];
+    char *dir = tmpdir_must(), stem[256], want[9000];
     struct errbuf eb;
     make_key(dir, "example.com.", LDNS_SIGN_ECDSAP256SHA256, true, "example.org.", stem,
              sizeof stem);
@@ -154,7 +165,7 @@ static void
 test_keys_halves_disagree(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new(), a[256], b[256], from[4096], to[4096], want[8400];
+    char *dir = tmpdir_must(), a[256], b[256], from[4096], to[4096], want[8400];
     struct errbuf eb;
     make_key(dir, "example.com.", LDNS_SIGN_ECDSAP256SHA256, true, NULL, a, sizeof a);
     make_key(dir, "example.com.", LDNS_SIGN_ECDSAP256SHA256, false, NULL, b, sizeof b);
