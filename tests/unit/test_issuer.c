@@ -26,7 +26,7 @@ load_text(const char *text, unsigned lifetime, char *why, size_t n)
 {
     char *dir = tmpdir_new();
     char *path = tmpfile_write(dir, "clients", text);
-    char what[400];
+    char what[400] = "";
     unsigned line;
     struct api_issuer *is = issuer_load(path, lifetime, what, sizeof what, &line);
     snprintf(why, n, ":%u: %s", line, what);
