@@ -15,6 +15,7 @@ noinst_HEADERS = \
 	%reldir%/gtm/geoip.h \
 	%reldir%/gtm/guid.h \
 	%reldir%/gtm/nameserver.h \
+	%reldir%/gtm/nsec3.h \
 	%reldir%/gtm/nettable.h \
 	%reldir%/gtm/policy.h \
 	%reldir%/gtm/profile.h \
