@@ -220,10 +220,10 @@ test_basic(void **state)
     char plain[3 * (ISSUER_ID_MAX + ISSUER_SECRET_MAX) + 2], enc[2200];
     size_t o = 0;
     for (int i = 0; i < ISSUER_ID_MAX; i++)
-        o += (size_t)sprintf(plain + o, "%%%02X", 'i');
+        o += (size_t)snprintf(plain + o, sizeof plain - o, "%%%02X", 'i');
     plain[o++] = ':';
     for (int i = 0; i < ISSUER_SECRET_MAX; i++)
-        o += (size_t)sprintf(plain + o, "%%%02X", i % 2 ? 's' : 'S');
+        o += (size_t)snprintf(plain + o, sizeof plain - o, "%%%02X", i % 2 ? 's' : 'S');
     plain[o] = 0;
     EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)plain, (int)o);
     assert_int_equal(issuer_basic_t(enc, id, secret), 0);
