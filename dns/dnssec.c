@@ -36,6 +36,17 @@ add_entry(struct plan *r, const struct nsec3_entry *e)
     add_ns(r, e->owner, e->owner_len, e->rrset);
 }
 
+/* The NSEC3 that proves e's name has no qtype: at a name whose answers
+ * vary by query, the record made without it (zones/dnssec.c). */
+static void
+add_nodata(struct plan *r, const struct nsec3_entry *e, uint16_t qtype)
+{
+    unsigned k = qtype == LDNS_RR_TYPE_A      ? NSEC3_NODATA_A
+                 : qtype == LDNS_RR_TYPE_AAAA ? NSEC3_NODATA_AAAA
+                                              : NSEC3_NODATA_OTHER;
+    add_ns(r, e->owner, e->owner_len, e->nodata[k] ? e->nodata[k] : e->rrset);
+}
+
 /* The closest encloser of name (absent from z, or only a wildcard's):
  * the longest proper ancestor that has an NSEC3 of its own (a node of the
  * zone that the chain holds). Returns its offset in name; the NSEC3 in *ce. */
@@ -73,9 +84,10 @@ next_closer(const uint8_t *name, size_t ce_off)
     return prev;
 }
 
-/* "*." + the closest encloser, covered (NXDOMAIN) or matched (wildcard NODATA). */
+/* "*." + the closest encloser, covered (NXDOMAIN) or matched (wildcard
+ * NODATA for qtype). */
 static void
-wildcard_at(struct plan *r, const struct zone *z, const uint8_t *ce, size_t ce_len)
+wildcard_at(struct plan *r, const struct zone *z, const uint8_t *ce, size_t ce_len, uint16_t qtype)
 {
     uint8_t wild[DNAME_MAXLEN];
     if (ce_len + 2 > DNAME_MAXLEN)
@@ -84,12 +96,16 @@ wildcard_at(struct plan *r, const struct zone *z, const uint8_t *ce, size_t ce_l
     wild[1] = '*';
     memcpy(wild + 2, ce, ce_len);
     int match = 0;
-    add_entry(r, lookup(z, wild, ce_len + 2, &match));
+    const struct nsec3_entry *e = lookup(z, wild, ce_len + 2, &match);
+    if (match)
+        add_nodata(r, e, qtype);
+    else
+        add_entry(r, e);
 }
 
 /* RFC 5155 7.2.1 (and 7.2.5 for a wildcard without the type). */
 static void
-prove_absent(struct plan *r, const struct zone *z, const uint8_t *name, size_t len)
+prove_absent(struct plan *r, const struct zone *z, const uint8_t *name, size_t len, uint16_t qtype)
 {
     const struct nsec3_entry *ce = NULL;
     size_t off = closest_encloser(z, name, len, &ce);
@@ -97,11 +113,11 @@ prove_absent(struct plan *r, const struct zone *z, const uint8_t *name, size_t l
     int match = 0;
     size_t nc = next_closer(name, off);
     add_entry(r, lookup(z, name + nc, len - nc, &match));
-    wildcard_at(r, z, name + off, len - off);
+    wildcard_at(r, z, name + off, len - off, qtype);
 }
 
 void
-dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r)
+dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r, uint16_t qtype)
 {
     for (unsigned i = 0; i < r->ndeny; i++) {
         const struct plan_deny *d = &r->deny[i];
@@ -113,14 +129,14 @@ dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r)
         int match = 0;
         switch (d->kind) {
         case DENY_NXDOMAIN:
-            prove_absent(r, z, d->name, d->len);
+            prove_absent(r, z, d->name, d->len, qtype);
             break;
         case DENY_NODATA: {
             const struct nsec3_entry *e = lookup(z, d->name, d->len, &match);
             if (match)
-                add_entry(r, e); /* 7.2.3 */
+                add_nodata(r, e, qtype); /* 7.2.3 */
             else
-                prove_absent(r, z, d->name, d->len); /* from a wildcard: 7.2.5 */
+                prove_absent(r, z, d->name, d->len, qtype); /* from a wildcard: 7.2.5 */
             break;
         }
         case DENY_WILDCARD: {

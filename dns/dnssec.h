@@ -12,10 +12,11 @@
  * from signed zones), appends to r's authority section: the closest
  * encloser proof for NXDOMAIN (the closest encloser's NSEC3, the ones
  * covering the next closer name and the wildcard at the closest encloser),
- * the matching NSEC3 for NODATA (with the wildcard's for a wildcard
- * NODATA), the NSEC3 covering the next closer name for a wildcard answer,
+ * the matching NSEC3 for NODATA of qtype (with the wildcard's for a
+ * wildcard NODATA; at a name whose answers vary by query, its record made
+ * without qtype and CNAME), the NSEC3 covering the next closer name for a wildcard answer,
  * and at a delegation its DS, or the NSEC3 proving it has none. Each NSEC3
  * appears once. Any thread. */
-void dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r);
+void dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r, uint16_t qtype);
 
 #endif

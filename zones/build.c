@@ -1041,16 +1041,10 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
     names_build(s);
     /* Where each ALIAS leads, now that every name is known. */
     b->aliases = alias_resolve(ba, s, aliases.v, aliases.n, errs);
-    /* An ALIAS answer is made of copies no key has signed yet: in a signed
-     * zone a validator would reject it (bogus). Refused until they are. */
-    for (uint32_t i = 0; i < alias_count(b->aliases); i++) {
-        const struct alias *al = alias_at(b->aliases, i);
-        if (al->node->zone->keys)
-            config_error(errs, al->file, al->line,
-                         "ALIAS in a zone signed with --keys: gtmd does not sign ALIAS answers "
-                         "yet, and validators would reject them; use a CNAME below the apex, or "
-                         "serve this zone unsigned");
-    }
+    /* In a signed zone, an ALIAS to static records answers with copies
+     * signed under its owner (those to a profile: dnssec_snapshot_sign). */
+    for (uint32_t i = 0; i < alias_count(b->aliases); i++)
+        dnssec_alias_sign(ba, alias_at(b->aliases, i));
     if (errs->count != before)
         goto out;
     b->nworkers = p->nworkers;

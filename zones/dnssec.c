@@ -487,12 +487,36 @@ sign_nested(struct arena *a, struct profile *p, const struct zone_keys *zk)
     return made;
 }
 
+/* An ALIAS's copies of a target's A and AAAA (either NULL), signed under
+ * its owner (a wildcard's "*" kept: the signature says so in its labels)
+ * unless they are already. Returns the number of RRsets signed. */
+static unsigned
+alias_sign_pair(struct arena *a, const struct alias *al, const struct rrset *v4,
+                const struct rrset *v6, const struct zone_keys *zk)
+{
+    unsigned n = 0;
+    const struct rrset *v[2] = {v4, v6};
+    for (int i = 0; i < 2; i++)
+        if (v[i] && !v[i]->rrsig) {
+            ((struct rrset *)v[i])->rrsig = sign(a, al->owner, al->owner_len, v[i], zk);
+            n++;
+        }
+    return n;
+}
+
 /* ---- the NSEC3 chain ---- */
+
+/* The types a name's answers can lack or have by query (a profile's, an
+ * ALIAS's): their NODATA proofs need NSEC3 records without them. */
+enum { DYN_A = 1, DYN_AAAA = 2, DYN_CNAME = 4 };
 
 struct pending {
     uint8_t hash[NSEC3_HASH_LEN];
     uint8_t bitmap[2 + 32 * 2 + 34]; /* a few windows are enough for gtmd's types */
     uint16_t bitmap_len;
+    uint16_t types[64]; /* what bitmap lists */
+    uint8_t ntypes;
+    uint8_t dyn; /* DYN_* */
 };
 
 /* RFC 4034 4.1.2 type bitmap of types[0..n) (sorted, distinct). */
@@ -534,12 +558,24 @@ pending_cmp(const void *a, const void *b)
                   NSEC3_HASH_LEN);
 }
 
-/* The types of node n as its NSEC3 lists them. */
+static uint8_t
+dyn_bit(uint16_t t)
+{
+    return t == LDNS_RR_TYPE_A       ? DYN_A
+           : t == LDNS_RR_TYPE_AAAA  ? DYN_AAAA
+           : t == LDNS_RR_TYPE_CNAME ? DYN_CNAME
+                                     : 0;
+}
+
+/* The types of node n as its NSEC3 lists them; *dyn those its answers
+ * have by query (DYN_*): a profile's, and the A and AAAA of an ALIAS
+ * (listed whatever its target has: a NODATA proof there leaves them out). */
 static unsigned
-node_types(const struct zone_node *n, uint16_t *t, unsigned cap)
+node_types(const struct zone_node *n, uint16_t *t, unsigned cap, uint8_t *dyn)
 {
     unsigned k = 0;
     bool signed_any = false;
+    *dyn = 0;
     if (n->profile) {
         /* the types its answers (its own endpoints', its descendants') have */
         const struct rrset *v[512];
@@ -551,6 +587,7 @@ node_types(const struct zone_node *n, uint16_t *t, unsigned cap)
                 seen = seen || t[j] == v[i]->type;
             if (!seen)
                 t[k++] = v[i]->type;
+            *dyn |= dyn_bit(v[i]->type);
             signed_any = true;
         }
     } else {
@@ -559,6 +596,12 @@ node_types(const struct zone_node *n, uint16_t *t, unsigned cap)
             t[k++] = r->type;
             if (!cut || r->type == LDNS_RR_TYPE_DS)
                 signed_any = true;
+        }
+        if (n->alias && !cut && k + 4 < cap) {
+            t[k++] = LDNS_RR_TYPE_A;
+            t[k++] = LDNS_RR_TYPE_AAAA;
+            *dyn = DYN_A | DYN_AAAA;
+            signed_any = true;
         }
     }
     if (signed_any)
@@ -579,6 +622,54 @@ rrset_copy(struct arena *a, const struct rrset *s)
     return c;
 }
 
+/* The NSEC3 record of name p (entry e, its owner set) pointing at next,
+ * without the types of drop (DYN_*), TTL ttl, signed; old (prev's, NULL:
+ * none) taken with its signature when it is the same record. */
+static const struct rrset *
+nsec3_record(struct arena *a, const struct nsec3_entry *e, const struct pending *p,
+             const uint8_t *next, uint8_t drop, uint32_t ttl, const struct rrset *old,
+             const struct zone_keys *zk, uint32_t *reused)
+{
+    uint8_t bitmap[sizeof p->bitmap];
+    const uint8_t *bm = p->bitmap;
+    uint16_t bm_len = p->bitmap_len;
+    if (drop) {
+        uint16_t t[GTM_ARRAY_LEN(p->types)];
+        unsigned nt = 0;
+        for (unsigned j = 0; j < p->ntypes; j++)
+            if (!(dyn_bit(p->types[j]) & drop))
+                t[nt++] = p->types[j];
+        bm_len = bitmap_make(t, nt, bitmap, sizeof bitmap);
+        bm = bitmap;
+    }
+    uint8_t rd[2 + 6 + NSEC3_HASH_LEN + sizeof p->bitmap];
+    size_t rdlen = 6 + NSEC3_HASH_LEN + bm_len;
+    rd[0] = (uint8_t)(rdlen >> 8);
+    rd[1] = (uint8_t)rdlen;
+    rd[2] = 1;         /* SHA-1 */
+    rd[3] = 0;         /* flags: no opt-out */
+    rd[4] = rd[5] = 0; /* iterations */
+    rd[6] = 0;         /* salt length */
+    rd[7] = NSEC3_HASH_LEN;
+    memcpy(rd + 8, next, NSEC3_HASH_LEN);
+    memcpy(rd + 8 + NSEC3_HASH_LEN, bm, bm_len);
+    /* the same record in the chain before: its signature still holds */
+    if (old && old->ttl == ttl && old->wire_len == rdlen + 2 &&
+        memcmp(old->wire, rd, rdlen + 2) == 0 && old->rrsig) {
+        (*reused)++;
+        return rrset_copy(a, old);
+    }
+    struct rrset *s = arena_alloc(a, sizeof *s);
+    s->type = LDNS_RR_TYPE_NSEC3;
+    s->count = 1;
+    s->ttl = ttl;
+    s->wire_len = (uint32_t)(rdlen + 2);
+    s->wire = arena_memdup(a, rd, s->wire_len);
+    rrset_prepare(a, s);
+    s->rrsig = sign(a, e->owner, e->owner_len, s, zk);
+    return s;
+}
+
 /* z's chain over its names (in a), reusing prev's unchanged records. */
 static const struct nsec3_chain *
 chain_build(struct arena *a, const struct zone *z, const struct zone_keys *zk,
@@ -590,28 +681,16 @@ chain_build(struct arena *a, const struct zone *z, const struct zone_keys *zk,
         const struct zone_node *node = z->table[i];
         if (!node || !authoritative(node) || (node->profile && profile_dark(node->profile)))
             continue;
-        uint16_t types[64];
-        unsigned nt = node_types(node, types, GTM_ARRAY_LEN(types));
         struct pending *p = &v[n++];
+        p->ntypes = (uint8_t)node_types(node, p->types, GTM_ARRAY_LEN(p->types), &p->dyn);
         nsec3_hash(node->name, node->name_len, NULL, 0, 0, p->hash);
-        p->bitmap_len = bitmap_make(types, nt, p->bitmap, sizeof p->bitmap);
+        p->bitmap_len = bitmap_make(p->types, p->ntypes, p->bitmap, sizeof p->bitmap);
     }
     qsort(v, n, sizeof *v, pending_cmp);
     struct nsec3_entry *e = arena_alloc(a, (n ? n : 1) * sizeof *e);
     uint32_t ttl = z->neg_soa->ttl; /* RFC 9077: min(SOA TTL, MINIMUM) */
     uint32_t reused = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint8_t rd[2 + 6 + NSEC3_HASH_LEN + sizeof v[i].bitmap];
-        size_t rdlen = 6 + NSEC3_HASH_LEN + v[i].bitmap_len;
-        rd[0] = (uint8_t)(rdlen >> 8);
-        rd[1] = (uint8_t)rdlen;
-        rd[2] = 1;         /* SHA-1 */
-        rd[3] = 0;         /* flags: no opt-out */
-        rd[4] = rd[5] = 0; /* iterations */
-        rd[6] = 0;         /* salt length */
-        rd[7] = NSEC3_HASH_LEN;
-        memcpy(rd + 8, v[(i + 1) % n].hash, NSEC3_HASH_LEN);
-        memcpy(rd + 8 + NSEC3_HASH_LEN, v[i].bitmap, v[i].bitmap_len);
         memcpy(e[i].hash, v[i].hash, NSEC3_HASH_LEN);
         uint8_t owner[DNAME_MAXLEN];
         owner[0] = NSEC3_B32_LEN;
@@ -619,25 +698,22 @@ chain_build(struct arena *a, const struct zone *z, const struct zone_keys *zk,
         memcpy(owner + 1 + NSEC3_B32_LEN, z->apex, z->apex_len);
         e[i].owner_len = (uint8_t)(1 + NSEC3_B32_LEN + z->apex_len);
         e[i].owner = arena_memdup(a, owner, e[i].owner_len);
-        /* the same record in the chain before: its signature still holds */
         int match = 0;
         const struct nsec3_entry *old =
             prev && prev->n ? nsec3_find(prev, v[i].hash, &match) : NULL;
-        if (match && old->rrset->ttl == ttl && old->rrset->wire_len == rdlen + 2 &&
-            memcmp(old->rrset->wire, rd, rdlen + 2) == 0 && old->rrset->rrsig) {
-            e[i].rrset = rrset_copy(a, old->rrset);
-            reused++;
-            continue;
+        if (!match)
+            old = NULL;
+        const uint8_t *next = v[(i + 1) % n].hash;
+        e[i].rrset =
+            nsec3_record(a, &e[i], &v[i], next, 0, ttl, old ? old->rrset : NULL, zk, &reused);
+        /* the NODATA records of a name whose answers vary by query */
+        static const uint16_t qt[3] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, 0};
+        for (int k = 0; k < 3 && v[i].dyn; k++) {
+            uint8_t drop = (uint8_t)((dyn_bit(qt[k]) | DYN_CNAME) & v[i].dyn);
+            if (drop)
+                e[i].nodata[k] = nsec3_record(a, &e[i], &v[i], next, drop, ttl,
+                                              old ? old->nodata[k] : NULL, zk, &reused);
         }
-        struct rrset *s = arena_alloc(a, sizeof *s);
-        s->type = LDNS_RR_TYPE_NSEC3;
-        s->count = 1;
-        s->ttl = ttl;
-        s->wire_len = (uint32_t)(rdlen + 2);
-        s->wire = arena_memdup(a, rd, s->wire_len);
-        rrset_prepare(a, s);
-        s->rrsig = sign(a, e[i].owner, e[i].owner_len, s, zk);
-        e[i].rrset = s;
     }
     free(v);
     struct nsec3_chain *c = arena_alloc(a, sizeof *c);
@@ -755,6 +831,33 @@ dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev, st
         if (has_nested(p))
             nsig += sign_nested(a, s->profiles[i], zk);
     }
+    /* The ALIASes that lead to a profile: its answers under their owners,
+     * with their zones' keys (another zone's, or this one's). */
+    unsigned nalias = 0;
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
+        const struct profile *p = s->profiles[i];
+        for (uint32_t k = 0; k < p->naliases; k++) {
+            const struct alias_answers *aa = p->aliases[k];
+            const struct zone_keys *ak = aa->alias->node->zone->keys;
+            if (!ak)
+                continue;
+            if (ak != zk)
+                keys_set_time(ak, time(NULL));
+            for (uint32_t j = 0; j <= aa->mask; j++)
+                if (aa->slot[j].from)
+                    nalias += alias_sign_pair(a, aa->alias, aa->slot[j].a, aa->slot[j].aaaa, ak);
+        }
+    }
     z->nsec3 = chain_build(s->arena, z, zk, prev && prev->domain ? prev->domain->nsec3 : NULL);
-    log_debug("dnssec: %u endpoint RRsets signed", nsig);
+    log_debug("dnssec: %u endpoint RRsets, %u ALIAS answers signed", nsig, nalias);
+}
+
+void
+dnssec_alias_sign(struct arena *a, const struct alias *al)
+{
+    const struct zone_keys *zk = al->node->zone->keys;
+    if (!zk || al->kind != ALIAS_STATIC)
+        return;
+    keys_set_time(zk, time(NULL));
+    alias_sign_pair(a, al, al->a, al->aaaa, zk);
 }

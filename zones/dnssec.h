@@ -52,12 +52,15 @@ int dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *
  * take a new chunk per profile). Then makes the zone's NSEC3 chain over
  * its names and the profiles', in s's arena, taking from prev's chain
  * (NULL: none) every record that did not change, signature included.
- *
- * Hook for ALIAS owners (issue 14, landing separately): an ALIAS answer
- * is an endpoint's (or a static name's) RRset sent under the ALIAS owner,
- * so it needs that RRset signed under the owner, as nested profiles do
- * here: a map from the RRset to its signature under the owner, made with
- * the owner's zone keys, and the answer path setting plan.an_sig for it. */
+ * The ALIASes that lead to a profile (profile->aliases, made by
+ * zones/alias.c) have their own copies of its answers, owned by the ALIAS:
+ * those in a signed zone are signed here too, with that zone's keys, once
+ * per profile version. */
 void dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev, struct arena *a);
+
+/* dnssec_alias_sign: an ALIAS to a static name, in a signed zone: its
+ * copies of the target's A and AAAA signed under its owner, in a. Others
+ * are left alone (a profile's are signed with the snapshot). */
+void dnssec_alias_sign(struct arena *a, const struct alias *al);
 
 #endif

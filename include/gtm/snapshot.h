@@ -60,7 +60,15 @@ struct nsec3_entry {
     uint8_t owner_len; /* base32hex(hash) + "." + apex, lowercase wire */
     const uint8_t *owner;
     const struct rrset *rrset; /* the NSEC3 RRset (one record) and its rrsig */
+    /* A name whose A, AAAA or CNAME answer depends on the query (a
+     * profile's, an ALIAS's): rrset lists every type it can answer; a
+     * NODATA proof there takes nodata[NSEC3_NODATA_A] for A,
+     * [NSEC3_NODATA_AAAA] for AAAA, [NSEC3_NODATA_OTHER] for the rest: the
+     * same record without the type asked nor CNAME, signed too. NULL:
+     * rrset already lacks them. */
+    const struct rrset *nodata[3];
 };
+enum { NSEC3_NODATA_A, NSEC3_NODATA_AAAA, NSEC3_NODATA_OTHER };
 
 /* A signed zone's NSEC3 chain: parameters (RFC 9276: SHA-1, no extra
  * iterations, no salt, no opt-out) and the entries sorted by hash. */

@@ -337,19 +337,76 @@ def test_delv_agrees(gtmd_factory, tmp_path):
         "; negative response, fully validated" in out.stdout, out.stdout + out.stderr
 
 
-def test_alias_in_a_signed_zone_refused(gtmd_factory, tmp_path):
-    """ALIAS answers are not signed yet: in a zone with keys the ALIAS is a
-    load error naming its line, rather than answers validators reject."""
+def test_alias_validates_across_failover(gtmd_factory, unbound_factory, backends, tmp_path):
+    """ALIAS answers are signed under the ALIAS's owner: the apex following
+    a profile (before and after a failover), an ALIAS to static records,
+    a wildcard ALIAS, and NODATA at an ALIAS whose target lacks the type."""
     kdir = tmp_path / "keys"
     kdir.mkdir()
-    keygen(kdir, "example.com", ksk=True)
-    zdir = tmp_path / "zones"
-    zdir.mkdir()
-    (zdir / "example.com.zone").write_text(ZONE + "apex-alias ALIAS www.example.com.\n")
-    r = gtmd_factory.run(["--check-config", "--zones", zdir, "--keys", kdir])
-    assert r.returncode == 1, r
-    assert "example.com.zone:" in r.stderr and "ALIAS in a zone signed with --keys" in r.stderr, \
-        r.stderr
-    (kdir / "unsigned").mkdir()  # the same zone without keys loads
-    r = gtmd_factory.run(["--check-config", "--zones", zdir, "--keys", kdir / "unsigned"])
-    assert r.returncode == 0, r.stderr
+    csk = keygen(str(kdir), "tm.example.net", ksk=True)
+    ksk = keygen(str(kdir), "example.com", ksk=True)
+    keygen(str(kdir), "example.com")
+    prim, sec = backends.http(2)
+    doc = profile("prio", "Priority",
+                  [endpoint("primary", prim.host, priority=1),
+                   endpoint("secondary", sec.host, priority=2)],
+                  port=prim.port, ttl=1)
+    zone = ZONE + """@ 1 IN ALIAS prio.tm.example.net.
+static IN ALIAS www.example.com.
+v4only IN ALIAS ns1.example.com.
+*.walias IN ALIAS www.example.com.
+"""
+    g = gtmd_factory.start(zones={"example.com.zone": zone}, profiles={"prio": doc},
+                           domain="tm.example.net", extra=["--keys", str(kdir), "--api", "off"])
+    wait_transition(g, "prio/primary", "CheckingEndpoint", "Online")
+    r = g.query("example.com", "A", want_dnssec=True)
+    assert [s.rdtype for s in r.answer] == [dns.rdatatype.A, dns.rdatatype.RRSIG], r.to_text()
+    assert r.answer[1][0].labels == 2  # signed under example.com itself
+    u = unbound_factory(tmp_path / "unbound", g.port, ["tm.example.net", "example.com"],
+                        [ds_of(csk), ds_of(ksk)])
+    r = validated(u, "example.com", "A")
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == [prim.host]
+    validated(u, "example.com", "AAAA")  # NODATA at the apex ALIAS (the profile has IPv4 only)
+    validated(u, "example.com", "MX")  # NODATA of a type ALIAS never answers
+    r = validated(u, "static.example.com", "A")
+    assert [x.to_text() for x in r.answer[0]] == ["192.0.2.1"]
+    validated(u, "static.example.com", "AAAA")
+    validated(u, "v4only.example.com", "AAAA")  # the target has no AAAA
+    r = validated(u, "x.walias.example.com", "A")  # wildcard ALIAS
+    assert [x.to_text() for x in r.answer[0]] == ["192.0.2.1"]
+    validated(u, "nope.example.com", "A", NXDOMAIN)
+
+    prim.set(503)
+    wait_transition(g, "prio/primary", "Online", "Degraded", timeout=15)
+    time.sleep(1.2)  # the ALIAS's TTL (1 s): Unbound asks again
+    r = validated(u, "example.com", "A")
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == [sec.host]
+
+
+def test_nodata_where_answers_vary_validates(gtmd_factory, unbound_factory, tmp_path):
+    """A profile whose endpoints answer different types (IPv4, IPv6, a
+    name): NODATA for the type its pick lacks is proven with an NSEC3 made
+    without that type (and without CNAME), so it validates although the
+    name's full record lists them."""
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    ksk = keygen(str(kdir), "tm.example.net", ksk=True)
+    keygen(str(kdir), "tm.example.net")
+    mixed = profile("mixed", "Priority",
+                    [endpoint("v4", "127.0.6.1", priority=1, alwaysServe="Enabled"),
+                     endpoint("v6", "2001:db8::6", priority=2, alwaysServe="Enabled")])
+    named = profile("named", "Priority",
+                    [endpoint("n", "mixed.tm.example.net", priority=1, alwaysServe="Enabled"),
+                     endpoint("v4", "127.0.6.2", priority=2, alwaysServe="Enabled")])
+    g = gtmd_factory.start(profiles={"mixed": mixed, "named": named}, domain="tm.example.net",
+                           extra=["--keys", str(kdir), "--api", "off"])
+    r = g.query("mixed.tm.example.net", "AAAA", want_dnssec=True)
+    n3 = rrsets_of(r.authority, "NSEC3")
+    assert len(n3) == 1 and "AAAA" not in n3[0][0].to_text() and "A " in n3[0][0].to_text() + " "
+    u = unbound_factory(tmp_path / "unbound", g.port, ["tm.example.net"], [ds_of(ksk)])
+    validated(u, "mixed.tm.example.net", "A")
+    validated(u, "mixed.tm.example.net", "AAAA")  # the IPv4 endpoint picked: NODATA
+    validated(u, "mixed.tm.example.net", "TXT")
+    r = validated(u, "named.tm.example.net", "A")  # CNAME to mixed, then its A
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == ["127.0.6.1"]
+    validated(u, "named.tm.example.net", "TXT")  # NODATA: the record without CNAME
