@@ -299,7 +299,8 @@ dnssec_keys_unused(const struct dnssec_keys *k)
 static ldns_key_list *
 keys_of(const struct zone_keys *zk, uint16_t t)
 {
-    bool dnskey = t == LDNS_RR_TYPE_DNSKEY;
+    /* RFC 7344 4.1: CDS and CDNSKEY signed by a key the parent's DS names */
+    bool dnskey = t == LDNS_RR_TYPE_DNSKEY || t == LDNS_RR_TYPE_CDS || t == LDNS_RR_TYPE_CDNSKEY;
     if (dnskey)
         return ldns_key_list_key_count(zk->ksk) ? zk->ksk : zk->zsk;
     return ldns_key_list_key_count(zk->zsk) ? zk->zsk : zk->ksk;
@@ -738,6 +739,38 @@ node_append(struct zone_node *n, struct rrset *s)
     last->next = s;
 }
 
+/* CDS and CDNSKEY (RFC 7344) at the apex: the key signing keys (every key
+ * of a zone with one kind only), the DS as SHA-256, so that a parent that
+ * scans for them can follow a rollover. A zone file that has its own
+ * (a "delete" CDS, RFC 8078) keeps them. */
+static void
+publish_cds(struct arena *a, struct zone_node *apex, const struct zone_keys *zk, uint32_t ttl)
+{
+    if (node_find_rrset(apex, LDNS_RR_TYPE_CDS) || node_find_rrset(apex, LDNS_RR_TYPE_CDNSKEY))
+        return;
+    bool have_ksk = ldns_key_list_key_count(zk->ksk) != 0;
+    ldns_rr_list *cds = ldns_rr_list_new(), *cdnskey = ldns_rr_list_new();
+    for (size_t i = 0; i < ldns_rr_list_rr_count(zk->dnskeys); i++) {
+        const ldns_rr *k = ldns_rr_list_rr(zk->dnskeys, i);
+        if (have_ksk && !(ldns_rdf2native_int16(ldns_rr_rdf(k, 0)) & LDNS_KEY_SEP_KEY))
+            continue;
+        ldns_rr *ds = ldns_key_rr2ds(k, LDNS_SHA256);
+        if (ds) {
+            ldns_rr_set_type(ds, LDNS_RR_TYPE_CDS);
+            ldns_rr_list_push_rr(cds, ds);
+        }
+        ldns_rr *c = ldns_rr_clone(k);
+        ldns_rr_set_type(c, LDNS_RR_TYPE_CDNSKEY);
+        ldns_rr_list_push_rr(cdnskey, c);
+    }
+    if (ldns_rr_list_rr_count(cds))
+        node_append(apex, rrset_from_list(a, cds, LDNS_RR_TYPE_CDS, ttl));
+    if (ldns_rr_list_rr_count(cdnskey))
+        node_append(apex, rrset_from_list(a, cdnskey, LDNS_RR_TYPE_CDNSKEY, ttl));
+    ldns_rr_list_deep_free(cds);
+    ldns_rr_list_deep_free(cdnskey);
+}
+
 int
 dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *k,
                  struct config_errors *errs)
@@ -770,6 +803,7 @@ dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *k,
         if (ldns_rr_ttl(ldns_rr_list_rr(zk->dnskeys, i)) < ttl)
             ttl = ldns_rr_ttl(ldns_rr_list_rr(zk->dnskeys, i));
     node_append(apex, rrset_from_list(a, zk->dnskeys, LDNS_RR_TYPE_DNSKEY, ttl));
+    publish_cds(a, apex, zk, ttl);
     static const uint8_t param[] = {0, 5, 1, 0, 0, 0, 0};
     struct rrset *p = arena_alloc(a, sizeof *p);
     p->type = LDNS_RR_TYPE_NSEC3PARAM;

@@ -197,6 +197,13 @@ def test_static_zone_validates(gtmd_factory, unbound_factory, tmp_path):
     validated(u, "sub.example.com", "DS")  # no DS: the cut's NSEC3
     validated(u, "example.com", "DNSKEY")
     validated(u, "example.com", "SOA")
+    # CDS/CDNSKEY (RFC 7344): the KSK only, the CDS its DS, signed by it
+    r = validated(u, "example.com", "CDS")
+    assert [x.to_text().upper() for x in r.answer[0]] == [" ".join(ds.split()[4:]).upper()]
+    r = validated(u, "example.com", "CDNSKEY")
+    assert [x.flags for x in r.answer[0]] == [257]
+    sig = rrsets_of(r.answer, "RRSIG")[0][0]
+    assert sig.key_tag == int(ds.split()[4])
 
     # the referral to an unsigned child proves it has no DS
     r = g.query("host.sub.example.com", "A", want_dnssec=True)
