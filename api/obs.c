@@ -27,6 +27,7 @@
 #include "monitor/monitor.h"
 #include "policy/policy.h"
 #include "zones/stats.h"
+#include "dns/dnssec.h"
 #include "dns/server.h"
 
 /* ---- /metrics ---- */
@@ -291,6 +292,10 @@ metrics(struct api_req *r)
     evbuffer_add_printf(b, "gtmd_profiles %u\n", (unsigned)s->nprofiles);
     family(b, "gtmd_probes", "gauge", "Distinct health probes running.");
     evbuffer_add_printf(b, "gtmd_probes %u\n", (unsigned)s->nprobes);
+    family(b, "gtmd_dnssec_answer_signatures_total", "counter",
+           "RRSIGs made at answer time (several endpoints' records answered as one RRset).");
+    evbuffer_add_printf(b, "gtmd_dnssec_answer_signatures_total %llu\n",
+                        (unsigned long long)dns_dnssec_signed_now());
     family(b, "gtmd_workers", "gauge", "Answering threads.");
     evbuffer_add_printf(b, "gtmd_workers %u\n", ctx->nworkers);
     process_metrics(b);

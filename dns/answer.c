@@ -112,10 +112,13 @@ put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs
         count += s->count;
         if (__builtin_expect(q->edns_do && s->rrsig != NULL, 0)) {
             /* r: the answer section, whose RRsets may have other signatures */
+            /* (NULL there: signed with another of them, as one RRset) */
             const struct rrset *rs = r && (r->an_sig_mask >> i & 1) ? r->an_sig[i] : s->rrsig;
-            struct rr_ref sig = {refs[i].owner, refs[i].owner_len, rs};
-            put_rrset(w, q, &sig);
-            count += rs->count;
+            if (rs) {
+                struct rr_ref sig = {refs[i].owner, refs[i].owner_len, rs};
+                put_rrset(w, q, &sig);
+                count += rs->count;
+            }
         }
     }
     return count;

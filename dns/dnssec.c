@@ -2,11 +2,17 @@
 #include "config.h"
 #include "dns/dnssec.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
+#include "gtm/alloc.h"
+#include "gtm/log.h"
 #include "gtm/nsec3.h"
+#include "gtm/rrsig.h"
 #include "gtm/snapshot.h"
 
 /* Adds rrset under owner to the authority section, once. */
@@ -161,4 +167,165 @@ dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r, uint16_t qtype)
             break;
         }
     }
+}
+
+/* ---- signatures over several endpoints' records (MultiValue) ----
+ *
+ * Which endpoints a MultiValue pick returns depends on health and on the
+ * PRNG, so the RRset they make cannot all be signed at load time: each
+ * answering thread signs one the first time it answers it and keeps the
+ * signature in a table of its own (no lock, no sharing), bounded, keyed
+ * by the snapshot's generation, the signer, the owner and the endpoint
+ * RRsets; a signature older than half its lifetime is made again. */
+
+#define SIGCACHE_SLOTS 256 /* per thread */
+
+struct sig_entry {
+    uint64_t generation;
+    const struct rrsig_signer *signer;
+    const uint8_t *owner;
+    uint8_t owner_len;
+    uint8_t n;
+    uint16_t type;
+    const struct rrset *sets[PLAN_MAX_AN]; /* sorted by address */
+    int64_t made;
+    struct arena *arena; /* holds rrsig */
+    const struct rrset *rrsig;
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct sig_entry *cache;
+static _Atomic uint64_t signed_now; /* signatures made at answer time (all threads) */
+
+static void
+cache_free(void *p)
+{
+    struct sig_entry *v = p;
+    for (unsigned i = 0; v && i < SIGCACHE_SLOTS; i++)
+        arena_free(v[i].arena);
+    free(v);
+}
+
+static void
+cache_key_make(void)
+{
+    (void)pthread_key_create(&cache_key, cache_free);
+}
+
+static int
+ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const struct rrset *const *)a;
+    uintptr_t y = (uintptr_t) * (const struct rrset *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* The RRSIG RRset over sets[0..n) (one type) under owner, made now. */
+static const struct rrset *
+make(struct sig_entry *e, const struct rrsig_signer *sg, const uint8_t *owner, uint8_t owner_len,
+     const struct rrset *const *sets, unsigned n, int64_t now)
+{
+    const uint8_t *rd[RRSIG_MAX_RECORDS];
+    uint16_t rdlen[RRSIG_MAX_RECORDS];
+    unsigned m = 0;
+    uint32_t ttl = UINT32_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        const uint8_t *p = sets[i]->wire;
+        for (uint16_t k = 0; k < sets[i]->count && m < RRSIG_MAX_RECORDS; k++) {
+            rdlen[m] = (uint16_t)(p[0] << 8 | p[1]);
+            rd[m] = p + 2;
+            p += 2 + rdlen[m++];
+        }
+        if (sets[i]->ttl < ttl)
+            ttl = sets[i]->ttl;
+    }
+    uint8_t out[2048];
+    size_t len = 0;
+    int count = rrsig_make(sg, owner, owner_len, sets[0]->type, ttl, rd, rdlen, m, now, out,
+                           sizeof out, &len);
+    if (count <= 0)
+        return NULL;
+    arena_free(e->arena);
+    e->arena = arena_new_small(len + 256);
+    struct rrset *s = arena_alloc(e->arena, sizeof *s);
+    s->type = LDNS_RR_TYPE_RRSIG;
+    s->count = (uint16_t)count;
+    s->ttl = ttl;
+    s->wire_len = (uint32_t)len;
+    s->wire = arena_memdup(e->arena, out, len);
+    rrset_prepare(e->arena, s);
+    atomic_fetch_add_explicit(&signed_now, 1, memory_order_relaxed);
+    return s;
+}
+
+/* This thread's signature over sets[0..n) (sorted) under owner. */
+static const struct rrset *
+union_sig(const struct gtm_snapshot *snap, const struct rrsig_signer *sg, const uint8_t *owner,
+          uint8_t owner_len, const struct rrset **sets, unsigned n)
+{
+    if (!cache) {
+        pthread_once(&cache_once, cache_key_make);
+        cache = xcalloc(SIGCACHE_SLOTS, sizeof *cache);
+        (void)pthread_setspecific(cache_key, cache);
+    }
+    uint64_t h = (uintptr_t)owner * 0x9E3779B97F4A7C15ull;
+    for (unsigned i = 0; i < n; i++)
+        h = (h ^ (uintptr_t)sets[i]) * 0x9E3779B97F4A7C15ull;
+    struct sig_entry *e = &cache[(h >> 40) % SIGCACHE_SLOTS];
+    int64_t now = (int64_t)time(NULL);
+    if (e->rrsig && e->generation == snap->generation && e->signer == sg && e->owner == owner &&
+        e->owner_len == owner_len && e->n == n && e->type == sets[0]->type &&
+        memcmp(e->sets, sets, n * sizeof *sets) == 0 && now - e->made < sg->lifetime / 2)
+        return e->rrsig;
+    e->rrsig = make(e, sg, owner, owner_len, sets, n, now);
+    if (!e->rrsig) {
+        log_warn("dnssec: cannot sign %u records at answer time", n);
+        return NULL;
+    }
+    e->generation = snap->generation;
+    e->signer = sg;
+    e->owner = owner;
+    e->owner_len = owner_len;
+    e->n = (uint8_t)n;
+    e->type = sets[0]->type;
+    memcpy(e->sets, sets, n * sizeof *sets);
+    e->made = now;
+    return e->rrsig;
+}
+
+void
+dns_dnssec_union(const struct gtm_snapshot *s, struct plan *r)
+{
+    unsigned end = (unsigned)r->multi_at + r->multi_n;
+    uint32_t done = 0;
+    for (unsigned i = r->multi_at; i < end; i++) {
+        if (done >> i & 1)
+            continue;
+        const struct rrset *sets[PLAN_MAX_AN];
+        unsigned at[PLAN_MAX_AN], n = 0;
+        for (unsigned j = i; j < end; j++)
+            if (r->an[j].rrset->type == r->an[i].rrset->type) {
+                at[n] = j;
+                sets[n++] = r->an[j].rrset;
+                done |= 1u << j;
+            }
+        if (n < 2)
+            continue; /* alone of its type: its own signature */
+        qsort(sets, n, sizeof *sets, ptr_cmp);
+        const struct rrset *sig =
+            union_sig(s, r->multi_signer, r->multi_owner, r->multi_owner_len, sets, n);
+        if (!sig)
+            continue;
+        for (unsigned k = 0; k < n; k++) {
+            r->an_sig[at[k]] = k == 0 ? sig : NULL;
+            r->an_sig_mask |= 1u << at[k];
+        }
+    }
+}
+
+uint64_t
+dns_dnssec_signed_now(void)
+{
+    return atomic_load_explicit(&signed_now, memory_order_relaxed);
 }

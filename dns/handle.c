@@ -216,6 +216,8 @@ handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
     /* DNSSEC (signed zones, DO set): the proofs of what the answer denies. */
     if (__builtin_expect(r->ndeny != 0, 0) && q->edns_do)
         dns_dnssec_prove(v->snap, r, q->qtype);
+    if (__builtin_expect(r->multi_n != 0, 0) && q->edns_do)
+        dns_dnssec_union(v->snap, r);
 
     /* 4. Build the response: sections, negative SOA, OPT, TC when it does not fit. */
     return counted(v, r->rcode, dns_answer_build(q, req, r, v->snap, resp, limit));

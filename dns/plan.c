@@ -58,6 +58,19 @@ nested_sig(struct plan *r, const struct profile *p, const struct rrset *set)
     }
 }
 
+/* DNSSEC: the answers from before on are one pick of several endpoints
+ * under owner: to be signed as one RRset per type (dns/dnssec.c). */
+__attribute__((noinline, cold)) static void
+multi(struct plan *r, unsigned before, const uint8_t *owner, uint8_t owner_len,
+      const struct rrsig_signer *sg)
+{
+    r->multi_at = (uint8_t)before;
+    r->multi_n = (uint8_t)(r->nan - before);
+    r->multi_owner = owner;
+    r->multi_owner_len = owner_len;
+    r->multi_signer = sg;
+}
+
 /* A negative answer for name (in zone z): the SOA, owned by the apex, which
  * is the tail of the name: the owner points there, so that the answer
  * compresses it into the question when name is the question. */
@@ -134,6 +147,8 @@ profile_step(const struct zone *z, const struct profile *p, const struct policy_
             return STEP_CNAME;
         }
     }
+    if (__builtin_expect(r->nan - before > 1, 0) && z->signer.keys)
+        multi(r, before, name, len, &z->signer);
     if (r->nan == before) {
         stats_bump(pc->stats, p->stats_slot + TM_NODATA);
         negative(r, z, name, len, LDNS_RCODE_NOERROR); /* NODATA */
@@ -208,6 +223,8 @@ alias_step(const struct gtm_snapshot *s, const struct alias *al, const struct po
         add(r->an, r->nan++, name, len, set);
         stats_bump(pc->stats, pick->ep[i]->stats_slot);
     }
+    if (__builtin_expect(r->nan - before > 1, 0) && z->signer.keys)
+        multi(r, before, al->owner, al->owner_len, &z->signer);
     if (r->nan == before) {
         stats_bump(pc->stats, p->stats_slot + TM_NODATA);
         negative(r, z, name, len, LDNS_RCODE_NOERROR);

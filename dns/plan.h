@@ -87,6 +87,13 @@ struct plan {
      * parent's name). */
     uint32_t an_sig_mask;
     const struct rrset *an_sig[PLAN_MAX_AN];
+    /* DNSSEC: an[multi_at, multi_at + multi_n) are the answers of one pick
+     * of several endpoints (MultiValue) in a signed zone: those of one type
+     * are one RRset, signed as one under multi_owner (dns/dnssec.c) when
+     * the query has DO. multi_n 0: none. */
+    uint8_t multi_at, multi_n, multi_owner_len;
+    const uint8_t *multi_owner;
+    const struct rrsig_signer *multi_signer;
     struct rr_ref ar[PLAN_MAX_AR];
     struct policy_pick pick; /* room for a profile's decision on the way */
 };
@@ -104,6 +111,7 @@ plan_init(struct plan *r)
     r->nar = 0;
     r->ndeny = 0;
     r->an_sig_mask = 0;
+    r->multi_n = 0;
 }
 
 /* plan_query: what to answer for (qname, qtype). qname is lowercase wire of

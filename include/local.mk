@@ -20,4 +20,5 @@ noinst_HEADERS = \
 	%reldir%/gtm/policy.h \
 	%reldir%/gtm/profile.h \
 	%reldir%/gtm/rand.h \
+	%reldir%/gtm/rrsig.h \
 	%reldir%/gtm/stats.h

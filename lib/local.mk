@@ -16,4 +16,6 @@ libgtm_a_SOURCES += \
 	%reldir%/json.c \
 	%reldir%/log.c \
 	%reldir%/nettable.c \
-	%reldir%/nsec3.c
+	%reldir%/nsec3.c \
+	%reldir%/rrset.c \
+	%reldir%/rrsig.c

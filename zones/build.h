@@ -15,9 +15,6 @@ struct config_errors;
 struct profile;
 struct gtm_nameserver;
 
-/* rrset_prepare: fills s->rrs/rrs_len from s->wire (load time, arena a). */
-void rrset_prepare(struct arena *a, struct rrset *s);
-
 /* Options that shape a snapshot. */
 struct snapshot_params {
     const char *zones_dir;           /* NULL: no static zones */

@@ -16,6 +16,7 @@
 #include "gtm/compiler.h"
 #include "gtm/dname.h"
 #include "gtm/err.h" /* struct config_errors, config_error */
+#include "gtm/rrsig.h"
 
 struct arena;
 struct rrset;
@@ -53,6 +54,11 @@ struct rrset {
      * at load time by zones/dnssec.c; the answer path only copies it. */
     const struct rrset *rrsig;
 };
+
+/* rrset_prepare: fills s->rrs/rrs_len from s->wire, s->type and s->ttl,
+ * in a (load time, or a cache's own arena). */
+struct arena;
+void rrset_prepare(struct arena *a, struct rrset *s);
 
 /* One NSEC3 record of a signed zone's chain (RFC 5155), made at load time. */
 struct nsec3_entry {
@@ -194,6 +200,7 @@ struct zone {
     /* DNSSEC: NULL for a zone without keys. */
     const struct nsec3_chain *nsec3; /* authenticated denial, read by dns/dnssec.c */
     const struct zone_keys *keys;    /* the keys that signed it (loop thread only) */
+    struct rrsig_signer signer;      /* what signs at query time (keys NULL: unsigned) */
 };
 
 struct snapshot_base;

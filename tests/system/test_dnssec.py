@@ -66,6 +66,7 @@ class Unbound:
     stub zones to gtmd; stopped by PID."""
 
     def __init__(self, d, gtmd_port, zones, anchors, extra=""):
+        self.gtmd_port, self.zones, self.anchors, self.extra = gtmd_port, zones, anchors, extra
         self.d = str(d)
         os.makedirs(self.d, exist_ok=True)
         self.port = free_port()
@@ -121,6 +122,11 @@ remote-control:
         q = dns.message.make_query(name, rdtype, want_dnssec=True)
         q.flags |= dns.flags.AD
         return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
+
+    def flush(self):
+        """Forgets the answers (restarting is simpler than unbound-control)."""
+        self.stop()
+        self.__init__(self.d, self.gtmd_port, self.zones, self.anchors, self.extra)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -417,3 +423,38 @@ def test_nodata_where_answers_vary_validates(gtmd_factory, unbound_factory, tmp_
     r = validated(u, "named.tm.example.net", "A")  # CNAME to mixed, then its A
     assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == ["127.0.6.1"]
     validated(u, "named.tm.example.net", "TXT")  # NODATA: the record without CNAME
+
+
+def test_multivalue_validates(gtmd_factory, unbound_factory, tmp_path):
+    """MultiValue answers several endpoints' records as one RRset: it goes
+    out with one signature over all of them (made at answer time, once per
+    thread), under the profile's name and under an ALIAS's."""
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    tm = keygen(str(kdir), "tm.example.net", ksk=True)
+    ksk = keygen(str(kdir), "example.com", ksk=True)
+    keygen(str(kdir), "example.com")
+    mv = profile("mv", "MultiValue",
+                 [endpoint("e%d" % i, "127.0.7.%d" % i, alwaysServe="Enabled") for i in (1, 2, 3)]
+                 + [endpoint("v6", "2001:db8::7", alwaysServe="Enabled")])
+    mv["properties"]["maxReturn"] = 2
+    g = gtmd_factory.start(zones={"example.com.zone": ZONE + "mv IN ALIAS mv.tm.example.net.\n"},
+                           profiles={"mv": mv}, domain="tm.example.net",
+                           extra=["--keys", str(kdir), "--api", "off"])
+    r = g.query("mv.tm.example.net", "A", want_dnssec=True)
+    assert len(rrsets_of(r.answer, "A")) == 1 and len(rrsets_of(r.answer, "A")[0]) == 2, r.to_text()
+    assert len(rrsets_of(r.answer, "RRSIG")[0]) == 1, r.to_text()  # one signature, over both
+    u = unbound_factory(tmp_path / "unbound", g.port, ["tm.example.net", "example.com"],
+                        [ds_of(tm), ds_of(ksk)])
+    seen = set()
+    for i in range(12):  # different picks (a random start), each validated
+        r = validated(u, "mv.tm.example.net", "A")
+        got = sorted(x.to_text() for x in rrsets_of(r.answer, "A")[0])
+        assert len(got) == 2 and all(a.startswith("127.0.7.") for a in got)
+        seen.add(tuple(got))
+        r = validated(u, "mv.example.com", "A")
+        assert len(rrsets_of(r.answer, "A")[0]) == 2
+        u.flush()
+    assert len(seen) > 1, seen
+    r = validated(u, "mv.tm.example.net", "AAAA")  # one record: its own signature
+    assert [x.to_text() for x in rrsets_of(r.answer, "AAAA")[0]] == ["2001:db8::7"]

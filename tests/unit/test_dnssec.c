@@ -22,6 +22,7 @@
 #include "dns/query.h"
 #include "gtm/nsec3.h"
 #include "gtm/profile.h"
+#include "gtm/rrsig.h"
 #include "gtm/snapshot.h"
 #include "profiles/profile.h"
 #include "unit.h"
@@ -605,6 +606,103 @@ test_profile_change_signs_only_what_changed(void **state)
     free(pdir);
 }
 
+/* ---- rrsig_make: checked by ldns's verifier ---- */
+
+/* rrsig_make's records for owner (text) as an ldns RRSIG list. */
+static ldns_rr_list *
+sigs_of(const uint8_t *out, size_t len, int count, const char *owner)
+{
+    ldns_rr_list *l = ldns_rr_list_new();
+    size_t o = 0;
+    for (int i = 0; i < count; i++) {
+        size_t rdlen = (size_t)(out[o] << 8 | out[o + 1]);
+        char text[65536];
+        int n = snprintf(text, sizeof text, "%s 60 IN TYPE46 \\# %zu ", owner, rdlen);
+        for (size_t k = 0; k < rdlen; k++)
+            n += snprintf(text + n, sizeof text - (size_t)n, "%02x", out[o + 2 + k]);
+        ldns_rr *rr = NULL;
+        assert_int_equal(ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL), LDNS_STATUS_OK);
+        ldns_rr_list_push_rr(l, rr);
+        o += 2 + rdlen;
+    }
+    assert_int_equal(o, len);
+    return l;
+}
+
+static void
+test_rrsig_make_verifies(void **state)
+{
+    (void)state;
+    ldns_key *k = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
+    assert_non_null(k);
+    ldns_key_set_pubkey_owner(k, ldns_dname_new_frm_str("example.com."));
+    ldns_key_set_flags(k, 256);
+    ldns_rr *dnskey = ldns_key2rr(k);
+    ldns_key_set_keytag(k, ldns_calc_keytag(dnskey));
+    ldns_key_list *kl = ldns_key_list_new();
+    ldns_key_list_push_key(kl, k);
+    ldns_rr_list *keys = ldns_rr_list_new();
+    ldns_rr_list_push_rr(keys, dnskey);
+    static const uint8_t apex[] = "\7example\3com";
+    struct rrsig_signer sg = {(const struct ldns_struct_key_list *)kl, apex, sizeof apex, 3600};
+
+    /* three records given out of order, one twice: signed as the RRset of
+     * the three, which ldns verifies however it orders them */
+    static const uint8_t a1[] = {192, 0, 2, 1}, a2[] = {192, 0, 2, 2}, a3[] = {10, 0, 0, 9};
+    const uint8_t *rd[] = {a2, a1, a3, a2};
+    const uint16_t rdlen[] = {4, 4, 4, 4};
+    static const uint8_t owner[] = "\2mv\7example\3com";
+    uint8_t out[1024];
+    size_t len = 0;
+    int n = rrsig_make(&sg, owner, sizeof owner, LDNS_RR_TYPE_A, 60, rd, rdlen, 4, time(NULL), out,
+                       sizeof out, &len);
+    assert_int_equal(n, 1);
+    ldns_rr_list *sigs = sigs_of(out, len, n, "mv.example.com.");
+    ldns_rr_list *set = ldns_rr_list_new();
+    const char *recs[] = {"mv.example.com. 60 IN A 10.0.0.9", "mv.example.com. 60 IN A 192.0.2.1",
+                          "mv.example.com. 60 IN A 192.0.2.2"};
+    for (int i = 0; i < 3; i++) {
+        ldns_rr *rr = NULL;
+        assert_int_equal(ldns_rr_new_frm_str(&rr, recs[i], 0, NULL, NULL), LDNS_STATUS_OK);
+        ldns_rr_list_push_rr(set, rr);
+    }
+    ldns_rr_list *good = ldns_rr_list_new();
+    assert_int_equal(ldns_verify(set, sigs, keys, good), LDNS_STATUS_OK);
+    assert_int_equal(ldns_rdf2native_int8(ldns_rr_rrsig_labels(ldns_rr_list_rr(sigs, 0))), 3);
+    /* one record less: the signature does not cover it */
+    ldns_rr_free(ldns_rr_list_pop_rr(set));
+    assert_int_not_equal(ldns_verify(set, sigs, keys, good), LDNS_STATUS_OK);
+    ldns_rr_list_deep_free(sigs);
+    ldns_rr_list_deep_free(set);
+
+    /* a wildcard owner: its "*" is not counted, the answer's name verifies */
+    static const uint8_t wild[] = "\1*\7example\3com";
+    n = rrsig_make(&sg, wild, sizeof wild, LDNS_RR_TYPE_A, 60, rd, rdlen, 1, time(NULL), out,
+                   sizeof out, &len);
+    assert_int_equal(n, 1);
+    sigs = sigs_of(out, len, n, "x.example.com.");
+    assert_int_equal(ldns_rdf2native_int8(ldns_rr_rrsig_labels(ldns_rr_list_rr(sigs, 0))), 2);
+    set = ldns_rr_list_new();
+    ldns_rr *rr = NULL;
+    assert_int_equal(ldns_rr_new_frm_str(&rr, "x.example.com. 60 IN A 192.0.2.2", 0, NULL, NULL),
+                     LDNS_STATUS_OK);
+    ldns_rr_list_push_rr(set, rr);
+    assert_int_equal(ldns_verify(set, sigs, keys, good), LDNS_STATUS_OK);
+
+    /* out of range, no room */
+    assert_int_equal(rrsig_make(&sg, owner, sizeof owner, LDNS_RR_TYPE_A, 60, rd, rdlen, 0,
+                                time(NULL), out, sizeof out, &len),
+                     -1);
+    assert_int_equal(rrsig_make(&sg, owner, sizeof owner, LDNS_RR_TYPE_A, 60, rd, rdlen, 2,
+                                time(NULL), out, 20, &len),
+                     -1);
+    ldns_rr_list_deep_free(sigs);
+    ldns_rr_list_deep_free(set);
+    ldns_rr_list_free(good);
+    ldns_rr_list_deep_free(keys);
+    ldns_key_list_free(kl); /* and its key */
+}
+
 int
 main(void)
 {
@@ -625,6 +723,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wildcard_next_closer, setup_signed, teardown_signed),
         cmocka_unit_test_setup_teardown(test_referral_no_ds, setup_signed, teardown_signed),
         cmocka_unit_test(test_profile_change_signs_only_what_changed),
+        cmocka_unit_test(test_rrsig_make_verifies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
