@@ -837,8 +837,8 @@ dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *k,
     /* The negative SOA: its own TTL, so its own signature. */
     ((struct rrset *)z->neg_soa)->rrsig = sign(a, z->apex, z->apex_len, z->neg_soa, zk);
     z->keys = zk;
-    z->signer = (struct rrsig_signer){keys_of(zk, LDNS_RR_TYPE_A), zk->apex, zk->apex_len,
-                                      zk->lifetime};
+    z->signer =
+        (struct rrsig_signer){keys_of(zk, LDNS_RR_TYPE_A), zk->apex, zk->apex_len, zk->lifetime};
     z->nsec3 = chain_build(a, z, zk, NULL);
     log_info("dnssec: %s signed: %u RRsets, %u NSEC3 records", z->file, nsig, z->nsec3->n);
     return 0;
