@@ -15,6 +15,12 @@ library only, 127.0.0.1 only).
       first answer without ADDR, or "timeout").
   until --server LABEL=PORT ... --name N --want ADDR [--timeout 60]
       polls until every server answers with ADDR first; exit 1 on timeout.
+  wire --in FILE --out FILE [--edns-size 1232] [--do]
+      turns a dnsperf query file ("name type" lines) into dnsperf's binary
+      input (-B: each query in wire format after its two-byte length), every
+      query with RD (as dnsperf sets it) and an OPT record of that UDP size,
+      with the DO bit if --do. dnsperf 2.10 sends EDNS with a UDP size of
+      4096 and has no option to change it.
 """
 
 import argparse
@@ -161,6 +167,31 @@ def cmd_tcp_burst(a):
     return 0 if answered == sent and not mismatched else 1
 
 
+QTYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16,
+          "AAAA": 28, "SRV": 33, "DS": 43, "DNSKEY": 48, "NSEC3PARAM": 51, "CAA": 257}
+
+
+def cmd_wire(a):
+    flags = 0x8000 if a.do else 0
+    opt = b"\0" + struct.pack("!HHBBHH", 41, a.edns_size, 0, 0, flags, 0)
+    n = 0
+    with open(a.inp) as f, open(a.out, "wb") as out:
+        for line in f:
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            qtype = fields[1].upper() if len(fields) > 1 else "A"
+            if qtype not in QTYPES:
+                raise ValueError("%s: unknown query type %s" % (a.inp, qtype))
+            q = query(fields[0], 0, QTYPES[qtype])
+            q = q[:2] + struct.pack("!HHHHH", 0x0100, 1, 0, 0, 1) + q[12:] + opt
+            out.write(struct.pack("!H", len(q)) + q)
+            n += 1
+    if not n:
+        raise ValueError("%s: no query" % a.inp)
+    return 0
+
+
 def servers(specs):
     out = []
     for spec in specs:
@@ -227,10 +258,15 @@ def main():
     u.add_argument("--name", required=True)
     u.add_argument("--want", required=True)
     u.add_argument("--timeout", type=float, default=60)
+    x = sub.add_parser("wire")
+    x.add_argument("--in", dest="inp", required=True)
+    x.add_argument("--out", required=True)
+    x.add_argument("--edns-size", type=int, default=1232)
+    x.add_argument("--do", action="store_true")
     a = p.parse_args()
     try:
         return {"ready": cmd_ready, "tcp-burst": cmd_tcp_burst, "watch": cmd_watch,
-                "until": cmd_until}[a.cmd](a)
+                "until": cmd_until, "wire": cmd_wire}[a.cmd](a)
     except (OSError, ValueError, struct.error) as e:
         print("dnsclient: %s" % e, file=sys.stderr)
         return 1

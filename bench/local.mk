@@ -10,6 +10,7 @@ EXTRA_DIST += \
 	%reldir%/reload-saturation \
 	%reldir%/api-latency \
 	%reldir%/api-write \
+	%reldir%/dnssec-memory \
 	%reldir%/soak \
 	%reldir%/fleet \
 	%reldir%/lib.sh \
