@@ -284,6 +284,12 @@ metrics(struct api_req *r)
                         (unsigned long long)ctx->reloads_ok);
     evbuffer_add_printf(b, "gtmd_reloads_total{result=\"failed\"} %llu\n",
                         (unsigned long long)ctx->reloads_failed);
+    family(b, "gtmd_notifies_total", "counter",
+           "NOTIFY messages to --notify targets: sent (every try), acked, failed (given up).");
+    static const char *const notify_result[3] = {"sent", "acked", "failed"};
+    for (int i = 0; i < 3; i++)
+        evbuffer_add_printf(b, "gtmd_notifies_total{result=\"%s\"} %llu\n", notify_result[i],
+                            (unsigned long long)ctx->notifies[i]);
     family(b, "gtmd_config_generation", "gauge", "Generation of the configuration served.");
     evbuffer_add_printf(b, "gtmd_config_generation %llu\n", (unsigned long long)s->generation);
     family(b, "gtmd_config_loaded_seconds", "gauge", "When it was loaded, since the epoch.");

@@ -420,6 +420,7 @@ options_cleanup(struct gtm_options *o)
     for (unsigned i = 0; i < o->nns; i++)
         free(o->ns[i].name);
     free(o->ns);
+    xfr_conf_free(&o->xfr);
     memset(o, 0, sizeof *o);
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "gtm/nameserver.h"
+#include "conf/xfr.h"
 
 #include "gtm/err.h"
 
@@ -67,6 +68,9 @@ enum opt_id {
     OPT_ID_KEYS,
     OPT_ID_RRSIG_LIFETIME,
     OPT_ID_RRSIG_REFRESH,
+    OPT_ID_TSIG_KEYS,
+    OPT_ID_ALLOW_TRANSFER,
+    OPT_ID_NOTIFY,
     OPT_ID_STATE_DIR,
     OPT_ID_STRICT,
     OPT_ID_API,
@@ -130,6 +134,7 @@ struct gtm_options {
     char *keys;              /* --keys DIR: DNSSEC signing keys, or NULL */
     unsigned rrsig_lifetime; /* seconds a signature made at load is valid */
     unsigned rrsig_refresh;  /* seconds between reloads that sign again */
+    struct xfr_conf xfr;     /* --tsig-keys, --allow-transfer, --notify */
     char *state_dir;
     bool strict;
     char *latency_table;

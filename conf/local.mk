@@ -2,4 +2,5 @@
 # command line and the config file are parsed (conf.c).
 libgtm_a_SOURCES += \
 	%reldir%/conf.c %reldir%/conf.h \
-	%reldir%/schema.c
+	%reldir%/schema.c \
+	%reldir%/xfr.c %reldir%/xfr.h

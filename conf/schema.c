@@ -370,6 +370,30 @@ set_quorum(struct gtm_options *o, const char *text, char *why, size_t n)
     return 0;
 }
 
+/* tsig-keys: the key file, read now (the lists below name its keys). */
+static int
+set_tsig_keys(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    char msg[400];
+    if (tsig_keys_load(&o->xfr, text, msg, sizeof msg) != 0) {
+        snprintf(why, n, "tsig-keys: %s", msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+set_allow_transfer(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    return xfr_acl_add(&o->xfr, text, why, n);
+}
+
+static int
+set_notify(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    return xfr_notify_add(&o->xfr, text, why, n);
+}
+
 /* ---- the table ---- */
 
 #define FIELD(f)       offsetof(struct gtm_options, f)
@@ -493,6 +517,18 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_RRSIG_REFRESH] = {"rrsig-refresh", 0, OPT_UINT, true, 0, 366 * 86400, "604800",
                               "SECONDS", "DNSSEC: reload (and so sign again) this often (0: never)",
                               FIELD(rrsig_refresh), NULL, NO, NULL},
+    [OPT_ID_TSIG_KEYS] = {"tsig-keys", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
+                          "TSIG keys (RFC 8945) for transfers and NOTIFY: BIND 'key' statements "
+                          "or NAME:ALGORITHM:SECRET lines",
+                          NO, set_tsig_keys, NO, NULL},
+    [OPT_ID_ALLOW_TRANSFER] = {"allow-transfer", 0, OPT_ADDR, true, 0, 0, NULL,
+                               "CIDR|key:NAME|'CIDR key:NAME'",
+                               "who may transfer (AXFR, IXFR) the static zones; repeatable "
+                               "(default: nobody)",
+                               NO, set_allow_transfer, NO, NULL},
+    [OPT_ID_NOTIFY] = {"notify", 0, OPT_ADDR, true, 0, 0, NULL, "ADDR[:PORT][ key:NAME]",
+                       "send NOTIFY there when a static zone's serial changes; repeatable", NO,
+                       set_notify, NO, NULL},
     [OPT_ID_WORKERS] = {"workers", 0, OPT_UINT, true, 1, 64, NULL, "N",
                         "workers, each with its own sockets (default: number of CPUs)",
                         FIELD(workers), NULL, NO, derive_workers},

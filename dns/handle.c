@@ -15,6 +15,7 @@
 #include "dns/dnssec.h"
 #include "dns/plan.h"
 #include "dns/query.h"
+#include "dns/xfr.h"
 #include "gtm/snapshot.h"
 #include "gtm/stats.h"
 #include "policy/policy.h"
@@ -99,6 +100,12 @@ counted(struct dns_view *v, uint16_t rcode, size_t len)
     case LDNS_RCODE_REFUSED:
         c = QR_REFUSED;
         break;
+    case LDNS_RCODE_SERVFAIL:
+        c = QR_SERVFAIL;
+        break;
+    case LDNS_RCODE_NOTAUTH:
+        c = QR_NOTAUTH;
+        break;
     default:
         c = QR_BADVERS;
         break;
@@ -116,6 +123,8 @@ dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng
     v->rcodes = rcodes;
     v->seed = 1;
     v->trace = NULL;
+    v->xfr = NULL;
+    v->stream = NULL;
     v->pc = (struct policy_ctx){.health = snap->health,
                                 .rng = rng ? rng : &v->seed,
                                 .client = &v->routing_client,
@@ -171,6 +180,18 @@ chaos(struct dns_view *v, const struct dns_query *q, const uint8_t *req, uint8_t
     return counted(v, LDNS_RCODE_NOERROR, dns_answer_build(q, req, r, v->snap, resp, limit));
 }
 
+/* AXFR or IXFR (class IN, opcode QUERY) when transfers are configured:
+ * dns/xfr.c, which reads the request again with ldns (a TSIG, an IXFR's
+ * SOA: what the query parser calls FORMERR). */
+__attribute__((noinline, cold)) static size_t
+xfr(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto, uint8_t *resp,
+    size_t limit)
+{
+    uint16_t rcode = 0;
+    size_t n = dns_xfr(v, req, len, proto, resp, limit, &rcode);
+    return counted(v, rcode, n);
+}
+
 /* What happens to a query. trace is NULL but for the API's resolve; the
  * untraced copy of this (trace a constant NULL) has no trace in it. */
 static inline __attribute__((always_inline)) size_t
@@ -192,6 +213,9 @@ handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
     if (rcode) {
         if (q->qclass == LDNS_RR_CLASS_CH && !q->rcode && rcode == LDNS_RCODE_REFUSED && !trace)
             return chaos(v, q, req, resp, limit);
+        if ((q->qtype == LDNS_RR_TYPE_AXFR || q->qtype == LDNS_RR_TYPE_IXFR) && v->xfr && !trace &&
+            q->has_question && q->opcode == LDNS_PACKET_QUERY && q->qclass == LDNS_RR_CLASS_IN)
+            return xfr(v, req, len, proto, resp, limit);
         return counted(v, rcode, dns_answer_error(q, req, rcode, v->snap, resp, limit));
     }
 

@@ -15,6 +15,8 @@ struct gtm_snapshot;
 enum dns_proto { DNS_PROTO_UDP, DNS_PROTO_TCP };
 
 struct sockaddr;
+struct xfr_conf;
+struct xfr_stream;
 
 /* What an answering thread sees while it answers a batch of queries: the
  * snapshot, and the routing context drawn from it once per batch (health
@@ -30,6 +32,11 @@ struct dns_view {
     /* NULL, or where to write down why (the API's resolve): set after
      * dns_view_init, costs nothing when NULL. */
     struct dns_trace *trace;
+    /* Zone transfers (dns/xfr.c): the configuration (NULL: AXFR and IXFR
+     * are REFUSED), and where a transfer of several messages goes (TCP
+     * only; NULL: none can be made). Set by the transport. */
+    const struct xfr_conf *xfr;
+    struct xfr_stream *stream;
     /* Room for the query being answered and its lookup. */
     struct dns_query q;
     struct plan r;

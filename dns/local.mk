@@ -8,4 +8,5 @@ libgtm_a_SOURCES += \
 	%reldir%/share.c %reldir%/share.h \
 	%reldir%/tcp.c \
 	%reldir%/udp.c \
-	%reldir%/worker.h
+	%reldir%/worker.h \
+	%reldir%/xfr.c %reldir%/xfr.h

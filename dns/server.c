@@ -189,6 +189,7 @@ seat_init(struct seat *s, struct gtm_ctx *ctx, unsigned row)
 {
     s->ctx = ctx;
     s->row = row;
+    s->xfr = ctx->opt && ctx->opt->xfr.nacl ? &ctx->opt->xfr : NULL;
     if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
         s->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ row;
 }

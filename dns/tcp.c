@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dns/worker.h"
+#include "dns/xfr.h"
 #include "gtm/alloc.h"
 #include "gtm/log.h"
 #include "conf/conf.h"
@@ -40,6 +41,7 @@ struct tcp_conn {
     size_t skip;      /* bytes still to drop of a query too large to read */
     uint8_t *pending; /* unsent tail of an answer, when the client reads slowly */
     size_t pending_len, pending_off;
+    bool pending_xfr; /* pending is a zone transfer's buffer: freed once sent */
     uint8_t in[2 + TCP_IN_MAX];
 };
 
@@ -119,10 +121,14 @@ conn_close_dropped(struct tcp_conn *c)
     conn_close(c);
 }
 
-/* Sends what is pending; returns 1 when all is out, 0 to wait, -1 on error. */
+/* Sends what is pending; returns 1 when all is out, 0 to wait, -1 on error.
+ * A zone transfer's deadline starts again with every write that moves it
+ * on: it takes as long as the client reads at some pace. */
 static int
 flush_pending(struct tcp_conn *c)
 {
+    if (c->pending_xfr && c->pending_off < c->pending_len)
+        event_add(&c->deadline, c->w->tcp_deadline);
     while (c->pending_off < c->pending_len) {
         ssize_t n = send(c->fd, c->pending + c->pending_off, c->pending_len - c->pending_off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -134,7 +140,26 @@ flush_pending(struct tcp_conn *c)
         c->pending_off += (size_t)n;
     }
     c->pending_len = c->pending_off = 0;
+    if (c->pending_xfr) {
+        free(c->pending);
+        c->pending = NULL;
+        c->pending_xfr = false;
+    }
     return 1;
+}
+
+/* Sends a zone transfer (framed messages in buf, which it takes): as much
+ * as the socket takes now, the rest as the client reads (EV_WRITE), so
+ * that the worker's other connections are served in between. */
+static int
+send_stream(struct tcp_conn *c, uint8_t *buf, size_t len)
+{
+    free(c->pending); /* nothing is pending: process() stops at the first wait */
+    c->pending = buf;
+    c->pending_len = len;
+    c->pending_off = 0;
+    c->pending_xfr = true;
+    return flush_pending(c);
 }
 
 /* Sends one framed answer; keeps what the socket would not take. */
@@ -203,6 +228,18 @@ process(struct tcp_conn *c, struct dns_view *view)
                 dns_handle(view, c->in + off + 2, flen, DNS_PROTO_TCP, w->tcp_out + 2, DNS_TCP_MAX);
             off += 2 + flen;
         }
+        if (view->stream->buf) {
+            uint8_t *buf = view->stream->buf;
+            size_t slen = view->stream->len;
+            view->stream->buf = NULL;
+            rc = send_stream(c, buf, slen);
+            if (rc < 0)
+                break;
+            answered += rc;
+            if (rc == 0)
+                break;
+            continue;
+        }
         if (!len) {
             /* Unparseable or a response: no answer, and nothing to wait for
              * (NSD closes too). The answers before it are out. */
@@ -234,6 +271,8 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
     struct dns_view view;
     seat_enter(&c->w->seat, &view);
     view.client = (const struct sockaddr *)&c->peer;
+    struct xfr_stream stream = {0};
+    view.stream = &stream;
     int rc = 1;
     if (what & EV_WRITE) {
         rc = flush_pending(c);
@@ -319,6 +358,7 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
         c->skip = 0;
         c->pending = NULL;
         c->pending_len = c->pending_off = 0;
+        c->pending_xfr = false;
         c->client = client;
         w->tcp_conns++;
         TAILQ_INSERT_TAIL(&w->conns, c, lru);

@@ -32,6 +32,7 @@ struct seat {
     _Atomic uint64_t seen; /* epoch at the start of the current batch, 0 when idle */
     uint64_t rng;
     _Atomic uint64_t rcodes[QR_RCODES]; /* queries by response code (read by the loop) */
+    const struct xfr_conf *xfr;         /* zone transfers allowed to some, or NULL */
 };
 
 /* udp_thread: one thread per UDP socket, blocked in recvmmsg: a wake-up
@@ -89,6 +90,7 @@ seat_enter(struct seat *s, struct dns_view *view)
     atomic_store(&s->seen, atomic_load(&s->ctx->epoch));
     const struct gtm_snapshot *snap = atomic_load(&s->ctx->snap);
     dns_view_init(view, snap, &s->rng, snapshot_stats_row(snap, s->row), s->rcodes);
+    view->xfr = s->xfr;
 }
 
 /* seat_leave: end of a batch: no snapshot is held any more. */

@@ -21,6 +21,7 @@
 #include "monitor/monitor.h"
 #include "src/daemon.h"
 #include "src/demo.h"
+#include "src/dnsnotify.h"
 #include "src/hook.h"
 #include "src/notify.h"
 #include "conf/conf.h"
@@ -90,6 +91,8 @@ main(int argc, char **argv)
     ctx_init_events(&ctx); /* signals are caught from here on */
     ctx.monitor = monitor_new(ctx.base);
     monitor_set_source(ctx.monitor, opt.probe_source);
+    /* --notify: the first publish notifies every static zone, once the loop runs */
+    ctx.notifier = dns_notifier_new(ctx.base, &opt.xfr, ctx.notifies);
     ctx_publish(&ctx, snap);
     if (opt.demo && !(ctx.demo = demo_start(ctx.base))) {
         fprintf(stderr, "gtmd: cannot start the demo endpoints; see the error above\n");
@@ -134,6 +137,8 @@ out:
     fleet_stop(ctx.fleet);
     api_free(ctx.api);
     server_stop(&ctx);
+    dns_notifier_free(ctx.notifier);
+    ctx.notifier = NULL;
     monitor_free(ctx.monitor);
     demo_free(ctx.demo);
     ctx_cleanup_events(&ctx); /* and the snapshots */

@@ -6,6 +6,7 @@ libgtm_a_SOURCES += \
 	%reldir%/ctx.c %reldir%/ctx.h \
 	%reldir%/daemon.h \
 	%reldir%/demo.c %reldir%/demo.h \
+	%reldir%/dnsnotify.c %reldir%/dnsnotify.h \
 	%reldir%/hook.c %reldir%/hook.h \
 	%reldir%/notify.c %reldir%/notify.h \
 	%reldir%/reload.c

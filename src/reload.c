@@ -30,6 +30,7 @@
 #include "profiles/check.h"
 #include "src/daemon.h"
 #include "src/demo.h"
+#include "src/dnsnotify.h"
 #include "src/notify.h"
 #include "profiles/profile.h"
 #include "zones/build.h"
@@ -196,6 +197,7 @@ ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap)
     struct gtm_snapshot *old = atomic_exchange(&ctx->snap, snap);
     uint64_t epoch = atomic_fetch_add(&ctx->epoch, 1) + 1;
     snap->generation = epoch;
+    dns_notifier_publish(ctx->notifier, old, snap); /* reads old: before it is retired */
     if (!old)
         return;
     if (ctx->retired) {

@@ -24,6 +24,7 @@ struct fleet;
 struct reload_job;
 struct config_errors;
 struct profile_change;
+struct dns_notifier;
 
 struct gtm_ctx {
     struct event_base *base; /* the control loop: signals, reload, reclamation */
@@ -51,6 +52,8 @@ struct gtm_ctx {
     uint64_t loads;   /* loads started; a job older than the last foreground load is dropped */
     uint64_t fg_load; /* the number of the last foreground load */
     uint64_t reloads_ok, reloads_failed;
+    struct dns_notifier *notifier; /* --notify (src/dnsnotify.c), or NULL */
+    uint64_t notifies[3];          /* NOTIFYs sent, acknowledged, given up */
     int exit_code;
     /* Set by reload_init_events (src/reload.c), called by the API:
      * reload_now loads every file again now, on the loop (ctx_reload_errors);

@@ -18,6 +18,8 @@ enum q_rcode {
     QR_NOTIMP,
     QR_REFUSED,
     QR_BADVERS,
+    QR_SERVFAIL, /* a zone transfer that could not be made */
+    QR_NOTAUTH,  /* a zone transfer: not our zone, or a bad TSIG */
     QR_DROPPED,
     QR_RCODES
 };
@@ -26,8 +28,9 @@ enum q_rcode {
 static inline const char *
 stats_rcode_name(enum q_rcode rc)
 {
-    static const char *const names[QR_RCODES] = {"NOERROR", "FORMERR", "NXDOMAIN", "NOTIMP",
-                                                 "REFUSED", "BADVERS", "dropped"};
+    static const char *const names[QR_RCODES] = {"NOERROR",  "FORMERR", "NXDOMAIN",
+                                                 "NOTIMP",   "REFUSED", "BADVERS",
+                                                 "SERVFAIL", "NOTAUTH", "dropped"};
     return (unsigned)rc < QR_RCODES ? names[rc] : "unknown";
 }
 

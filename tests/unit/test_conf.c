@@ -527,6 +527,9 @@ sample(const struct opt_def *d)
                    {"etcd-prefix", "/sample/"},
                    {"probe-source", "192.0.2.7"},
                    {"quorum", "2"},
+                   {"tsig-keys", "/dev/null"}, /* no keys: a file that parses */
+                   {"allow-transfer", "192.0.2.0/24"},
+                   {"notify", "192.0.2.1:5300"},
                    {"api-subscription", "0a0b0c0d-1111-2222-3333-444444444444"}};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         if (strcmp(d->name, special[i].name) == 0)
