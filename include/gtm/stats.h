@@ -18,6 +18,7 @@ enum q_rcode {
     QR_NOTIMP,
     QR_REFUSED,
     QR_BADVERS,
+    QR_BADCOOKIE,
     QR_DROPPED,
     QR_RCODES
 };
@@ -26,8 +27,8 @@ enum q_rcode {
 static inline const char *
 stats_rcode_name(enum q_rcode rc)
 {
-    static const char *const names[QR_RCODES] = {"NOERROR", "FORMERR", "NXDOMAIN", "NOTIMP",
-                                                 "REFUSED", "BADVERS", "dropped"};
+    static const char *const names[QR_RCODES] = {"NOERROR", "FORMERR", "NXDOMAIN",  "NOTIMP",
+                                                 "REFUSED", "BADVERS", "BADCOOKIE", "dropped"};
     return (unsigned)rc < QR_RCODES ? names[rc] : "unknown";
 }
 
