@@ -222,6 +222,13 @@ metrics(struct api_req *r)
                             stats_rcode_name((enum q_rcode)rc),
                             (unsigned long long)server_rcodes(ctx, (enum q_rcode)rc));
 
+    static const char *const cookie_seen[] = {"client_only", "valid", "invalid"};
+    family(b, "gtmd_cookie_queries_total", "counter",
+           "DNS queries with a COOKIE option (RFC 7873), by the server cookie they held.");
+    for (unsigned k = 0; k < 3; k++)
+        evbuffer_add_printf(b, "gtmd_cookie_queries_total{server_cookie=\"%s\"} %llu\n",
+                            cookie_seen[k], (unsigned long long)server_cookies(ctx, k));
+
     family(b, "gtmd_profile_queries_total", "counter",
            "Queries for a traffic manager name, by outcome.");
     for (uint32_t i = 0; i < s->nprofiles; i++)

@@ -96,6 +96,9 @@ enum opt_id {
     OPT_ID_NSID,
     OPT_ID_IDENTITY,
     OPT_ID_SERVER_VERSION,
+    OPT_ID_COOKIES,
+    OPT_ID_COOKIE_SECRET,
+    OPT_ID_COOKIE_ROTATE,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -165,6 +168,13 @@ struct gtm_options {
     unsigned tcp_clients;
     int log_level;
     bool check_config, demo, help, version;
+    /* DNS cookies: --cookies (0 off, 1 on, 2 require: enum dns_cookie_mode),
+     * --cookie-secret (when given), --cookie-rotate (seconds between new
+     * random secrets when it is not). */
+    int cookies;
+    unsigned char cookie_secret[16];
+    bool cookie_secret_given;
+    unsigned cookie_rotate;
 };
 
 /* options_load: parses argv, then the config file it names (-c), applies

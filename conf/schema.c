@@ -6,6 +6,7 @@
 #include "config.h"
 #include "conf/conf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,40 @@ static int
 set_server_version(struct gtm_options *o, const char *text, char *why, size_t n)
 {
     return set_text(&o->server_version, "server-version", 255, text, why, n);
+}
+
+/* cookies: off, on or require (the order of enum dns_cookie_mode). */
+static int
+set_cookies(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    static const char *const modes[] = {"off", "on", "require"};
+    for (size_t i = 0; i < GTM_ARRAY_LEN(modes); i++)
+        if (strcasecmp(text, modes[i]) == 0) {
+            o->cookies = (int)i;
+            return 0;
+        }
+    snprintf(why, n, "cookies: '%s' is not on, off or require", text);
+    return -1;
+}
+
+/* cookie-secret: 32 hex digits, the 16 bytes of RFC 9018's secret. */
+static int
+set_cookie_secret(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    unsigned char buf[sizeof o->cookie_secret];
+    bool ok = strlen(text) == 2 * sizeof buf;
+    for (size_t i = 0; ok && i < sizeof buf; i++) {
+        char pair[3] = {text[2 * i], text[2 * i + 1], 0};
+        char *end;
+        ok = isxdigit((unsigned char)pair[0]) && isxdigit((unsigned char)pair[1]);
+        buf[i] = (unsigned char)strtoul(pair, &end, 16);
+    }
+    if (!ok) {
+        snprintf(why, n, "cookie-secret: not 32 hex digits (16 bytes)");
+        return -1; /* the secret itself stays out of the message and the logs */
+    }
+    memcpy(o->cookie_secret, buf, sizeof buf);
+    return 0;
 }
 
 /* listen: one more address (kept, for its text, even when it is wrong). */
@@ -506,6 +541,20 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                                "what version.bind and version.server (CH TXT) answer; on: gtmd's "
                                "version",
                                FIELD(server_version), set_server_version, NO, NULL},
+    [OPT_ID_COOKIES] = {"cookies", 0, OPT_STRING, true, 0, 0, "on", "on|off|require",
+                        "DNS cookies (RFC 7873, RFC 9018): a server cookie in every answer to "
+                        "a client cookie; require: BADCOOKIE over UDP without a valid one",
+                        NO, set_cookies, NO, NULL},
+    [OPT_ID_COOKIE_SECRET] = {"cookie-secret", 0, OPT_STRING, true, 0, 0, NULL, "HEX",
+                              "the 16-byte server cookie secret, 32 hex digits: the same on "
+                              "every server of a fleet or anycast group (default: random, "
+                              "rotated)",
+                              NO, set_cookie_secret, FIELD(cookie_secret_given), NULL},
+    [OPT_ID_COOKIE_ROTATE] = {"cookie-rotate", 0, OPT_UINT, true, 3600, 366 * 86400, "86400",
+                              "SECONDS",
+                              "without --cookie-secret: a new random secret this often (the "
+                              "previous one is still accepted until the next)",
+                              FIELD(cookie_rotate), NULL, NO, NULL},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone", FIELD(zones), NULL, NO, NULL},
     [OPT_ID_KEYS] = {"keys", 0, OPT_STRING, true, 0, 0, NULL, "DIR",

@@ -11,8 +11,9 @@
 
 #include "gtm/snapshot.h"
 
-#define OPT_LEN       11
-#define EDNS_OPT_NSID 3
+#define OPT_LEN         11
+#define EDNS_OPT_NSID   3
+#define EDNS_OPT_COOKIE 10
 
 /* The sections being written: out[pos..limit). A write that does not fit
  * sets full and is skipped; when full, every section is dropped. */
@@ -125,8 +126,9 @@ put_section(struct wbuf *w, const struct dns_query *q, const struct rr_ref *refs
 }
 
 /* OPT (RFC 6891 6.1.2) at o, with the ECS option echoed (RFC 7871 7.2.1)
- * when the query had one, and the NSID (RFC 5001 2.3) when nsid_len is not
- * 0; returns its length. */
+ * when the query had one, the NSID (RFC 5001 2.3) when nsid_len is not 0,
+ * and the COOKIE the cookie step left in q (RFC 7873 5.2); returns its
+ * length. */
 __attribute__((always_inline)) static inline size_t
 put_opt(uint8_t *o, const struct dns_query *q, uint16_t rcode, uint8_t scope, const uint8_t *nsid,
         size_t nsid_len)
@@ -156,6 +158,12 @@ put_opt(uint8_t *o, const struct dns_query *q, uint16_t rcode, uint8_t scope, co
         memcpy(e + 4, nsid, nsid_len);
         e += 4 + nsid_len;
     }
+    if (__builtin_expect(q->cookie_len != 0, 0)) {
+        set16(e, EDNS_OPT_COOKIE);
+        set16(e + 2, q->cookie_len);
+        memcpy(e + 4, q->cookie, q->cookie_len);
+        e += 4 + (size_t)q->cookie_len;
+    }
     set16(o + 9, (unsigned)(e - (o + OPT_LEN)));
     return (size_t)(e - o);
 }
@@ -166,8 +174,8 @@ __attribute__((always_inline)) static inline size_t
 build(const struct dns_query *q, const uint8_t *req, uint16_t rcode, const struct plan *r,
       const struct gtm_snapshot *snap, uint8_t *out, size_t limit)
 {
-    /* Room for OPT, which goes last: 11 bytes, the ECS option, and the
-     * NSID option when asked for and this node has one. */
+    /* Room for OPT, which goes last: 11 bytes, the ECS option, the NSID
+     * option when asked for and this node has one, and the COOKIE. */
     size_t opt_room = 0, nsid_len = 0;
     if (q->edns) {
         opt_room = OPT_LEN + (q->ecs ? 8 + ((size_t)q->ecs_source + 7) / 8 : 0);
@@ -175,6 +183,8 @@ build(const struct dns_query *q, const uint8_t *req, uint16_t rcode, const struc
             nsid_len = snap->nsid_len;
             opt_room += 4 + nsid_len;
         }
+        if (__builtin_expect(q->cookie_len != 0, 0))
+            opt_room += 4 + (size_t)q->cookie_len;
     }
     /* Header and question: written straight, they always fit (limit >= 512). */
     size_t qlen = q->has_question ? q->question_len : 0;

@@ -10,8 +10,10 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "dns/answer.h"
+#include "dns/cookie.h"
 #include "dns/dnssec.h"
 #include "dns/plan.h"
 #include "dns/query.h"
@@ -106,6 +108,9 @@ counted(struct dns_view *v, uint16_t rcode, size_t len)
     case LDNS_RCODE_NOTAUTH:
         c = QR_NOTAUTH;
         break;
+    case DNS_RCODE_BADCOOKIE:
+        c = QR_BADCOOKIE;
+        break;
     default:
         c = QR_BADVERS;
         break;
@@ -121,6 +126,7 @@ dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng
     v->snap = snap;
     v->client = NULL;
     v->rcodes = rcodes;
+    v->cookie = NULL;
     v->seed = 1;
     v->trace = NULL;
     v->xfr = NULL;
@@ -192,6 +198,19 @@ xfr(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto, ui
     return counted(v, rcode, n);
 }
 
+/* The cookie step (only for a query with a COOKIE option): the server
+ * cookie to answer with, and BADCOOKIE when --cookies require says so. */
+__attribute__((noinline)) static size_t
+cookie_step(struct dns_view *v, struct dns_query *q, const uint8_t *req, enum dns_proto proto,
+            uint8_t *resp, size_t limit)
+{
+    uint16_t bad =
+        dns_cookie_answer(v->cookie, q, v->client, proto == DNS_PROTO_TCP, (uint32_t)time(NULL));
+    if (!bad)
+        return 0;
+    return counted(v, bad, dns_answer_error(q, req, bad, v->snap, resp, limit));
+}
+
 /* What happens to a query. trace is NULL but for the API's resolve; the
  * untraced copy of this (trace a constant NULL) has no trace in it. */
 static inline __attribute__((always_inline)) size_t
@@ -206,6 +225,13 @@ handle(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto,
     if (trace) {
         trace->looked = false;
         trace->nsteps = trace->nserved = 0;
+    }
+    /* DNS cookies (RFC 7873): the answer carries a server cookie; with
+     * --cookies require, a UDP request without a valid one gets BADCOOKIE. */
+    if (__builtin_expect(q->cookie_len != 0, 0)) {
+        size_t bad = cookie_step(v, q, req, proto, resp, limit);
+        if (bad)
+            return bad;
     }
 
     /* 2. Codes decided before any lookup: FORMERR, NOTIMP, REFUSED, BADVERS. */

@@ -17,6 +17,7 @@ enum dns_proto { DNS_PROTO_UDP, DNS_PROTO_TCP };
 struct sockaddr;
 struct xfr_conf;
 struct xfr_stream;
+struct dns_cookie;
 
 /* What an answering thread sees while it answers a batch of queries: the
  * snapshot, and the routing context drawn from it once per batch (health
@@ -25,8 +26,9 @@ struct xfr_stream;
 struct dns_view {
     const struct gtm_snapshot *snap;
     const struct sockaddr *client;
-    _Atomic uint64_t *rcodes; /* this thread's counters by enum q_rcode, or NULL */
-    struct policy_ctx pc;     /* client and qtype are filled in per query */
+    _Atomic uint64_t *rcodes;  /* this thread's counters by enum q_rcode, or NULL */
+    struct dns_cookie *cookie; /* this thread's cookie state (dns/cookie.h), NULL: cookies off */
+    struct policy_ctx pc;      /* client and qtype are filled in per query */
     struct policy_client routing_client;
     uint64_t seed; /* the PRNG when the thread has none (tests) */
     /* NULL, or where to write down why (the API's resolve): set after
@@ -46,7 +48,8 @@ struct dns_view {
 
 /* dns_view_init: a view of snap for a batch of queries, with the thread's
  * PRNG (NULL: a fixed seed), its row of snap's counters and its rcode
- * counters (each may be NULL). */
+ * counters (each may be NULL). Cookies are off (cookie NULL) until the
+ * thread sets its own. */
 void dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng,
                    _Atomic uint64_t *stats, _Atomic uint64_t *rcodes);
 

@@ -1,5 +1,6 @@
 libgtm_a_SOURCES += \
 	%reldir%/answer.c %reldir%/answer.h \
+	%reldir%/cookie.c %reldir%/cookie.h \
 	%reldir%/dnssec.c %reldir%/dnssec.h \
 	%reldir%/handle.c %reldir%/handle.h \
 	%reldir%/plan.c %reldir%/plan.h \

@@ -55,8 +55,22 @@ skip_name(const uint8_t *p, size_t avail)
     return 0;
 }
 
-#define EDNS_OPT_NSID 3
-#define EDNS_OPT_ECS  8
+#define EDNS_OPT_NSID   3
+#define EDNS_OPT_ECS    8
+#define EDNS_OPT_COOKIE 10
+
+/* COOKIE (RFC 7873 4, 5.2.2): a client cookie of 8 bytes, alone or with a
+ * server cookie of 8 to 32; once. Anything else is malformed: FORMERR. */
+static bool
+parse_cookie(const uint8_t *o, uint16_t len, struct dns_query *q)
+{
+    if (q->cookie_len ||
+        !(len == DNS_COOKIE_CLIENT || (len >= DNS_COOKIE_CLIENT + 8 && len <= DNS_COOKIE_MAX)))
+        return false;
+    memcpy(q->cookie, o, len);
+    q->cookie_len = (uint8_t)len;
+    return true;
+}
 
 /* EDNS Client Subnet (RFC 7871 6): family 1 or 2, a source prefix within
  * the family, exactly ceil(source/8) address bytes with nothing set past the
@@ -82,9 +96,11 @@ parse_ecs(const uint8_t *o, uint16_t len, struct dns_query *q)
     return true;
 }
 
-/* The one additional record: must be an OPT owned by the root. */
+/* The one additional record: must be an OPT owned by the root. A COOKIE
+ * option that is not well formed sets *bad_cookie: the record is read to
+ * its end and kept, for a FORMERR that carries an OPT. */
 static bool
-parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
+parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used, bool *bad_cookie)
 {
     size_t n = skip_name(p, avail);
     if (n == 0 || avail - n < 10)
@@ -95,9 +111,9 @@ parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
         return false;
     if (avail - n - 10 < rdlen)
         return false;
-    /* Options: ECS and an NSID request are used, every other one is skipped
-     * (RFC 6891 6.1.2). An NSID request is empty; one with data, which only
-     * a server sends, is ignored (RFC 5001 2.3). */
+    /* Options: ECS, an NSID request and COOKIE are used, every other one
+     * is skipped (RFC 6891 6.1.2). An NSID request is empty; one with data,
+     * which only a server sends, is ignored (RFC 5001 2.3). */
     const uint8_t *o = p + n + 10;
     for (size_t k = 0; k < rdlen;) {
         if (rdlen - k < 4)
@@ -109,6 +125,8 @@ parse_opt(const uint8_t *p, size_t avail, struct dns_query *q, size_t *used)
             return false;
         if (code == EDNS_OPT_NSID && olen == 0)
             q->nsid = true;
+        if (code == EDNS_OPT_COOKIE && !parse_cookie(o + k + 4, olen, q))
+            *bad_cookie = true;
         k += 4u + olen;
     }
     q->edns = true;
@@ -130,6 +148,8 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
     q->ecs = false;
     q->nsid = false;
     q->edns_version = 0;
+    q->cookie_len = 0;
+    q->cookie_valid = false;
     if (len < DNS_HEADER_LEN || (buf[2] & 0x80))
         return DNS_PARSE_DROP; /* too short to answer, or a response: never answer those */
     q->id = rd16(buf);
@@ -160,13 +180,20 @@ dns_query_parse(const uint8_t *buf, size_t len, struct dns_query *q)
     }
     if (ar == 1) {
         size_t used = 0;
-        if (!parse_opt(buf + off, len - off, q, &used)) {
+        bool bad_cookie = false;
+        if (!parse_opt(buf + off, len - off, q, &used, &bad_cookie)) {
             q->edns = false;
             q->nsid = false;
+            q->cookie_len = 0;
             q->rcode = LDNS_RCODE_FORMERR;
             return DNS_PARSE_OK;
         }
         off += used;
+        if (__builtin_expect(bad_cookie, 0)) {
+            q->cookie_len = 0;             /* no cookie in the answer: there was none to echo */
+            q->rcode = LDNS_RCODE_FORMERR; /* with an OPT (RFC 7873 5.2.2) */
+            return DNS_PARSE_OK;
+        }
     }
     if (off != len) {
         q->rcode = LDNS_RCODE_FORMERR; /* trailing bytes */

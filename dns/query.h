@@ -14,13 +14,17 @@
 #define DNS_EDNS_UDP_MAX 1232 /* our advertised and largest UDP payload (DNS flag day 2020) */
 #define DNS_UDP_MIN      512
 
+/* COOKIE (RFC 7873 4): a client cookie, then a server cookie of 8 to 32 bytes. */
+#define DNS_COOKIE_CLIENT 8
+#define DNS_COOKIE_MAX    40
+
 enum dns_parse {
     DNS_PARSE_OK,   /* a query to answer; q->rcode may hold an early error */
     DNS_PARSE_DROP, /* no answer at all: shorter than a header, or a response */
 };
 
 struct dns_query {
-    /* Cleared first, together (the first 10 bytes): the verdicts and flags. */
+    /* Cleared first, together (the first 12 bytes): the verdicts and flags. */
     uint16_t rcode;    /* early verdict: 0, FORMERR, NOTIMP, or BADVERS (16) */
     uint16_t edns_udp; /* requester's payload size */
     bool has_question; /* the question parsed: it is echoed in the answer */
@@ -29,6 +33,15 @@ struct dns_query {
     bool ecs;          /* a valid EDNS Client Subnet option (RFC 7871) */
     bool nsid;         /* an empty NSID option: the client asks who answers (RFC 5001) */
     uint8_t edns_version;
+    /* A well-formed COOKIE option (RFC 7873 4): its length (8: a client
+     * cookie alone; 16 to 40: and a server cookie of 8 to 32 bytes), 0 for
+     * none. The cookie step (dns_cookie_answer) turns it into the option to
+     * answer with. */
+    uint8_t cookie_len;
+    /* Set by the cookie step: the request carried a valid server cookie of
+     * ours (RFC 7873 5.2.5): it comes from the address it says (rate
+     * limiting may spare it). */
+    bool cookie_valid;
     uint16_t id;
     uint8_t flags1, flags2; /* header bytes 2 and 3 as received */
     uint8_t opcode;
@@ -40,6 +53,8 @@ struct dns_query {
     uint8_t ecs_family;          /* 1 IPv4, 2 IPv6 (address family numbers) */
     uint8_t ecs_source;          /* SOURCE PREFIX-LENGTH */
     uint8_t ecs_addr[16];        /* the address; bits past the source prefix are zero */
+    /* The COOKIE option's data, cookie_len bytes. */
+    uint8_t cookie[DNS_COOKIE_MAX];
 };
 
 /* dns_query_parse: parses the request in buf[0..len). Never reads past len.

@@ -16,6 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "dns/worker.h"
 #include "gtm/alloc.h"
 #include "gtm/err.h"
@@ -192,6 +195,68 @@ seat_init(struct seat *s, struct gtm_ctx *ctx, unsigned row)
     s->xfr = ctx->opt && ctx->opt->xfr.nacl ? &ctx->opt->xfr : NULL;
     if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
         s->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ row;
+    if (dns_cookie_init(&s->cookie, ctx->cookies,
+                        ctx->cookies ? (enum dns_cookie_mode)ctx->opt->cookies : DNS_COOKIE_OFF))
+        log_rl_warn("dns: OpenSSL has no SipHash: DNS cookies are off");
+}
+
+/* ---- cookie secrets: made here, rotated on the control loop ---- */
+
+static void
+cookie_rotate_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct gtm_ctx *ctx = arg;
+    uint8_t next[DNS_COOKIE_SECRET_LEN];
+    (void)fd;
+    (void)what;
+    if (RAND_bytes(next, sizeof next) != 1) {
+        log_warn("dns: no random bytes for a new cookie secret; keeping the current one");
+        return;
+    }
+    dns_cookie_secrets_rotate(ctx->cookies, next);
+    OPENSSL_cleanse(next, sizeof next);
+    log_debug("dns: new cookie secret (the previous one is accepted until the next)");
+}
+
+/* The secrets the workers read: --cookie-secret, or a random one rotated
+ * every --cookie-rotate seconds. None when cookies are off. */
+static int
+cookies_start(struct gtm_ctx *ctx)
+{
+    const struct gtm_options *o = ctx->opt;
+    if (o->cookies == DNS_COOKIE_OFF)
+        return 0;
+    ctx->cookies = xcalloc(1, sizeof *ctx->cookies);
+    if (o->cookie_secret_given) {
+        dns_cookie_secrets_set(ctx->cookies, o->cookie_secret, NULL);
+        return 0;
+    }
+    uint8_t secret[DNS_COOKIE_SECRET_LEN];
+    if (RAND_bytes(secret, sizeof secret) != 1) {
+        log_err("dns: no random bytes for the cookie secret");
+        return GTM_EIO;
+    }
+    dns_cookie_secrets_set(ctx->cookies, secret, NULL);
+    OPENSSL_cleanse(secret, sizeof secret);
+    struct timeval every = {(time_t)o->cookie_rotate, 0};
+    ctx->cookie_ev = event_new(ctx->base, -1, EV_PERSIST, cookie_rotate_cb, ctx);
+    if (!ctx->cookie_ev || event_add(ctx->cookie_ev, &every) != 0) {
+        log_err("dns: cannot schedule the cookie secret's rotation");
+        return GTM_EIO;
+    }
+    return 0;
+}
+
+static void
+cookies_stop(struct gtm_ctx *ctx)
+{
+    if (ctx->cookie_ev)
+        event_free(ctx->cookie_ev);
+    ctx->cookie_ev = NULL;
+    if (ctx->cookies)
+        OPENSSL_cleanse(ctx->cookies, sizeof *ctx->cookies);
+    free(ctx->cookies);
+    ctx->cookies = NULL;
 }
 
 /* Builds worker i (not started) on its sockets; takes them even on failure. */
@@ -258,7 +323,7 @@ int
 server_start(struct gtm_ctx *ctx, struct worker_socks *ws)
 {
     unsigned nw = ctx->opt->workers;
-    int rc = 0;
+    int rc = cookies_start(ctx);
     ctx->workers = xcalloc(nw, sizeof *ctx->workers);
     /* Answering threads take no signals: the control loop handles them, and
      * a blocked recvmmsg is never interrupted. */
@@ -319,6 +384,7 @@ server_stop(struct gtm_ctx *ctx)
                 pthread_join(u->thread, NULL);
             if (u->fd >= 0)
                 close(u->fd);
+            dns_cookie_free(&u->seat.cookie);
             free(u);
             if (w->tcp[k].fd >= 0) {
                 if (w->base)
@@ -334,6 +400,7 @@ server_stop(struct gtm_ctx *ctx)
         if (w->base)
             event_base_free(w->base);
         tcp_free(w);
+        dns_cookie_free(&w->seat.cookie);
         free(w->udp);
         free(w->tcp);
         free(w);
@@ -341,6 +408,7 @@ server_stop(struct gtm_ctx *ctx)
     free(ctx->workers);
     ctx->workers = NULL;
     ctx->nworkers = 0;
+    cookies_stop(ctx);
 }
 
 static int
@@ -373,6 +441,21 @@ server_rcodes(const struct gtm_ctx *ctx, enum q_rcode rc)
         n += atomic_load_explicit(&w->seat.rcodes[rc], memory_order_relaxed);
         for (unsigned k = 0; k < w->nsocks; k++)
             n += atomic_load_explicit(&w->udp[k]->seat.rcodes[rc], memory_order_relaxed);
+    }
+    return n;
+}
+
+uint64_t
+server_cookies(const struct gtm_ctx *ctx, unsigned seen)
+{
+    uint64_t n = 0;
+    if (seen >= DNS_COOKIE_SEEN)
+        return 0;
+    for (unsigned i = 0; i < ctx->nworkers; i++) {
+        const struct worker *w = ctx->workers[i];
+        n += atomic_load_explicit(&w->seat.cookie.seen[seen], memory_order_relaxed);
+        for (unsigned k = 0; k < w->nsocks; k++)
+            n += atomic_load_explicit(&w->udp[k]->seat.cookie.seen[seen], memory_order_relaxed);
     }
     return n;
 }

@@ -39,4 +39,9 @@ int server_quiescent(const struct gtm_ctx *ctx, uint64_t epoch);
 /* server_rcodes: responses sent with code rc, over every answering thread. */
 uint64_t server_rcodes(const struct gtm_ctx *ctx, enum q_rcode rc);
 
+/* server_cookies: requests with a COOKIE option, by what it held (0: a
+ * client cookie alone, 1: a valid server cookie, 2: an invalid one; enum
+ * dns_cookie_seen), over every answering thread. */
+uint64_t server_cookies(const struct gtm_ctx *ctx, unsigned seen);
+
 #endif

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "dns/cookie.h"
 #include "dns/handle.h"
 #include "dns/share.h"
 #include "dns/query.h"
@@ -25,7 +26,8 @@
 
 /* seat: what every answering thread has of its own: the epoch it runs
  * under (`seen`, read by the control loop to know when to free snapshots),
- * its PRNG, its row of the snapshot's counters and its rcode counters. */
+ * its PRNG, its row of the snapshot's counters, its rcode counters and its
+ * cookie state (MAC context, secrets, counts). */
 struct seat {
     struct gtm_ctx *ctx;
     unsigned row;
@@ -33,6 +35,7 @@ struct seat {
     uint64_t rng;
     _Atomic uint64_t rcodes[QR_RCODES]; /* queries by response code (read by the loop) */
     const struct xfr_conf *xfr;         /* zone transfers allowed to some, or NULL */
+    struct dns_cookie cookie;
 };
 
 /* udp_thread: one thread per UDP socket, blocked in recvmmsg: a wake-up
@@ -91,6 +94,7 @@ seat_enter(struct seat *s, struct dns_view *view)
     const struct gtm_snapshot *snap = atomic_load(&s->ctx->snap);
     dns_view_init(view, snap, &s->rng, snapshot_stats_row(snap, s->row), s->rcodes);
     view->xfr = s->xfr;
+    view->cookie = s->cookie.mac ? &s->cookie : NULL;
 }
 
 /* seat_leave: end of a batch: no snapshot is held any more. */

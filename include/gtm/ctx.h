@@ -25,6 +25,7 @@ struct reload_job;
 struct config_errors;
 struct profile_change;
 struct dns_notifier;
+struct dns_cookie_secrets;
 
 struct gtm_ctx {
     struct event_base *base; /* the control loop: signals, reload, reclamation */
@@ -37,8 +38,10 @@ struct gtm_ctx {
     struct fleet *fleet;                 /* fleet mode (--etcd), or NULL */
     struct worker **workers;
     unsigned nworkers;
-    struct gtm_snapshot *retired;      /* the previous snapshot, freed once no worker holds it */
-    struct gtm_snapshot *retired_next; /* the one published over it: its counts go there */
+    struct dns_cookie_secrets *cookies; /* the server cookie secrets the workers read (dns/) */
+    struct event *cookie_ev;            /* rotates them (no --cookie-secret) */
+    struct gtm_snapshot *retired;       /* the previous snapshot, freed once no worker holds it */
+    struct gtm_snapshot *retired_next;  /* the one published over it: its counts go there */
     uint64_t retired_epoch;
     struct event *reclaim_ev;
     struct event *resign_ev; /* --keys: reloads every --rrsig-refresh seconds (src/reload.c) */

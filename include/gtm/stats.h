@@ -20,6 +20,7 @@ enum q_rcode {
     QR_BADVERS,
     QR_SERVFAIL, /* a zone transfer that could not be made */
     QR_NOTAUTH,  /* a zone transfer: not our zone, or a bad TSIG */
+    QR_BADCOOKIE,
     QR_DROPPED,
     QR_RCODES
 };
@@ -28,9 +29,9 @@ enum q_rcode {
 static inline const char *
 stats_rcode_name(enum q_rcode rc)
 {
-    static const char *const names[QR_RCODES] = {"NOERROR",  "FORMERR", "NXDOMAIN",
-                                                 "NOTIMP",   "REFUSED", "BADVERS",
-                                                 "SERVFAIL", "NOTAUTH", "dropped"};
+    static const char *const names[QR_RCODES] = {"NOERROR",   "FORMERR", "NXDOMAIN", "NOTIMP",
+                                                 "REFUSED",   "BADVERS", "SERVFAIL", "NOTAUTH",
+                                                 "BADCOOKIE", "dropped"};
     return (unsigned)rc < QR_RCODES ? names[rc] : "unknown";
 }
 

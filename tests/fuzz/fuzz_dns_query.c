@@ -1,7 +1,9 @@
 /* fuzz_dns_query.c: any bytes through dns_handle, over UDP and TCP, against
- * a fixed snapshot; abort() when an answer breaks an invariant:
+ * a fixed snapshot, with DNS cookies on (or required, by the input's last
+ * bit) under a fixed secret; abort() when an answer breaks an invariant:
  * the ID is echoed, QR is set, the length is within the limit, the question
- * is the one asked, and ldns_wire2pkt parses it back. */
+ * is the one asked, ldns_wire2pkt parses it back, and a well-formed client
+ * cookie comes back with a 16-byte server cookie. */
 #include "config.h"
 
 #include <stdint.h>
@@ -11,6 +13,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dns/cookie.h"
 #include "dns/handle.h"
 #include "dns/query.h"
 #include "gtm/snapshot.h"
@@ -55,6 +58,8 @@ static const char zone_text[] = "$ORIGIN example.com.\n"
 #define BIG_LEN 220
 
 static struct dns_view view;
+static struct dns_cookie_secrets secrets;
+static struct dns_cookie cookie;
 
 static void
 fail(const char *what, size_t size)
@@ -85,6 +90,39 @@ init(void)
         abort();
     }
     dns_view_init(&view, snap, NULL, NULL, NULL);
+    static const uint8_t secret[DNS_COOKIE_SECRET_LEN] = {0xe5, 0xe9, 0x73, 0xe5, 0xa6, 0xb2,
+                                                          0xa4, 0x3f, 0x48, 0xe7, 0xdc, 0x84,
+                                                          0x9e, 0x37, 0xbf, 0xcf};
+    dns_cookie_secrets_set(&secrets, secret, NULL);
+    if (dns_cookie_init(&cookie, &secrets, DNS_COOKIE_ON) != 0) {
+        fprintf(stderr, "fuzz_dns_query: no SipHash in OpenSSL\n");
+        abort();
+    }
+    view.cookie = &cookie;
+}
+
+/* The answer's COOKIE option: the client cookie q sent, then a server
+ * cookie of ours (16 bytes, version 1). */
+static void
+check_cookie(const ldns_pkt *pkt, const struct dns_query *q, size_t size)
+{
+    ldns_rdf *opts = ldns_pkt_edns_data(pkt);
+    const uint8_t *o = opts ? ldns_rdf_data(opts) : NULL;
+    size_t n = opts ? ldns_rdf_size(opts) : 0, found = 0;
+    for (size_t k = 0; k + 4 <= n;) {
+        unsigned code = (unsigned)(o[k] << 8 | o[k + 1]),
+                 olen = (unsigned)(o[k + 2] << 8 | o[k + 3]);
+        if (k + 4 + olen > n)
+            fail("OPT options overrun", size);
+        if (code == 10) {
+            if (olen != 24 || memcmp(o + k + 4, q->cookie, 8) != 0 || o[k + 12] != 1)
+                fail("COOKIE not the client cookie and a server cookie", size);
+            found++;
+        }
+        k += 4 + olen;
+    }
+    if (found != 1)
+        fail("COOKIE missing or repeated", size);
 }
 
 static void
@@ -145,6 +183,13 @@ check(const uint8_t *data, size_t size, enum dns_proto proto)
         fail("early rcode", size);
     if (q.edns != ldns_pkt_edns(pkt))
         fail("OPT not echoed", size);
+    /* A well-formed cookie in a query answered past the header: one back. */
+    if (q.edns && q.cookie_len && !q.rcode && q.has_question)
+        check_cookie(pkt, &q, size);
+    if (ldns_pkt_get_rcode(pkt) == (DNS_RCODE_BADCOOKIE & 0x0F) &&
+        (proto != DNS_PROTO_UDP || cookie.mode != DNS_COOKIE_REQUIRE || !q.cookie_len ||
+         ldns_pkt_ancount(pkt) != 0))
+        fail("BADCOOKIE where it does not belong", size);
     ldns_pkt_free(pkt);
 }
 
@@ -159,6 +204,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (size)
         memcpy(copy, data, size);
+    cookie.mode = size && (data[size - 1] & 1) ? DNS_COOKIE_REQUIRE : DNS_COOKIE_ON;
     check(copy, size, DNS_PROTO_UDP);
     check(copy, size, DNS_PROTO_TCP);
     free(copy);

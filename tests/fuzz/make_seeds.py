@@ -93,6 +93,20 @@ def dns_seeds():
                                   edns=opt(1400, options=ECS6 + COOKIE_FULL))
     s["edns-cookie-nsid-pad"] = query("example.com", "SOA",
                                       edns=opt(512, options=COOKIE + NSID + PADDING))
+    s["edns-cookie-5"] = query("www.example.com", "A",
+                               edns=opt(1232, options=option(10, bytes(range(5)))))
+    s["edns-cookie-9"] = query("www.example.com", "A",
+                               edns=opt(1232, options=option(10, bytes(range(9)))))
+    s["edns-cookie-41"] = query("www.example.com", "A",
+                                edns=opt(1232, options=option(10, bytes(range(41)))))
+    s["edns-cookie-twice"] = query("www.example.com", "A",
+                                   edns=opt(1232, options=COOKIE + COOKIE))
+    s["edns-cookie-32"] = query("www.example.com", "A",
+                                edns=opt(1232, options=option(10, bytes(range(40)))))
+    s["edns-cookie-rfc9018"] = query("www.example.com", "A", edns=opt(1232, options=option(
+        10, bytes.fromhex("2464c4abcf10c957010000005cf79f111f8130c3eee29480"))))
+    s["edns-cookie-nsid-big"] = query("big.example.com", "TXT",
+                                      edns=opt(1232, options=NSID + ECS6 + COOKIE_FULL))
     s["edns-nsid"] = query("www.example.com", "A", edns=opt(1232, options=NSID))
     s["edns-nsid-ecs"] = query("www.example.com", "A", edns=opt(1232, options=ECS + NSID))
     s["edns-nsid-data"] = query("www.example.com", "A",

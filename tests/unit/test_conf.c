@@ -530,6 +530,8 @@ sample(const struct opt_def *d)
                    {"tsig-keys", "/dev/null"}, /* no keys: a file that parses */
                    {"allow-transfer", "192.0.2.0/24"},
                    {"notify", "192.0.2.1:5300"},
+                   {"cookies", "require"},
+                   {"cookie-secret", "e5e973e5a6b2a43f48e7dc849e37bfcf"},
                    {"api-subscription", "0a0b0c0d-1111-2222-3333-444444444444"}};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         if (strcmp(d->name, special[i].name) == 0)
@@ -680,6 +682,44 @@ test_fleet_options(void **state)
                        "majority\n");
 }
 
+/* cookies, cookie-secret, cookie-rotate: their defaults, values, errors;
+ * the secret never in a message. */
+static void
+test_cookie_options(void **state)
+{
+    (void)state;
+    assert_int_equal(load(NULL), 0);
+    assert_int_equal(opt.cookies, 1); /* on */
+    assert_false(opt.cookie_secret_given);
+    assert_int_equal(opt.cookie_rotate, 86400);
+    assert_int_equal(load("--cookies", "off", "--cookie-secret", "E5E973E5A6B2A43F48E7DC849E37BFCF",
+                          "--cookie-rotate", "3600", NULL),
+                     0);
+    assert_int_equal(opt.cookies, 0);
+    assert_true(opt.cookie_secret_given);
+    static const uint8_t want[16] = {0xe5, 0xe9, 0x73, 0xe5, 0xa6, 0xb2, 0xa4, 0x3f,
+                                     0x48, 0xe7, 0xdc, 0x84, 0x9e, 0x37, 0xbf, 0xcf};
+    assert_memory_equal(opt.cookie_secret, want, 16);
+    assert_int_equal(opt.cookie_rotate, 3600);
+    assert_int_equal(load("--cookies", "require", NULL), 0);
+    assert_int_equal(opt.cookies, 2);
+
+    assert_int_equal(load("--cookies", "yes", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text, "command line: error: cookies: 'yes' is not on, off or require\n");
+    static const char *const bad[] = {
+        "e5e973e5a6b2a43f48e7dc849e37bf", /* 15 bytes */
+        "e5e973e5a6b2a43f48e7dc849e37bfcf00", "e5e973e5a6b2a43f48e7dc849e37bfcg",
+        "0x5e973e5a6b2a43f48e7dc849e37bfc", " e5e973e5a6b2a43f48e7dc849e37bfc"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(load("--cookie-secret", bad[i], NULL), GTM_ECONFIG);
+        assert_string_equal(eb.text,
+                            "command line: error: cookie-secret: not 32 hex digits (16 bytes)\n");
+    }
+    assert_int_equal(load("--cookie-rotate", "60", NULL), GTM_ECONFIG);
+    expect_file_errors("cookies = sometimes\n",
+                       "1: error: cookies: 'sometimes' is not on, off or require\n");
+}
+
 /* Every row binds a field (or has a setter), and a value written for it,
  * on the command line or in the file, lands there and nowhere else. */
 static void
@@ -815,6 +855,7 @@ main(void)
         cmocka_unit_test_teardown(test_repeated_load_freed_argv, cleanup_opt),
         cmocka_unit_test_teardown(test_node, cleanup_opt),
         cmocka_unit_test_teardown(test_fleet_options, cleanup_opt),
+        cmocka_unit_test_teardown(test_cookie_options, cleanup_opt),
         cmocka_unit_test_teardown(test_table_binds_fields, cleanup_opt),
         cmocka_unit_test_teardown(test_bool_switch, cleanup_opt),
         cmocka_unit_test(test_listen_forms),

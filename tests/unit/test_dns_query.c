@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,67 @@ test_opt_fields(void **state)
 
 /* NSID (RFC 5001 2.3): an empty option asks for it; one with data (what a
  * server sends) is ignored, not an error; with ECS around it, both count. */
+/* COOKIE (RFC 7873 4, 5.2.2): 8 bytes, or 16 to 40; once. Anything else
+ * is FORMERR, and the OPT is kept for the answer. */
+static void
+test_cookie(void **state)
+{
+    (void)state;
+    struct dns_query q;
+    struct pkt k;
+    uint8_t opt[4 + 64 + 4 + 8];
+    for (unsigned len = 0; len <= 64; len++) {
+        opt[0] = 0x00;
+        opt[1] = 0x0A;
+        opt[2] = 0x00;
+        opt[3] = (uint8_t)len;
+        for (unsigned i = 0; i < len; i++)
+            opt[4 + i] = (uint8_t)(i + 1);
+        pkt_header(&k, 1, 0, 1, 0, 0, 1);
+        pkt_put(&k, q_a + 12, sizeof q_a - 12);
+        pkt_opt(&k, 1232, 0, 0, opt, (uint16_t)(4 + len));
+        assert_int_equal(parse(k.b, k.len, &q), DNS_PARSE_OK);
+        bool ok = len == 8 || (len >= 16 && len <= 40);
+        assert_int_equal(q.rcode, ok ? 0 : FORMERR);
+        assert_true(q.edns); /* FORMERR with an OPT */
+        assert_int_equal(q.edns_udp, 1232);
+        assert_false(q.cookie_valid); /* only the cookie step says so */
+        assert_int_equal(q.cookie_len, ok ? len : 0);
+        if (ok)
+            assert_memory_equal(q.cookie, opt + 4, len);
+    }
+
+    /* Two of them: FORMERR, even when each is well formed. */
+    static const uint8_t two[] = {
+        0x00, 0x0A, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8,
+        0x00, 0x0A, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8,
+    };
+    pkt_header(&k, 1, 0, 1, 0, 0, 1);
+    pkt_put(&k, q_a + 12, sizeof q_a - 12);
+    pkt_opt(&k, 1232, 0, 0, two, sizeof two);
+    assert_int_equal(parse(k.b, k.len, &q), DNS_PARSE_OK);
+    assert_int_equal(q.rcode, FORMERR);
+    assert_true(q.edns);
+    assert_int_equal(q.cookie_len, 0);
+
+    /* A malformed cookie and an option overrunning the OPT: the record is
+     * broken, FORMERR without an OPT as before. */
+    static const uint8_t overrun[] = {0x00, 0x0A, 0x00, 0x05, 1,    2,   3,
+                                      4,    5,    0x00, 0x03, 0x00, 0x09};
+    pkt_header(&k, 1, 0, 1, 0, 0, 1);
+    pkt_put(&k, q_a + 12, sizeof q_a - 12);
+    pkt_opt(&k, 1232, 0, 0, overrun, sizeof overrun);
+    assert_int_equal(parse(k.b, k.len, &q), DNS_PARSE_OK);
+    assert_int_equal(q.rcode, FORMERR);
+    assert_false(q.edns);
+    assert_int_equal(q.cookie_len, 0);
+
+    /* Without an OPT, and with one without a cookie: none. */
+    assert_int_equal(parse(q_a, sizeof q_a, &q), DNS_PARSE_OK);
+    assert_int_equal(q.cookie_len, 0);
+    assert_false(q.cookie_valid);
+}
+
 static void
 test_nsid(void **state)
 {
@@ -673,6 +735,7 @@ main(void)
         cmocka_unit_test(test_opt),
         cmocka_unit_test(test_opt_fields),
         cmocka_unit_test(test_nsid),
+        cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_drop),
         cmocka_unit_test(test_counts_formerr),
