@@ -458,3 +458,19 @@ def test_multivalue_validates(gtmd_factory, unbound_factory, tmp_path):
     assert len(seen) > 1, seen
     r = validated(u, "mv.tm.example.net", "AAAA")  # one record: its own signature
     assert [x.to_text() for x in rrsets_of(r.answer, "AAAA")[0]] == ["2001:db8::7"]
+
+
+def test_transfer_of_a_signed_zone_verifies(gtmd_factory, tmp_path):
+    """The AXFR of a signed zone (its records, their signatures, DNSKEY,
+    CDS/CDNSKEY, NSEC3PARAM and the NSEC3 chain) passes ldns-verify-zone."""
+    if not shutil.which("ldns-verify-zone") or not shutil.which("dig"):
+        pytest.skip("needs ldns-verify-zone (ldnsutils) and dig")
+    g, _, _ = signed_static(gtmd_factory, tmp_path, extra=["--allow-transfer", "127.0.0.1/32"])
+    out = subprocess.run(["dig", "+noall", "+answer", "+onesoa", "-p", str(g.port), "@127.0.0.1",
+                          "example.com", "AXFR"], capture_output=True, text=True, timeout=30)
+    assert "NSEC3PARAM" in out.stdout and "CDNSKEY" in out.stdout, out.stdout + out.stderr
+    dump = tmp_path / "example.com.axfr"
+    dump.write_text(out.stdout)
+    v = subprocess.run(["ldns-verify-zone", str(dump)], capture_output=True, text=True, timeout=60)
+    assert v.returncode == 0 and "Zone is verified and complete" in v.stdout + v.stderr, \
+        v.stdout + v.stderr
