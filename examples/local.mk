@@ -3,6 +3,10 @@ EXTRA_DIST += \
 	%reldir%/gtmd.service \
 	%reldir%/zones/example.com.zone \
 	%reldir%/zones/example.org.zone \
+	%reldir%/keys/README \
+	%reldir%/keys/Kexample.org.+013+19368.key \
+	%reldir%/keys/Kexample.org.+013+19368.private \
+	%reldir%/keys/Kexample.org.+013+19368.ds \
 	%reldir%/fleet/run \
 	%reldir%/fleet/backend.py \
 	%reldir%/fleet/n1.conf \

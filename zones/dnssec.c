@@ -844,12 +844,43 @@ dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *k,
     return 0;
 }
 
+/* The ALIASes that lead to a profile: its answers under their owners,
+ * with their zones' keys (those of a signed zone that names a profile of
+ * the domain, signed or not). Returns the number of RRsets signed. */
+static unsigned
+sign_alias_answers(const struct gtm_snapshot *s, struct arena *a)
+{
+    unsigned n = 0;
+    const struct zone_keys *timed = NULL;
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
+        const struct profile *p = s->profiles[i];
+        for (uint32_t k = 0; k < p->naliases; k++) {
+            const struct alias_answers *aa = p->aliases[k];
+            const struct zone_keys *ak = aa->alias->node->zone->keys;
+            if (!ak)
+                continue;
+            if (ak != timed) {
+                keys_set_time(ak, time(NULL));
+                timed = ak;
+            }
+            for (uint32_t j = 0; j <= aa->mask; j++)
+                if (aa->slot[j].from)
+                    n += alias_sign_pair(a, aa->alias, aa->slot[j].a, aa->slot[j].aaaa, ak);
+        }
+    }
+    return n;
+}
+
 void
 dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev, struct arena *a)
 {
+    unsigned nalias = sign_alias_answers(s, a);
     struct zone *z = (struct zone *)s->domain;
-    if (!z || !z->keys)
+    if (!z || !z->keys) {
+        if (nalias)
+            log_debug("dnssec: %u ALIAS answers signed", nalias);
         return;
+    }
     const struct zone_keys *zk = z->keys;
     keys_set_time(zk, time(NULL));
     unsigned nsig = 0;
@@ -866,23 +897,6 @@ dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev, st
         }
         if (has_nested(p))
             nsig += sign_nested(a, s->profiles[i], zk);
-    }
-    /* The ALIASes that lead to a profile: its answers under their owners,
-     * with their zones' keys (another zone's, or this one's). */
-    unsigned nalias = 0;
-    for (uint32_t i = 0; i < s->nprofiles; i++) {
-        const struct profile *p = s->profiles[i];
-        for (uint32_t k = 0; k < p->naliases; k++) {
-            const struct alias_answers *aa = p->aliases[k];
-            const struct zone_keys *ak = aa->alias->node->zone->keys;
-            if (!ak)
-                continue;
-            if (ak != zk)
-                keys_set_time(ak, time(NULL));
-            for (uint32_t j = 0; j <= aa->mask; j++)
-                if (aa->slot[j].from)
-                    nalias += alias_sign_pair(a, aa->alias, aa->slot[j].a, aa->slot[j].aaaa, ak);
-        }
     }
     z->nsec3 = chain_build(s->arena, z, zk, prev && prev->domain ? prev->domain->nsec3 : NULL);
     log_debug("dnssec: %u endpoint RRsets, %u ALIAS answers signed", nsig, nalias);

@@ -55,7 +55,8 @@ int dnssec_zone_sign(struct arena *a, struct zone *z, const struct dnssec_keys *
  * The ALIASes that lead to a profile (profile->aliases, made by
  * zones/alias.c) have their own copies of its answers, owned by the ALIAS:
  * those in a signed zone are signed here too, with that zone's keys, once
- * per profile version. */
+ * per profile version, whether the --domain zone is signed or not (a
+ * signed vanity domain may follow an unsigned traffic manager). */
 void dnssec_snapshot_sign(struct gtm_snapshot *s, const struct gtm_snapshot *prev, struct arena *a);
 
 /* dnssec_alias_sign: an ALIAS to a static name, in a signed zone: its

@@ -474,3 +474,22 @@ def test_transfer_of_a_signed_zone_verifies(gtmd_factory, tmp_path):
     v = subprocess.run(["ldns-verify-zone", str(dump)], capture_output=True, text=True, timeout=60)
     assert v.returncode == 0 and "Zone is verified and complete" in v.stdout + v.stderr, \
         v.stdout + v.stderr
+
+
+def test_signed_example_validates(gtmd_factory, unbound_factory, tmp_path):
+    """examples/: the vanity domain example.org signed with examples/keys,
+    its apex an ALIAS to a profile of the unsigned traffic manager domain:
+    Unbound, given the example's DS, validates the apex's answer."""
+    ex = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
+    with open(os.path.join(ex, "keys", "Kexample.org.+013+19368.ds")) as f:
+        ds = f.read().strip()
+    g = gtmd_factory.start(extra=["--zones", os.path.join(ex, "zones"), "--profiles",
+                                  os.path.join(ex, "profiles"), "--keys", os.path.join(ex, "keys"),
+                                  "--api", "off"], domain="trafficmanager.net")
+    r = g.query("example.org", "A", want_dnssec=True)
+    assert rrsets_of(r.answer, "A") and rrsets_of(r.answer, "RRSIG"), r.to_text()
+    u = unbound_factory(tmp_path / "unbound", g.port, ["example.org"], [ds])
+    r = validated(u, "example.org", "A")
+    assert rrsets_of(r.answer, "A")
+    validated(u, "example.org", "MX")
+    validated(u, "nope.example.org", "A", NXDOMAIN)
