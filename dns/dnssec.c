@@ -183,7 +183,7 @@ dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r, uint16_t qtype)
 struct sig_entry {
     uint64_t generation;
     const struct rrsig_signer *signer;
-    const uint8_t *owner;
+    uint8_t owner[DNAME_MAXLEN]; /* (a question's name lives in a buffer the next query reuses) */
     uint8_t owner_len;
     uint8_t n;
     uint16_t type;
@@ -269,14 +269,15 @@ union_sig(const struct gtm_snapshot *snap, const struct rrsig_signer *sg, const 
         cache = xcalloc(SIGCACHE_SLOTS, sizeof *cache);
         (void)pthread_setspecific(cache_key, cache);
     }
-    uint64_t h = (uintptr_t)owner * 0x9E3779B97F4A7C15ull;
+    uint64_t h = dname_hash(owner, owner_len) * 0x9E3779B97F4A7C15ull;
     for (unsigned i = 0; i < n; i++)
         h = (h ^ (uintptr_t)sets[i]) * 0x9E3779B97F4A7C15ull;
     struct sig_entry *e = &cache[(h >> 40) % SIGCACHE_SLOTS];
     int64_t now = (int64_t)time(NULL);
-    if (e->rrsig && e->generation == snap->generation && e->signer == sg && e->owner == owner &&
-        e->owner_len == owner_len && e->n == n && e->type == sets[0]->type &&
-        memcmp(e->sets, sets, n * sizeof *sets) == 0 && now - e->made < sg->lifetime / 2)
+    if (e->rrsig && e->generation == snap->generation && e->signer == sg &&
+        e->owner_len == owner_len && memcmp(e->owner, owner, owner_len) == 0 && e->n == n &&
+        e->type == sets[0]->type && memcmp(e->sets, sets, n * sizeof *sets) == 0 &&
+        now - e->made < sg->lifetime / 2)
         return e->rrsig;
     e->rrsig = make(e, sg, owner, owner_len, sets, n, now);
     if (!e->rrsig) {
@@ -285,7 +286,7 @@ union_sig(const struct gtm_snapshot *snap, const struct rrsig_signer *sg, const 
     }
     e->generation = snap->generation;
     e->signer = sg;
-    e->owner = owner;
+    memcpy(e->owner, owner, owner_len);
     e->owner_len = owner_len;
     e->n = (uint8_t)n;
     e->type = sets[0]->type;
