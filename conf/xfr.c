@@ -247,8 +247,11 @@ parse_colon_key(struct xfr_conf *c, const char *word, char *why, size_t n)
     const char *a = strchr(word, ':');
     const char *b = a ? strchr(a + 1, ':') : NULL;
     if (!a || !b || strchr(b + 1, ':') || a == word || b == a + 1 || !b[1]) {
-        snprintf(why, n, "expected 'key \"NAME\" { ... };' or NAME:ALGORITHM:SECRET, got '%.64s'",
-                 word);
+        /* (the word is not repeated: it may hold a secret) */
+        snprintf(why, n,
+                 "expected 'key \"NAME\" { ... };' or NAME:ALGORITHM:SECRET, got a word of %zu "
+                 "characters with %s",
+                 strlen(word), a ? (b ? "three or more colons" : "one colon") : "no colon");
         return -1;
     }
     char first[TOKEN_MAX + 1], second[TOKEN_MAX + 1];
@@ -280,7 +283,10 @@ tsig_keys_parse(struct xfr_conf *c, const char *file, const char *text, size_t l
         else if (t == TOK_WORD)
             rc = parse_colon_key(c, lx.text, msg, sizeof msg);
         else if (t != TOK_ERROR) {
-            snprintf(msg, sizeof msg, "unexpected '%.32s'", lx.text);
+            if (t == TOK_STRING) /* (not repeated: it may be a secret) */
+                snprintf(msg, sizeof msg, "unexpected quoted string");
+            else
+                snprintf(msg, sizeof msg, "unexpected '%.32s'", lx.text);
             rc = -1;
         }
         if (lx.err) {

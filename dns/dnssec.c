@@ -26,6 +26,23 @@ add_ns(struct plan *r, const uint8_t *owner, uint8_t len, const struct rrset *s)
         r->ns[r->nns++] = (struct rr_ref){owner, len, s};
 }
 
+/* Adds NSEC3 record s of entry e, once per owner: one response must not
+ * carry two records of one owner (a validator would see an RRset of two,
+ * each signed alone). A NODATA proof needs the record without the type
+ * (nodata: s is it); a covering or closest encloser proof is served by
+ * either (the bitmaps differ in A, AAAA and CNAME only), so it wins. */
+static void
+add_nsec3(struct plan *r, const struct nsec3_entry *e, const struct rrset *s, bool nodata)
+{
+    for (unsigned i = 0; i < r->nns; i++)
+        if (r->ns[i].owner == e->owner) {
+            if (nodata)
+                r->ns[i].rrset = s;
+            return;
+        }
+    add_ns(r, e->owner, e->owner_len, s);
+}
+
 /* The NSEC3 that matches (or, match NULL, covers) name in z's chain. */
 static const struct nsec3_entry *
 lookup(const struct zone *z, const uint8_t *name, size_t len, int *match)
@@ -39,7 +56,7 @@ lookup(const struct zone *z, const uint8_t *name, size_t len, int *match)
 static void
 add_entry(struct plan *r, const struct nsec3_entry *e)
 {
-    add_ns(r, e->owner, e->owner_len, e->rrset);
+    add_nsec3(r, e, e->rrset, false);
 }
 
 /* The NSEC3 that proves e's name has no qtype: at a name whose answers
@@ -50,7 +67,7 @@ add_nodata(struct plan *r, const struct nsec3_entry *e, uint16_t qtype)
     unsigned k = qtype == LDNS_RR_TYPE_A      ? NSEC3_NODATA_A
                  : qtype == LDNS_RR_TYPE_AAAA ? NSEC3_NODATA_AAAA
                                               : NSEC3_NODATA_OTHER;
-    add_ns(r, e->owner, e->owner_len, e->nodata[k] ? e->nodata[k] : e->rrset);
+    add_nsec3(r, e, e->nodata[k] ? e->nodata[k] : e->rrset, true);
 }
 
 /* The closest encloser of name (absent from z, or only a wildcard's):
@@ -232,7 +249,9 @@ make(struct sig_entry *e, const struct rrsig_signer *sg, const uint8_t *owner, u
     uint32_t ttl = UINT32_MAX;
     for (unsigned i = 0; i < n; i++) {
         const uint8_t *p = sets[i]->wire;
-        for (uint16_t k = 0; k < sets[i]->count && m < RRSIG_MAX_RECORDS; k++) {
+        if (m + sets[i]->count > RRSIG_MAX_RECORDS)
+            return NULL; /* more than one signature covers: the caller sends fewer */
+        for (uint16_t k = 0; k < sets[i]->count; k++) {
             rdlen[m] = (uint16_t)(p[0] << 8 | p[1]);
             rd[m] = p + 2;
             p += 2 + rdlen[m++];
@@ -259,10 +278,24 @@ make(struct sig_entry *e, const struct rrsig_signer *sg, const uint8_t *owner, u
     return s;
 }
 
-/* This thread's signature over sets[0..n) (sorted) under owner. */
+static bool
+entry_is(const struct sig_entry *e, const struct gtm_snapshot *snap, const struct rrsig_signer *sg,
+         const uint8_t *owner, uint8_t owner_len, const struct rrset *const *sets, unsigned n,
+         int64_t now)
+{
+    return e->rrsig && e->generation == snap->generation && e->signer == sg &&
+           e->owner_len == owner_len && memcmp(e->owner, owner, owner_len) == 0 && e->n == n &&
+           e->type == sets[0]->type && memcmp(e->sets, sets, n * sizeof *sets) == 0 &&
+           now - e->made < sg->lifetime / 2;
+}
+
+/* This thread's signature over sets[0..n) (sorted) under owner: from one
+ * of the two slots the key hashes to, or made now into the other (the
+ * older, unless busy: *busy has a bit per slot this answer already holds a
+ * signature from, which must outlive it). */
 static const struct rrset *
 union_sig(const struct gtm_snapshot *snap, const struct rrsig_signer *sg, const uint8_t *owner,
-          uint8_t owner_len, const struct rrset **sets, unsigned n)
+          uint8_t owner_len, const struct rrset **sets, unsigned n, uint64_t busy[4])
 {
     if (!cache) {
         pthread_once(&cache_once, cache_key_make);
@@ -272,16 +305,26 @@ union_sig(const struct gtm_snapshot *snap, const struct rrsig_signer *sg, const 
     uint64_t h = dname_hash(owner, owner_len) * 0x9E3779B97F4A7C15ull;
     for (unsigned i = 0; i < n; i++)
         h = (h ^ (uintptr_t)sets[i]) * 0x9E3779B97F4A7C15ull;
-    struct sig_entry *e = &cache[(h >> 40) % SIGCACHE_SLOTS];
+    unsigned slot[2] = {(unsigned)(h >> 40) % SIGCACHE_SLOTS, 0};
+    slot[1] = slot[0] ^ 1;
     int64_t now = (int64_t)time(NULL);
-    if (e->rrsig && e->generation == snap->generation && e->signer == sg &&
-        e->owner_len == owner_len && memcmp(e->owner, owner, owner_len) == 0 && e->n == n &&
-        e->type == sets[0]->type && memcmp(e->sets, sets, n * sizeof *sets) == 0 &&
-        now - e->made < sg->lifetime / 2)
-        return e->rrsig;
+    for (int k = 0; k < 2; k++)
+        if (entry_is(&cache[slot[k]], snap, sg, owner, owner_len, sets, n, now)) {
+            busy[slot[k] / 64] |= 1ull << (slot[k] % 64);
+            return cache[slot[k]].rrsig;
+        }
+    bool busy0 = busy[slot[0] / 64] >> (slot[0] % 64) & 1;
+    bool busy1 = busy[slot[1] / 64] >> (slot[1] % 64) & 1;
+    if (busy0 && busy1)
+        return NULL;
+    unsigned v = busy0                                       ? slot[1]
+                 : busy1                                     ? slot[0]
+                 : cache[slot[1]].made < cache[slot[0]].made ? slot[1]
+                                                             : slot[0];
+    struct sig_entry *e = &cache[v];
     e->rrsig = make(e, sg, owner, owner_len, sets, n, now);
     if (!e->rrsig) {
-        log_warn("dnssec: cannot sign %u records at answer time", n);
+        log_rl_warn("dnssec: cannot sign %u RRsets as one at answer time", n);
         return NULL;
     }
     e->generation = snap->generation;
@@ -292,6 +335,7 @@ union_sig(const struct gtm_snapshot *snap, const struct rrsig_signer *sg, const 
     e->type = sets[0]->type;
     memcpy(e->sets, sets, n * sizeof *sets);
     e->made = now;
+    busy[v / 64] |= 1ull << (v % 64);
     return e->rrsig;
 }
 
@@ -299,7 +343,8 @@ void
 dns_dnssec_union(const struct gtm_snapshot *s, struct plan *r)
 {
     unsigned end = (unsigned)r->multi_at + r->multi_n;
-    uint32_t done = 0;
+    uint32_t done = 0, drop = 0;
+    uint64_t busy[SIGCACHE_SLOTS / 64] = {0};
     for (unsigned i = r->multi_at; i < end; i++) {
         if (done >> i & 1)
             continue;
@@ -315,13 +360,29 @@ dns_dnssec_union(const struct gtm_snapshot *s, struct plan *r)
             continue; /* alone of its type: its own signature */
         qsort(sets, n, sizeof *sets, ptr_cmp);
         const struct rrset *sig =
-            union_sig(s, r->multi_signer, r->multi_owner, r->multi_owner_len, sets, n);
-        if (!sig)
-            continue;
+            union_sig(s, r->multi_signer, r->multi_owner, r->multi_owner_len, sets, n, busy);
         for (unsigned k = 0; k < n; k++) {
+            if (!sig) { /* the first alone, with its own signature, rather than bogus */
+                if (k)
+                    drop |= 1u << at[k];
+                continue;
+            }
             r->an_sig[at[k]] = k == 0 ? sig : NULL;
             r->an_sig_mask |= 1u << at[k];
         }
+    }
+    if (drop) {
+        unsigned o = r->multi_at;
+        for (unsigned i = r->multi_at; i < r->nan; i++) {
+            if (drop >> i & 1)
+                continue;
+            r->an[o] = r->an[i];
+            r->an_sig[o] = r->an_sig[i];
+            r->an_sig_mask = (r->an_sig_mask & ~(1u << o)) | (((r->an_sig_mask >> i) & 1u) << o);
+            o++;
+        }
+        r->an_sig_mask &= o < 32 ? (1u << o) - 1 : ~0u;
+        r->nan = (uint8_t)o;
     }
 }
 

@@ -20,6 +20,7 @@
 #include <ldns/ldns.h>
 
 #include "conf/xfr.h"
+#include "dns/answer.h"
 #include "gtm/alloc.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
@@ -375,6 +376,67 @@ check_tsig(const struct xfr_conf *c, ldns_pkt *p, const uint8_t *req, size_t len
     return 0;
 }
 
+static bool
+has_alias(const struct zone *z)
+{
+    for (uint32_t i = 0; i <= z->mask; i++)
+        if (z->table[i] && z->table[i]->alias)
+            return true;
+    return false;
+}
+
+/* A name in m[0..len) from *at (labels, then the root or a pointer):
+ * false when it runs off the end. */
+static bool
+skip_name(const uint8_t *m, size_t len, size_t *at)
+{
+    for (unsigned labels = 0; *at < len && labels <= DNAME_MAXLABELS; labels++) {
+        uint8_t b = m[*at];
+        if ((b & 0xC0) == 0xC0) {
+            *at += 2;
+            return *at <= len;
+        }
+        if (b & 0xC0)
+            return false;
+        *at += (size_t)b + 1;
+        if (b == 0)
+            return *at <= len;
+    }
+    return false;
+}
+
+/* RFC 8945 5.1: at most one TSIG, the last record of the message. Checked
+ * on the wire before ldns reads it: ldns keeps only the last TSIG it
+ * sees, and loses the memory of the others. */
+static bool
+tsig_placed(const uint8_t *m, size_t len)
+{
+    if (len < DNS_HEADER_LEN)
+        return false;
+    unsigned qd = (unsigned)(m[4] << 8 | m[5]);
+    unsigned rrs = (unsigned)(m[6] << 8 | m[7]) + (unsigned)(m[8] << 8 | m[9]) +
+                   (unsigned)(m[10] << 8 | m[11]);
+    size_t at = DNS_HEADER_LEN;
+    for (unsigned i = 0; i < qd; i++) {
+        if (!skip_name(m, len, &at) || len - at < 4)
+            return false;
+        at += 4;
+    }
+    for (unsigned i = 0; i < rrs; i++) {
+        if (!skip_name(m, len, &at) || len - at < 10)
+            return false;
+        uint16_t type = (uint16_t)(m[at] << 8 | m[at + 1]);
+        size_t rdlen = (size_t)(m[at + 8] << 8 | m[at + 9]);
+        at += 10;
+        if (len - at < rdlen)
+            return false;
+        at += rdlen;
+        if (type == LDNS_RR_TYPE_TSIG && i + 1 != rrs)
+            return false; /* a TSIG that is not the last record */
+    }
+    return true;
+}
+
 size_t
 dns_xfr(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto, uint8_t *resp,
         size_t cap, uint16_t *rcode)
@@ -389,6 +451,13 @@ dns_xfr(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto
     ldns_pkt *p = NULL;
     size_t n = 0;
     *rcode = LDNS_RCODE_FORMERR;
+    if (!tsig_placed(req, len)) {
+        log_rl_warn("xfr: %s: a TSIG that is not the last record, or a malformed request: "
+                    "FORMERR",
+                    who);
+        n = dns_answer_error(q, req, LDNS_RCODE_FORMERR, v->snap, resp, cap);
+        goto done;
+    }
     if (ldns_wire2pkt(&p, req, len) != LDNS_STATUS_OK || ldns_pkt_qdcount(p) != 1 ||
         ldns_pkt_ancount(p) != 0) {
         log_rl_warn("xfr: %s: not a well-formed request: FORMERR", who);
@@ -410,6 +479,13 @@ dns_xfr(struct dns_view *v, const uint8_t *req, size_t len, enum dns_proto proto
         log_rl_warn("xfr: %s: not a zone gtmd serves: NOTAUTH", who);
         *rcode = RCODE_NOTAUTH;
         n = error_answer(p, &ts, RCODE_NOTAUTH, 0, resp, cap);
+        goto done;
+    }
+    if (z->nsec3 && has_alias(z)) {
+        log_rl_warn("xfr: %s: refused: a signed zone with ALIAS records (an ALIAS has no "
+                    "signature and no data a secondary could serve as signed)",
+                    who);
+        n = error_answer(p, &ts, LDNS_RCODE_REFUSED, 0, resp, cap);
         goto done;
     }
     if (z == v->snap->domain) {

@@ -62,7 +62,14 @@ rrsig_make(const struct rrsig_signer *sg, const uint8_t *owner, size_t owner_len
     uint32_t inception = (uint32_t)(now - 3600), expiration = (uint32_t)(now + sg->lifetime);
     size_t o = 0;
     int made = 0;
-    ldns_buffer *b = ldns_buffer_new(1024);
+    /* what is signed: RRSIG RDATA before the signature, then the records
+     * (ldns_buffer_write does not grow the buffer: sized here) */
+    size_t need = 18 + (size_t)sg->apex_len;
+    for (unsigned i = 0; i < m; i++)
+        need += owner_len + 10 + v[i].len;
+    ldns_buffer *b = ldns_buffer_new(need);
+    if (!b)
+        return -1;
     for (size_t k = 0; k < ldns_key_list_key_count(keys); k++) {
         ldns_key *key = ldns_key_list_key(keys, k);
         /* RRSIG RDATA without the signature, then the records */
@@ -84,8 +91,6 @@ rrsig_make(const struct rrsig_signer *sg, const uint8_t *owner, size_t owner_len
             w16(b, v[i].len);
             ldns_buffer_write(b, v[i].rd, v[i].len);
         }
-        if (ldns_buffer_status(b) != LDNS_STATUS_OK)
-            break;
         /* ldns signs begin .. position */
         ldns_rdf *sig = ldns_sign_public_buffer(b, key);
         if (!sig)

@@ -207,8 +207,10 @@ read_cb(evutil_socket_t fd, short what, void *arg)
                      j->target->text);
             n->counts[1]++;
         } else {
+            char *rc = ldns_pkt_rcode2str((ldns_pkt_rcode)rcode);
             log_warn("notify: %s serial %u to %s: answered %s; not retrying", j->zone, j->serial,
-                     j->target->text, ldns_pkt_rcode2str((ldns_pkt_rcode)rcode));
+                     j->target->text, rc ? rc : "?");
+            free(rc);
             n->counts[2]++;
         }
         job_remove(n, j);

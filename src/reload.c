@@ -194,9 +194,10 @@ ctx_publish(struct gtm_ctx *ctx, struct gtm_snapshot *snap)
 {
     if (ctx->monitor)
         monitor_reconcile(ctx->monitor, snap); /* carries health over before anyone reads it */
+    /* its generation before anyone can see it (only this thread publishes) */
+    snap->generation = atomic_load(&ctx->epoch) + 1;
     struct gtm_snapshot *old = atomic_exchange(&ctx->snap, snap);
     uint64_t epoch = atomic_fetch_add(&ctx->epoch, 1) + 1;
-    snap->generation = epoch;
     dns_notifier_publish(ctx->notifier, old, snap); /* reads old: before it is retired */
     if (!old)
         return;

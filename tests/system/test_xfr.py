@@ -81,7 +81,7 @@ def axfr_msgs(g, name="example.org", keyring=None, keyname=None, rdtype="AXFR", 
         ctx = None
         while True:
             r = dns.message.from_wire(tcp_read_msg(s), keyring=q.keyring, request_mac=q.mac,
-                                      xfr=True, tsig_ctx=ctx, multi=bool(msgs),
+                                      xfr=True, tsig_ctx=ctx, multi=True,
                                       one_rr_per_rrset=True)
             ctx = r.tsig_ctx
             msgs.append(r)
@@ -163,6 +163,38 @@ def test_tsig(gtmd_factory, tmp_path):
     out = run(["dig", "-p", str(g.port), "@" + g.host, "example.org", "AXFR",
                "-y", "hmac-sha256:xfr:" + OTHER]).stdout
     assert "BADSIG" in out
+
+
+def test_tsig_over_many_messages(gtmd_factory, tmp_path):
+    # a transfer of several messages: the first signed over the request's
+    # MAC, the next ones chained (RFC 8945 5.3.1); dnspython and dig check each
+    g = start_with(gtmd_factory, tmp_path, allow=["key:xfr"], zone_text=zone(lines=2000))
+    good = dns.tsigkeyring.from_text({"xfr.": ("hmac-sha256", SECRET)})
+    msgs = axfr_msgs(g, keyring=good, keyname="xfr.")
+    assert len(msgs) > 3 and len(records(msgs)) == 2011, len(msgs)
+    out = run(["dig", "-p", str(g.port), "@" + g.host, "example.org", "AXFR",
+               "-y", "hmac-sha256:xfr:" + SECRET]).stdout
+    assert "XFR size: 2011 records" in out and "tsig verify failure" not in out, out[-500:]
+
+
+def test_two_tsig_records_formerr(gtmd_factory, tmp_path):
+    # RFC 8945 5.1: one TSIG, the last record; two get FORMERR
+    g = start_with(gtmd_factory, tmp_path, allow=["key:xfr"])
+    good = dns.tsigkeyring.from_text({"xfr.": ("hmac-sha256", SECRET)})
+    q = dns.message.make_query("example.org", "AXFR")
+    q.use_tsig(good, keyname="xfr.")
+    wire = q.to_wire()
+    tsig_rr = wire[len(dns.message.make_query("example.org", "AXFR").to_wire()):]
+    twice = bytearray(wire + tsig_rr)
+    twice[11] += 1  # ARCOUNT 2
+    import socket
+    s = socket.create_connection((g.host, g.port), timeout=5)
+    s.sendall(len(twice).to_bytes(2, "big") + bytes(twice))
+    n = int.from_bytes(s.recv(2), "big")
+    r = dns.message.from_wire(s.recv(n), ignore_trailing=True, keyring=None)
+    s.close()
+    assert r.rcode() == dns.rcode.FORMERR
+    g.wait_log("a TSIG that is not the last record")
 
 
 def test_ixfr_and_udp(gtmd_factory, tmp_path):

@@ -689,6 +689,29 @@ test_rrsig_make_verifies(void **state)
     ldns_rr_list_push_rr(set, rr);
     assert_int_equal(ldns_verify(set, sigs, keys, good), LDNS_STATUS_OK);
 
+    /* 32 AAAA records under a long owner: more than a kilobyte signed */
+    uint8_t v6[32][16];
+    const uint8_t *rd6[32];
+    uint16_t len6[32];
+    for (int i = 0; i < 32; i++) {
+        memset(v6[i], 0x20, 16);
+        v6[i][15] = (uint8_t)i;
+        rd6[i] = v6[i];
+        len6[i] = 16;
+    }
+    uint8_t longname[200];
+    size_t ln = 0;
+    for (int i = 0; i < 3; i++) {
+        longname[ln++] = 60;
+        memset(longname + ln, 'a' + i, 60);
+        ln += 60;
+    }
+    memcpy(longname + ln, apex, sizeof apex);
+    ln += sizeof apex;
+    n = rrsig_make(&sg, longname, ln, LDNS_RR_TYPE_AAAA, 60, rd6, len6, 32, time(NULL), out,
+                   sizeof out, &len);
+    assert_int_equal(n, 1);
+
     /* out of range, no room */
     assert_int_equal(rrsig_make(&sg, owner, sizeof owner, LDNS_RR_TYPE_A, 60, rd, rdlen, 0,
                                 time(NULL), out, sizeof out, &len),
