@@ -1,7 +1,9 @@
 /* test_dnstap.c: the dnstap encoder: a message made by dnstap_encode, read
  * back with the protobuf-c code of dns/dnstap.proto, has the fields of the
  * standard dnstap schema (identity, version, type, addresses, ports, times,
- * the DNS message) for UDP and TCP, IPv4 and IPv6, queries and responses. */
+ * the DNS message) for UDP and TCP, IPv4 and IPv6, queries and responses;
+ * and a writer to a file: every message a thread logs is queued or counted
+ * dropped, and every queued one is in the file once the writer is closed. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,6 +25,8 @@
 #include "dns/dnstap.h"
 
 #ifdef HAVE_DNSTAP
+#include <fstrm.h>
+
 #include "dns/dnstap.pb-c.h"
 
 static const uint8_t query[] = {0x12, 0x34, 0x01, 0x00, 0,   1, 0, 0, 0, 0, 0,
@@ -160,6 +165,51 @@ test_wire_numbers(void **state)
 }
 
 static void
+test_file_counts(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_dnstap_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct dnstap *d = NULL;
+    assert_int_equal(dnstap_open(path, "unit", "gtmd test", 1, true, true, &d), 0);
+    struct dnstap_tap t = {0}, spare = {0};
+    assert_int_equal(dnstap_tap_init(&t, d), 0);
+    assert_int_not_equal(dnstap_tap_init(&spare, d), 0); /* one queue only */
+    struct sockaddr_in client = sin_of("127.0.0.1", 1234);
+    struct timespec now = {1700000000, 0};
+    enum { N = 3000 }; /* three times the queue: some may be dropped */
+    for (int i = 0; i < N; i++)
+        dnstap_log(&t, DNS_PROTO_UDP, (struct sockaddr *)&client, NULL, &now, query, sizeof query,
+                   query, sizeof query);
+    uint64_t sent = atomic_load(&t.sent), dropped = atomic_load(&t.dropped);
+    assert_int_equal(sent + dropped, 2 * N);
+    dnstap_close(d); /* writes what is queued and ends the stream */
+
+    struct fstrm_file_options *fopt = fstrm_file_options_init();
+    fstrm_file_options_set_file_path(fopt, path);
+    struct fstrm_reader *r = fstrm_file_reader_init(fopt, NULL);
+    fstrm_file_options_destroy(&fopt);
+    assert_non_null(r);
+    assert_int_equal(fstrm_reader_open(r), fstrm_res_success);
+    uint64_t frames = 0;
+    const uint8_t *data;
+    size_t len;
+    while (fstrm_reader_read(r, &data, &len) == fstrm_res_success) {
+        Dnstap__Dnstap *m = dnstap__dnstap__unpack(NULL, len, data);
+        assert_non_null(m);
+        dnstap__dnstap__free_unpacked(m, NULL);
+        frames++;
+    }
+    fstrm_reader_destroy(&r);
+    unlink(path);
+    print_message("# %llu queued, %llu dropped, %llu in the file\n", (unsigned long long)sent,
+                  (unsigned long long)dropped, (unsigned long long)frames);
+    assert_int_equal(frames, sent);
+}
+
+static void
 test_available(void **state)
 {
     (void)state;
@@ -174,6 +224,7 @@ main(void)
         cmocka_unit_test(test_query_udp4),
         cmocka_unit_test(test_response_tcp6_wildcard),
         cmocka_unit_test(test_wire_numbers),
+        cmocka_unit_test(test_file_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
