@@ -26,4 +26,6 @@ CLEANFILES += %reldir%/dnstap.pb-c.c %reldir%/dnstap.pb-c.h
 	  $(top_srcdir)/%reldir%/dnstap.proto
 %reldir%/dnstap.pb-c.h: %reldir%/dnstap.pb-c.c
 	@test -f $@ || { rm -f $<; $(MAKE) $(AM_MAKEFLAGS) $<; }
+# Also when a target is made alone (make gtmd), without BUILT_SOURCES.
+%reldir%/dnstap.$(OBJEXT): %reldir%/dnstap.pb-c.h
 endif

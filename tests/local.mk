@@ -35,6 +35,9 @@ EXTRA_DIST += %reldir%/unit/unit.h %reldir%/unit/tap-skip.sh
 %canon_reldir%_unit_test_dnstap_SOURCES = %reldir%/unit/test_dnstap.c
 %canon_reldir%_unit_test_dnstap_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_dnstap_LDADD = $(unit_ldadd)
+if HAVE_DNSTAP
+%reldir%/unit/test_dnstap-test_dnstap.$(OBJEXT): dns/dnstap.pb-c.h
+endif
 %canon_reldir%_unit_test_dns_handle_SOURCES = %reldir%/unit/test_dns_handle.c
 %canon_reldir%_unit_test_dns_handle_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_dns_handle_LDADD = $(unit_ldadd)
