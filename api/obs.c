@@ -229,6 +229,17 @@ metrics(struct api_req *r)
         evbuffer_add_printf(b, "gtmd_cookie_queries_total{server_cookie=\"%s\"} %llu\n",
                             cookie_seen[k], (unsigned long long)server_cookies(ctx, k));
 
+    uint64_t tap_sent, tap_dropped;
+    if (server_dnstap(ctx, &tap_sent, &tap_dropped)) {
+        family(b, "gtmd_dnstap_messages_total", "counter",
+               "dnstap messages (--dnstap) queued for the writer.");
+        evbuffer_add_printf(b, "gtmd_dnstap_messages_total %llu\n", (unsigned long long)tap_sent);
+        family(b, "gtmd_dnstap_dropped_total", "counter",
+               "dnstap messages dropped: an answering thread's queue was full (the writer or its "
+               "reader was behind, or no reader).");
+        evbuffer_add_printf(b, "gtmd_dnstap_dropped_total %llu\n", (unsigned long long)tap_dropped);
+    }
+
     family(b, "gtmd_profile_queries_total", "counter",
            "Queries for a traffic manager name, by outcome.");
     for (uint32_t i = 0; i < s->nprofiles; i++)

@@ -99,6 +99,9 @@ enum opt_id {
     OPT_ID_COOKIES,
     OPT_ID_COOKIE_SECRET,
     OPT_ID_COOKIE_ROTATE,
+    OPT_ID_DNSTAP,
+    OPT_ID_DNSTAP_QUERIES,
+    OPT_ID_DNSTAP_RESPONSES,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -175,6 +178,9 @@ struct gtm_options {
     unsigned char cookie_secret[16];
     bool cookie_secret_given;
     unsigned cookie_rotate;
+    /* --dnstap: the query log's file or "unix:SOCKET", or NULL; what it logs. */
+    char *dnstap;
+    bool dnstap_queries, dnstap_responses;
 };
 
 /* options_load: parses argv, then the config file it names (-c), applies

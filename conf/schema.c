@@ -287,6 +287,57 @@ set_cookie_secret(struct gtm_options *o, const char *text, char *why, size_t n)
     return 0;
 }
 
+#ifdef HAVE_DNSTAP
+#define DNSTAP_DOC ""
+#else
+#define DNSTAP_DOC " (not available: gtmd was built without dnstap)"
+#endif
+
+/* dnstap: a file, or unix:PATH; only when gtmd was built with dnstap. */
+static int
+set_dnstap(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+#ifndef HAVE_DNSTAP
+    (void)o;
+    snprintf(why, n, "dnstap: '%s': gtmd was built without dnstap (libfstrm, libprotobuf-c)", text);
+    return -1;
+#else
+    if (!*text || strcmp(text, "unix:") == 0) {
+        snprintf(why, n, "dnstap: '%s' names no file or socket", text);
+        return -1;
+    }
+    free(o->dnstap);
+    o->dnstap = xstrdup(text);
+    return 0;
+#endif
+}
+
+static int
+set_yes_no(bool *b, const char *name, const char *text, char *why, size_t n)
+{
+    if (!strcasecmp(text, "yes") || !strcasecmp(text, "on") || !strcasecmp(text, "true"))
+        *b = true;
+    else if (!strcasecmp(text, "no") || !strcasecmp(text, "off") || !strcasecmp(text, "false"))
+        *b = false;
+    else {
+        snprintf(why, n, "%s: expected yes or no, got '%s'", name, text);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+set_dnstap_queries(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    return set_yes_no(&o->dnstap_queries, "dnstap-queries", text, why, n);
+}
+
+static int
+set_dnstap_responses(struct gtm_options *o, const char *text, char *why, size_t n)
+{
+    return set_yes_no(&o->dnstap_responses, "dnstap-responses", text, why, n);
+}
+
 /* listen: one more address (kept, for its text, even when it is wrong). */
 static int
 set_listen(struct gtm_options *o, const char *text, char *why, size_t n)
@@ -555,6 +606,17 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                               "without --cookie-secret: a new random secret this often (the "
                               "previous one is still accepted until the next)",
                               FIELD(cookie_rotate), NULL, NO, NULL},
+    [OPT_ID_DNSTAP] = {"dnstap", 0, OPT_STRING, true, 0, 0, NULL, "FILE|unix:SOCKET",
+                       "log queries and responses in dnstap format to FILE (replaced at start) "
+                       "or the unix SOCKET a reader listens on; never delays an "
+                       "answer" DNSTAP_DOC,
+                       FIELD(dnstap), set_dnstap, NO, NULL},
+    [OPT_ID_DNSTAP_QUERIES] = {"dnstap-queries", 0, OPT_STRING, true, 0, 0, "yes", "yes|no",
+                               "--dnstap logs every query received (AUTH_QUERY)", NO,
+                               set_dnstap_queries, NO, NULL},
+    [OPT_ID_DNSTAP_RESPONSES] = {"dnstap-responses", 0, OPT_STRING, true, 0, 0, "yes", "yes|no",
+                                 "--dnstap logs every response sent (AUTH_RESPONSE)", NO,
+                                 set_dnstap_responses, NO, NULL},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone", FIELD(zones), NULL, NO, NULL},
     [OPT_ID_KEYS] = {"keys", 0, OPT_STRING, true, 0, 0, NULL, "DIR",

@@ -190,6 +190,10 @@ server_threads(const struct gtm_options *o)
 static void
 seat_init(struct seat *s, struct gtm_ctx *ctx, unsigned row)
 {
+    /* One queue per thread: the threads are counted before the writer
+     * starts (server_threads), so there is always one. */
+    if (dnstap_tap_init(&s->tap, ctx->dnstap) != 0)
+        log_rl_warn("dns: no dnstap queue left for thread %u: it logs nothing", row);
     s->ctx = ctx;
     s->row = row;
     s->xfr = ctx->opt && ctx->opt->xfr.nacl ? &ctx->opt->xfr : NULL;
@@ -259,6 +263,30 @@ cookies_stop(struct gtm_ctx *ctx)
     ctx->cookies = NULL;
 }
 
+/* The address fd is bound to (dnstap's response address); none (AF_UNSPEC)
+ * when fd is not a socket. */
+static void
+local_addr(int fd, struct sockaddr_storage *ss)
+{
+    socklen_t len = sizeof *ss;
+    memset(ss, 0, sizeof *ss);
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)ss, &len) != 0)
+        ss->ss_family = AF_UNSPEC;
+}
+
+/* --dnstap: the writer, with a queue for every answering thread. Its
+ * identity is --identity's (else the node's name), its version gtmd's. */
+static int
+dnstap_start(struct gtm_ctx *ctx)
+{
+    const struct gtm_options *o = ctx->opt;
+    if (!o->dnstap)
+        return 0;
+    const char *id = options_identity(o);
+    return dnstap_open(o->dnstap, id ? id : o->node, "gtmd " PACKAGE_VERSION, server_threads(o),
+                       o->dnstap_queries, o->dnstap_responses, &ctx->dnstap);
+}
+
 /* Builds worker i (not started) on its sockets; takes them even on failure. */
 static struct worker *
 worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
@@ -273,9 +301,11 @@ worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
     for (unsigned k = 0; k < w->nsocks; k++) {
         w->tcp[k].fd = ws->tcp[k];
         w->tcp[k].w = w;
+        local_addr(w->tcp[k].fd, &w->tcp[k].local);
         struct udp_thread *u = xcalloc(1, sizeof *u);
         seat_init(&u->seat, ctx, row + 1 + k);
         u->fd = ws->udp[k];
+        local_addr(u->fd, &u->local);
         udp_init(u);
         w->udp[k] = u;
     }
@@ -324,6 +354,8 @@ server_start(struct gtm_ctx *ctx, struct worker_socks *ws)
 {
     unsigned nw = ctx->opt->workers;
     int rc = cookies_start(ctx);
+    if (rc == 0)
+        rc = dnstap_start(ctx);
     ctx->workers = xcalloc(nw, sizeof *ctx->workers);
     /* Answering threads take no signals: the control loop handles them, and
      * a blocked recvmmsg is never interrupted. */
@@ -409,6 +441,9 @@ server_stop(struct gtm_ctx *ctx)
     ctx->workers = NULL;
     ctx->nworkers = 0;
     cookies_stop(ctx);
+    /* Every thread that logs has stopped: what they queued is written. */
+    dnstap_close(ctx->dnstap);
+    ctx->dnstap = NULL;
 }
 
 static int
@@ -458,4 +493,22 @@ server_cookies(const struct gtm_ctx *ctx, unsigned seen)
             n += atomic_load_explicit(&w->udp[k]->seat.cookie.seen[seen], memory_order_relaxed);
     }
     return n;
+}
+
+bool
+server_dnstap(const struct gtm_ctx *ctx, uint64_t *sent, uint64_t *dropped)
+{
+    *sent = *dropped = 0;
+    if (!ctx->dnstap)
+        return false;
+    for (unsigned i = 0; i < ctx->nworkers; i++) {
+        const struct worker *w = ctx->workers[i];
+        *sent += atomic_load_explicit(&w->seat.tap.sent, memory_order_relaxed);
+        *dropped += atomic_load_explicit(&w->seat.tap.dropped, memory_order_relaxed);
+        for (unsigned k = 0; k < w->nsocks; k++) {
+            *sent += atomic_load_explicit(&w->udp[k]->seat.tap.sent, memory_order_relaxed);
+            *dropped += atomic_load_explicit(&w->udp[k]->seat.tap.dropped, memory_order_relaxed);
+        }
+    }
+    return true;
 }

@@ -3,6 +3,7 @@
 #define GTM_DNS_SERVER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gtm/ctx.h"
@@ -43,5 +44,10 @@ uint64_t server_rcodes(const struct gtm_ctx *ctx, enum q_rcode rc);
  * client cookie alone, 1: a valid server cookie, 2: an invalid one; enum
  * dns_cookie_seen), over every answering thread. */
 uint64_t server_cookies(const struct gtm_ctx *ctx, unsigned seen);
+
+/* server_dnstap: with --dnstap, true and the dnstap messages queued for the
+ * writer and those dropped (a thread's queue was full), over every
+ * answering thread; false without it. */
+bool server_dnstap(const struct gtm_ctx *ctx, uint64_t *sent, uint64_t *dropped);
 
 #endif

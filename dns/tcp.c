@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dns/worker.h"
@@ -37,6 +38,7 @@ struct tcp_conn {
     struct worker *w;
     struct client_key client;
     struct sockaddr_storage peer;
+    const struct sockaddr_storage *local; /* the listening socket's address (dnstap) */
     size_t in_len;
     size_t skip;      /* bytes still to drop of a query too large to read */
     uint8_t *pending; /* unsent tail of an answer, when the client reads slowly */
@@ -192,7 +194,7 @@ send_answer(struct tcp_conn *c, const uint8_t *msg, size_t len)
  * -2 to close after a message we do not answer, 0 when an answer is waiting
  * for the client to read, 1 otherwise. */
 static int
-process(struct tcp_conn *c, struct dns_view *view)
+process(struct tcp_conn *c, struct dns_view *view, const struct timespec *qtime)
 {
     struct worker *w = c->w;
     size_t off = 0;
@@ -208,6 +210,8 @@ process(struct tcp_conn *c, struct dns_view *view)
             break;
         size_t flen = (size_t)(c->in[off] << 8 | c->in[off + 1]);
         size_t len;
+        const uint8_t *query = c->in + off + 2; /* for dnstap */
+        size_t qlen = flen;
         if (flen > TCP_IN_MAX) {
             /* Larger than any query we answer (a query is a question and an
              * OPT): FORMERR from its header, and the rest is read and
@@ -221,6 +225,7 @@ process(struct tcp_conn *c, struct dns_view *view)
                              DNS_TCP_MAX);
             off += 2;
             c->skip = flen;
+            qlen = DNS_HEADER_LEN;
         } else {
             if (c->in_len - off - 2 < flen)
                 break;
@@ -228,6 +233,8 @@ process(struct tcp_conn *c, struct dns_view *view)
                 dns_handle(view, c->in + off + 2, flen, DNS_PROTO_TCP, w->tcp_out + 2, DNS_TCP_MAX);
             off += 2 + flen;
         }
+        seat_tap(&w->seat, DNS_PROTO_TCP, view->client, (const struct sockaddr *)c->local, qtime,
+                 query, qlen, w->tcp_out + 2, view->stream->buf ? 0 : len);
         if (view->stream->buf) {
             uint8_t *buf = view->stream->buf;
             size_t slen = view->stream->len;
@@ -271,6 +278,9 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
     struct dns_view view;
     seat_enter(&c->w->seat, &view);
     view.client = (const struct sockaddr *)&c->peer;
+    struct timespec qtime = {0, 0}; /* when the bytes came in: for dnstap only */
+    if (unlikely(c->w->seat.tap.d != NULL))
+        clock_gettime(CLOCK_REALTIME, &qtime);
     struct xfr_stream stream = {0};
     view.stream = &stream;
     int rc = 1;
@@ -278,7 +288,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
         rc = flush_pending(c);
         if (rc == 1) {
             conn_restart(c);
-            rc = process(c, &view); /* frames that arrived while we waited */
+            rc = process(c, &view, &qtime); /* frames that arrived while we waited */
         }
         if (rc == 1)
             conn_wait(c, EV_READ);
@@ -290,7 +300,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
             rc = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1 : -1;
         else {
             c->in_len += (size_t)n;
-            rc = process(c, &view);
+            rc = process(c, &view, &qtime);
             if (rc == 0)
                 conn_wait(c, EV_WRITE);
         }
@@ -354,6 +364,7 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
         c->fd = cfd;
         c->w = w;
         c->peer = peer;
+        c->local = &l->local;
         c->in_len = 0;
         c->skip = 0;
         c->pending = NULL;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dns/worker.h"
@@ -34,12 +35,17 @@ answer_batch(struct udp_thread *u, int n)
 {
     struct dns_view view;
     seat_enter(&u->seat, &view);
+    struct timespec qtime = {0, 0}; /* when the batch came in: for dnstap only */
+    if (unlikely(u->seat.tap.d != NULL))
+        clock_gettime(CLOCK_REALTIME, &qtime);
     int k = 0;
     for (int i = 0; i < n; i++) {
         struct msghdr *in = &u->in_msgs[i].msg_hdr;
         view.client = (const struct sockaddr *)&u->addrs[i];
         size_t len = dns_handle(&view, u->in_buf[i], u->in_msgs[i].msg_len, DNS_PROTO_UDP,
                                 u->out_buf[k], sizeof u->out_buf[k]);
+        seat_tap(&u->seat, DNS_PROTO_UDP, view.client, (const struct sockaddr *)&u->local, &qtime,
+                 u->in_buf[i], u->in_msgs[i].msg_len, u->out_buf[k], len);
         if (len) {
             struct msghdr *out = &u->out_msgs[k].msg_hdr;
             u->out_iov[k].iov_len = len;

@@ -14,9 +14,11 @@
 #include <event2/event_struct.h>
 
 #include "dns/cookie.h"
+#include "dns/dnstap.h"
 #include "dns/handle.h"
 #include "dns/share.h"
 #include "dns/query.h"
+#include "gtm/compiler.h"
 #include "gtm/ctx.h"
 #include "gtm/snapshot.h"
 #include "gtm/stats.h"
@@ -26,8 +28,8 @@
 
 /* seat: what every answering thread has of its own: the epoch it runs
  * under (`seen`, read by the control loop to know when to free snapshots),
- * its PRNG, its row of the snapshot's counters, its rcode counters and its
- * cookie state (MAC context, secrets, counts). */
+ * its PRNG, its row of the snapshot's counters, its rcode counters, its
+ * cookie state (MAC context, secrets, counts) and its dnstap queue. */
 struct seat {
     struct gtm_ctx *ctx;
     unsigned row;
@@ -36,6 +38,7 @@ struct seat {
     _Atomic uint64_t rcodes[QR_RCODES]; /* queries by response code (read by the loop) */
     const struct xfr_conf *xfr;         /* zone transfers allowed to some, or NULL */
     struct dns_cookie cookie;
+    struct dnstap_tap tap; /* --dnstap: tap.d is NULL when it is off */
 };
 
 /* udp_thread: one thread per UDP socket, blocked in recvmmsg: a wake-up
@@ -46,6 +49,7 @@ struct udp_thread {
     int fd;
     int started;
     _Atomic int stop;
+    struct sockaddr_storage local; /* the socket's address, for dnstap */
     /* Batch buffers, pointed at by the headers once (udp_init). */
     struct mmsghdr in_msgs[UDP_BATCH], out_msgs[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
@@ -57,6 +61,7 @@ struct udp_thread {
 struct tcp_listener {
     struct event ev;
     int fd;
+    struct sockaddr_storage local; /* the socket's address, for dnstap */
     struct worker *w;
 };
 
@@ -95,6 +100,17 @@ seat_enter(struct seat *s, struct dns_view *view)
     dns_view_init(view, snap, &s->rng, snapshot_stats_row(snap, s->row), s->rcodes);
     view->xfr = s->xfr;
     view->cookie = s->cookie.mac ? &s->cookie : NULL;
+}
+
+/* seat_tap: logs a query and its response (rlen 0: none) when --dnstap is
+ * on; with it off, one branch. */
+static inline void
+seat_tap(struct seat *s, enum dns_proto proto, const struct sockaddr *client,
+         const struct sockaddr *local, const struct timespec *qtime, const uint8_t *q, size_t qlen,
+         const uint8_t *r, size_t rlen)
+{
+    if (unlikely(s->tap.d != NULL))
+        dnstap_log(&s->tap, proto, client, local, qtime, q, qlen, r, rlen);
 }
 
 /* seat_leave: end of a batch: no snapshot is held any more. */

@@ -26,6 +26,7 @@ struct config_errors;
 struct profile_change;
 struct dns_notifier;
 struct dns_cookie_secrets;
+struct dnstap;
 
 struct gtm_ctx {
     struct event_base *base; /* the control loop: signals, reload, reclamation */
@@ -40,6 +41,7 @@ struct gtm_ctx {
     unsigned nworkers;
     struct dns_cookie_secrets *cookies; /* the server cookie secrets the workers read (dns/) */
     struct event *cookie_ev;            /* rotates them (no --cookie-secret) */
+    struct dnstap *dnstap;              /* --dnstap's writer (dns/dnstap.h), or NULL */
     struct gtm_snapshot *retired;       /* the previous snapshot, freed once no worker holds it */
     struct gtm_snapshot *retired_next;  /* the one published over it: its counts go there */
     uint64_t retired_epoch;

@@ -532,6 +532,8 @@ sample(const struct opt_def *d)
                    {"notify", "192.0.2.1:5300"},
                    {"cookies", "require"},
                    {"cookie-secret", "e5e973e5a6b2a43f48e7dc849e37bfcf"},
+                   {"dnstap-queries", "no"},
+                   {"dnstap-responses", "no"},
                    {"api-subscription", "0a0b0c0d-1111-2222-3333-444444444444"}};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         if (strcmp(d->name, special[i].name) == 0)
@@ -685,6 +687,31 @@ test_fleet_options(void **state)
 /* cookies, cookie-secret, cookie-rotate: their defaults, values, errors;
  * the secret never in a message. */
 static void
+test_dnstap_options(void **state)
+{
+    (void)state;
+    assert_int_equal(load(NULL), 0);
+    assert_null(opt.dnstap);
+    assert_true(opt.dnstap_queries);
+    assert_true(opt.dnstap_responses);
+#ifdef HAVE_DNSTAP
+    assert_int_equal(load("--dnstap", "unix:/run/tap.sock", "--dnstap-queries", "no", NULL), 0);
+    assert_string_equal(opt.dnstap, "unix:/run/tap.sock");
+    assert_false(opt.dnstap_queries);
+    assert_true(opt.dnstap_responses);
+    assert_int_equal(load("--dnstap", "unix:", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text, "command line: error: dnstap: 'unix:' names no file or socket\n");
+#else
+    assert_int_equal(load("--dnstap", "/tmp/x.tap", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text, "command line: error: dnstap: '/tmp/x.tap': gtmd was built "
+                                 "without dnstap (libfstrm, libprotobuf-c)\n");
+#endif
+    assert_int_equal(load("--dnstap-responses", "maybe", NULL), GTM_ECONFIG);
+    assert_string_equal(eb.text,
+                        "command line: error: dnstap-responses: expected yes or no, got 'maybe'\n");
+}
+
+static void
 test_cookie_options(void **state)
 {
     (void)state;
@@ -752,6 +779,13 @@ test_table_binds_fields(void **state)
                 eb.text, "command line: error: geoip: gtmd was built without libmaxminddb\n");
             continue;
         }
+#ifndef HAVE_DNSTAP
+        if (i == OPT_ID_DNSTAP) {
+            assert_int_equal(load(arg, value, NULL), GTM_ECONFIG);
+            assert_non_null(strstr(eb.text, "gtmd was built without dnstap"));
+            continue;
+        }
+#endif
 
         /* before: the defaults */
         assert_int_equal(load(NULL), 0);
@@ -856,6 +890,7 @@ main(void)
         cmocka_unit_test_teardown(test_node, cleanup_opt),
         cmocka_unit_test_teardown(test_fleet_options, cleanup_opt),
         cmocka_unit_test_teardown(test_cookie_options, cleanup_opt),
+        cmocka_unit_test_teardown(test_dnstap_options, cleanup_opt),
         cmocka_unit_test_teardown(test_table_binds_fields, cleanup_opt),
         cmocka_unit_test_teardown(test_bool_switch, cleanup_opt),
         cmocka_unit_test(test_listen_forms),
