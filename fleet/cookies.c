@@ -27,6 +27,7 @@
 
 #define RETRY_S   5 /* after a write etcd could not take */
 #define MAKER_MAX 64
+#define SINCE_MAX (INT64_C(1) << 40) /* a time in seconds, far enough to add to */
 
 struct fleet_cookies {
     struct gtm_ctx *ctx;
@@ -46,6 +47,7 @@ struct fleet_cookies {
     bool warned;     /* said that etcd could not be reached */
     char *pending;   /* the value being written (a secret: cleansed after) */
     size_t pending_len;
+    bool rotating;   /* it rotates the key read (else it makes the key) */
     uint64_t writes; /* values this node wrote (made or rotated) */
 };
 
@@ -130,6 +132,8 @@ fcookies_apply(struct fleet_cookies *fc, const char *value, size_t len, int64_t 
     bool ok = json_is_object(v) &&
               secret_of(json_string_value(json_object_get(v, "current")), cur) &&
               json_is_integer(json_object_get(v, "since")) &&
+              json_integer_value(json_object_get(v, "since")) >= 0 &&
+              json_integer_value(json_object_get(v, "since")) <= SINCE_MAX &&
               (!prev || json_is_null(prev) || secret_of(json_string_value(prev), old));
     bool has_prev = prev && !json_is_null(prev);
     if (!ok) {
@@ -214,7 +218,7 @@ on_written(void *arg, int err, const char *why, int64_t rev)
     if (err == 0) {
         fc->writes++;
         log_info("fleet: cookies: node %s %s the fleet's secret (etcd revision %lld)", fc->node,
-                 fc->shared ? "rotated" : "made", (long long)rev);
+                 fc->rotating ? "rotated" : "made", (long long)rev);
         fcookies_apply(fc, fc->pending, fc->pending_len, rev, false);
     } else if (err == GTM_EEXIST) {
         /* another node wrote it first (both timers fired): read its value */
@@ -261,6 +265,7 @@ write_secret(struct fleet_cookies *fc)
         return;
     }
     fc->pending_len = strlen(fc->pending);
+    fc->rotating = !fc->need_write;
     if (etcd_cas(fc->etcd, fc->key, fc->pending, fc->pending_len, fc->mod_rev, on_written, fc) !=
         0) {
         pending_drop(fc);

@@ -590,6 +590,22 @@ def test_a_server_cookie_from_one_node_is_valid_at_the_others(gtmd_factory, etcd
                              g.api.get("/metrics", api_version=None).raw, re.M)[0])
               for g in (a, b)]
     assert sum(writes) == 2, writes
+    # a value that is not a secret (another program's, a hand edit) is
+    # replaced the same way
+    cluster.put(COOKIE_KEY, "not a secret")
+
+    def replaced():
+        try:
+            return json.loads(cluster.get(COOKIE_KEY)).get("previous") == again["current"]
+        except ValueError:
+            return False
+
+    got, _ = poll(replaced, scaled(5), 0.05)
+    assert got
+    a.wait_log(r"cookie-secret at revision \d+ is not a cookie secret: replacing it")
+    got, _ = poll(lambda: accepts(b, fresh_cookie(a)) and accepts(a, fresh_cookie(b)),
+                  scaled(5), 0.05)
+    assert got
 
 
 def test_the_fleet_rotates_its_cookie_secret_as_one(gtmd_factory, etcd_cluster, tmp_path):
