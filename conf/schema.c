@@ -598,13 +598,14 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                         NO, set_cookies, NO, NULL},
     [OPT_ID_COOKIE_SECRET] = {"cookie-secret", 0, OPT_STRING, true, 0, 0, NULL, "HEX",
                               "the 16-byte server cookie secret, 32 hex digits: the same on "
-                              "every server of a fleet or anycast group (default: random, "
-                              "rotated)",
+                              "every server of an anycast group (default: random, rotated; "
+                              "with --etcd, shared by the fleet)",
                               NO, set_cookie_secret, FIELD(cookie_secret_given), NULL},
-    [OPT_ID_COOKIE_ROTATE] = {"cookie-rotate", 0, OPT_UINT, true, 3600, 366 * 86400, "86400",
+    [OPT_ID_COOKIE_ROTATE] = {"cookie-rotate", 0, OPT_UINT, true, 1, 366 * 86400, "86400",
                               "SECONDS",
                               "without --cookie-secret: a new random secret this often (the "
-                              "previous one is still accepted until the next)",
+                              "previous one is still accepted until the next; with --etcd, "
+                              "the fleet's)",
                               FIELD(cookie_rotate), NULL, NO, NULL},
     [OPT_ID_DNSTAP] = {"dnstap", 0, OPT_STRING, true, 0, 0, NULL, "FILE|unix:SOCKET",
                        "log queries and responses in dnstap format to FILE (replaced at start) "

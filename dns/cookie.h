@@ -5,7 +5,9 @@
  * previous) are made and rotated on the control loop and read by the
  * answering threads without a lock (a sequence counter); each thread hashes
  * with its own EVP_MAC_CTX, made at start: nothing is allocated per query,
- * and a query without a COOKIE option never comes here. Private to dns/. */
+ * and a query without a COOKIE option never comes here. Private to dns/,
+ * but for the fleet (fleet/cookies.c), which installs the secrets it
+ * shares through etcd with dns_cookie_secrets_set. */
 #ifndef GTM_DNS_COOKIE_H
 #define GTM_DNS_COOKIE_H
 

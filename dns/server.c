@@ -223,7 +223,9 @@ cookie_rotate_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The secrets the workers read: --cookie-secret, or a random one rotated
- * every --cookie-rotate seconds. None when cookies are off. */
+ * every --cookie-rotate seconds (with --etcd: until the fleet's secrets
+ * replace it, and the fleet rotates them; fleet/cookies.h). None when
+ * cookies are off. */
 static int
 cookies_start(struct gtm_ctx *ctx)
 {
@@ -242,6 +244,8 @@ cookies_start(struct gtm_ctx *ctx)
     }
     dns_cookie_secrets_set(ctx->cookies, secret, NULL);
     OPENSSL_cleanse(secret, sizeof secret);
+    if (o->etcd)
+        return 0;
     struct timeval every = {(time_t)o->cookie_rotate, 0};
     ctx->cookie_ev = event_new(ctx->base, -1, EV_PERSIST, cookie_rotate_cb, ctx);
     if (!ctx->cookie_ev || event_add(ctx->cookie_ev, &every) != 0) {

@@ -61,6 +61,7 @@ enum call_kind {
     CALL_RANGE,
     CALL_PUT,
     CALL_DELETE,
+    CALL_CAS,
     CALL_GRANT,
     CALL_KEEPALIVE,
     CALL_WATCH,
@@ -96,6 +97,7 @@ struct call {
     } cb;
     void *arg;
     int64_t lease_id;         /* keepalive: the lease asked about */
+    int64_t expect_mod;       /* cas: the mod revision compared */
     struct call *prev, *next; /* e->calls, asynchronous calls in flight */
     struct call *fnext;       /* e->finished */
     /* the watch only */
@@ -891,17 +893,12 @@ too_big(const char *key, size_t len)
     return strlen(key) > ETCD_VALUE_MAX || len > ETCD_VALUE_MAX - strlen(key);
 }
 
-int
-etcd_cas_sync(struct etcd *e, const char *key, const void *value, size_t len, int64_t expect_mod,
-              int64_t *rev, char *why, size_t whylen)
+/* The body of a transaction that, if key's mod revision is expect_mod,
+ * puts value[0..len) (value NULL: deletes key), else reads key (keys only,
+ * to report its revision now). etcd omits EQUAL and zero. */
+static char *
+cas_body(const char *key, const void *value, size_t len, int64_t expect_mod)
 {
-    *rev = 0;
-    if (!*key || too_big(key, value ? len : 0)) {
-        whyf(why, whylen, "etcd: empty key or value too large");
-        return GTM_EINVAL;
-    }
-    /* compare mod_revision == expect_mod (etcd omits EQUAL and zero); on
-     * failure, read the key (keys only) to report its revision now */
     json_t *cmp = json_object();
     json_object_set_new(cmp, "key", json_b64(key, strlen(key)));
     json_object_set_new(cmp, "target", json_string("MOD"));
@@ -927,18 +924,22 @@ etcd_cas_sync(struct etcd *e, const char *key, const void *value, size_t len, in
     json_object_set_new(txn, "compare", json_pack("[o]", cmp));
     json_object_set_new(txn, "success", json_pack("[o]", op));
     json_object_set_new(txn, "failure", json_pack("[o]", fail));
+    return dump(txn);
+}
 
-    json_t *root;
-    int rc = request_sync(e, "/v3/kv/txn", dump(txn), ETCD_RESPONSE_MAX, &root, why, whylen);
-    if (rc != 0)
-        return rc;
+/* A cas_body transaction's response: 0 with *rev the revision of the
+ * change, GTM_EEXIST with *rev the key's mod revision now (0: absent), or
+ * 1: malformed. */
+static int
+cas_result(const json_t *root, int64_t *rev)
+{
     bool ok;
     int64_t revision;
+    *rev = 0;
     if (get_bool(root, "succeeded", &ok) != 0 || header_revision(root, &revision) != 0)
-        return malformed(e, root, "txn", why, whylen);
+        return 1;
     if (ok) {
         *rev = revision;
-        json_decref(root);
         return 0;
     }
     /* responses[0].response_range.kvs[0].mod_revision, absent: no key */
@@ -948,13 +949,34 @@ etcd_cas_sync(struct etcd *e, const char *key, const void *value, size_t len, in
     json_t *rr = json_is_object(r0) ? get_object(r0, "response_range", &bad) : NULL;
     json_t *kvs = rr ? json_object_get(rr, "kvs") : NULL;
     if (!json_is_array(resps) || !rr || bad || (kvs && !json_is_array(kvs)))
-        return malformed(e, root, "txn", why, whylen);
+        return 1;
     json_t *kv0 = json_array_get(kvs, 0);
     if (kv0 && (!json_is_object(kv0) || get_i64(kv0, "mod_revision", rev) != 0))
-        return malformed(e, root, "txn", why, whylen);
-    whyf(why, whylen, "%s: mod revision %" PRId64 ", expected %" PRId64, key, *rev, expect_mod);
-    json_decref(root);
+        return 1;
     return GTM_EEXIST;
+}
+
+int
+etcd_cas_sync(struct etcd *e, const char *key, const void *value, size_t len, int64_t expect_mod,
+              int64_t *rev, char *why, size_t whylen)
+{
+    *rev = 0;
+    if (!*key || too_big(key, value ? len : 0)) {
+        whyf(why, whylen, "etcd: empty key or value too large");
+        return GTM_EINVAL;
+    }
+    json_t *root;
+    int rc = request_sync(e, "/v3/kv/txn", cas_body(key, value, len, expect_mod), ETCD_RESPONSE_MAX,
+                          &root, why, whylen);
+    if (rc != 0)
+        return rc;
+    rc = cas_result(root, rev);
+    if (rc == 1)
+        return malformed(e, root, "txn", why, whylen);
+    if (rc == GTM_EEXIST)
+        whyf(why, whylen, "%s: mod revision %" PRId64 ", expected %" PRId64, key, *rev, expect_mod);
+    json_decref(root);
+    return rc;
 }
 
 int
@@ -1156,6 +1178,19 @@ deliver(struct call *c, int rc, json_t *root)
         else
             c->cb.done(c->arg, 0, NULL, rev);
         return;
+    case CALL_CAS: {
+        int got = rc || bad ? 1 : cas_result(root, &rev);
+        if (got == GTM_EEXIST)
+            whyf(c->why, sizeof c->why, "mod revision %" PRId64 ", expected %" PRId64, rev,
+                 c->expect_mod);
+        else if (got == 1 && !rc)
+            whyf(c->why, sizeof c->why, "%s: malformed txn response", url);
+        if (got == 1)
+            c->cb.done(c->arg, GTM_EIO, c->why, 0);
+        else
+            c->cb.done(c->arg, got, got ? c->why : NULL, rev);
+        return;
+    }
     case CALL_GRANT:
     case CALL_KEEPALIVE: {
         int64_t id = 0, ttl = 0;
@@ -1452,6 +1487,21 @@ etcd_delete(struct etcd *e, const char *key, etcd_done_fn *cb, void *arg)
         return GTM_EINVAL;
     struct call *c =
         call_new(e, CALL_DELETE, "/v3/kv/deleterange", delete_body(key), ETCD_RESPONSE_MAX);
+    c->cb.done = cb;
+    c->arg = arg;
+    call_start(e, c);
+    return 0;
+}
+
+int
+etcd_cas(struct etcd *e, const char *key, const void *value, size_t len, int64_t expect_mod,
+         etcd_done_fn *cb, void *arg)
+{
+    if (!e->base || !*key || too_big(key, value ? len : 0) || expect_mod < 0)
+        return GTM_EINVAL;
+    struct call *c = call_new(e, CALL_CAS, "/v3/kv/txn", cas_body(key, value, len, expect_mod),
+                              ETCD_RESPONSE_MAX);
+    c->expect_mod = expect_mod;
     c->cb.done = cb;
     c->arg = arg;
     call_start(e, c);

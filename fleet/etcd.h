@@ -101,6 +101,14 @@ int etcd_put(struct etcd *e, const char *key, const void *value, size_t len, int
 /* etcd_delete: deletes key (a key that is absent is no error). */
 int etcd_delete(struct etcd *e, const char *key, etcd_done_fn *cb, void *arg);
 
+/* etcd_cas: in one transaction, if key's mod revision is expect_mod (0:
+ * the key is absent), puts value[0..len) (value NULL: deletes the key).
+ * The callback's err: 0 (revision: the change's), GTM_EEXIST (the compare
+ * failed; revision: the key's mod revision now, 0 if absent; why says
+ * so), or GTM_EIO. */
+int etcd_cas(struct etcd *e, const char *key, const void *value, size_t len, int64_t expect_mod,
+             etcd_done_fn *cb, void *arg);
+
 /* A lease's result: id and its ttl in seconds; for a keepalive, ttl <= 0
  * (err 0) means the lease is gone (expired or revoked). */
 typedef void etcd_lease_fn(void *arg, int err, const char *why, int64_t id, int64_t ttl);

@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "conf/conf.h"
+#include "fleet/cookies.h"
 #include "fleet/etcd.h"
 #include "fleet/map.h"
 #include "fleet/quorum.h"
@@ -99,6 +100,7 @@ struct fleet {
     bool verdicts_dirty;  /* a verdict's write failed: put them all again when etcd answers */
     bool ranging;         /* a range is being applied: the monitor decides at its end */
     bool alone;           /* no word from etcd for a lease's time: own probes decide */
+    struct fleet_cookies *cookies; /* the shared DNS cookie secrets, or NULL (fleet/cookies.h) */
 };
 
 static int64_t
@@ -726,6 +728,8 @@ apply_key(struct fleet *f, const struct etcd_kv *kv, bool deleted)
         apply_override(f, key + 10, value, len, kv->mod_rev);
     } else if (strncmp(key, "nodes/", 6) == 0 && key[6] && !strchr(key + 6, '/')) {
         apply_node(f, key + 6, value, len);
+    } else if (strcmp(key, FCOOKIES_KEY) == 0) {
+        fcookies_apply(f->cookies, value, len, kv->mod_rev, f->ranging);
     }
 }
 
@@ -858,6 +862,7 @@ on_range(void *arg, int err, const char *why, int64_t revision, const struct etc
     f->range_pending = false;
     if (err) {
         log_warn("fleet: cannot read etcd: %s", why ? why : gtm_strerror(err));
+        fcookies_unreachable(f->cookies, why);
         f->reachable = false;
         schedule_retry(f, 0);
         return;
@@ -870,9 +875,13 @@ on_range(void *arg, int err, const char *why, int64_t revision, const struct etc
     map_each(&f->probes, clear_verdicts, NULL);
     map_clear(&f->nodes, node_free);
     struct map seen = {0}, seen_over = {0};
+    bool seen_cookies = false;
     f->ranging = true;
     for (size_t i = 0; i < n; i++) {
         char name[701];
+        if (kvs[i].key_len == f->prefix_len + strlen(FCOOKIES_KEY) &&
+            memcmp(kvs[i].key + f->prefix_len, FCOOKIES_KEY, strlen(FCOOKIES_KEY)) == 0)
+            seen_cookies = true;
         if (key_rest(f, &kvs[i], "profiles/", name, 80))
             map_put(&seen, name);
         else if (key_rest(f, &kvs[i], "overrides/", name, sizeof name))
@@ -895,6 +904,7 @@ on_range(void *arg, int err, const char *why, int64_t revision, const struct etc
     map_clear(&seen_over, NULL);
     drop_empty(f);
     decide_all(f); /* every probe's fleet verdict, from the view just read */
+    fcookies_ranged(f->cookies, seen_cookies);
     log_info("fleet: in step with etcd at revision %lld (%zu key(s), %zu node(s))",
              (long long)revision, n, f->nodes.n);
     start_watch(f);
@@ -1012,6 +1022,7 @@ on_grant(void *arg, int err, const char *why, int64_t id, int64_t ttl)
         log_warn("fleet: cannot reach etcd at %s: %s; serving this node's profiles and probes, "
                  "trying again",
                  f->opt->etcd, why ? why : "the lease was not granted");
+        fcookies_unreachable(f->cookies, why);
         f->reachable = false;
         schedule_retry(f, 0);
         return;
@@ -1146,6 +1157,7 @@ fleet_start(struct gtm_ctx *ctx)
     f->retry_ev = evtimer_new(ctx->base, retry_cb, f);
     f->keepalive_ev = evtimer_new(ctx->base, keepalive_cb, f);
     f->contact_ms = mono_ms(); /* the cache counts as a view of the fleet until a lease passes */
+    f->cookies = fcookies_new(ctx, e, f->prefix, f->node, o->cookie_rotate);
     arm_keepalive(f);
     struct monitor_fleet mf = {.own = on_own, .verdict = on_verdict, .arg = f};
     monitor_set_fleet(ctx->monitor, &mf);
@@ -1169,7 +1181,8 @@ fleet_stop(struct fleet *f)
         else
             log_warn("fleet: cannot revoke lease: %s; this node's keys go when it ends", why);
     }
-    etcd_free(f->etcd);
+    etcd_free(f->etcd); /* no callback after it: the cookies' state may go */
+    fcookies_free(f->cookies);
     event_free(f->retry_ev);
     event_free(f->keepalive_ev);
     map_clear(&f->probes, fprobe_free);
@@ -1257,12 +1270,18 @@ fleet_json(const struct fleet *f)
                               json_pack("{s:s,s:s}", "name", f->node, "version", PACKAGE_VERSION));
     char quorum[16];
     snprintf(quorum, sizeof quorum, "%u", f->opt->quorum);
-    return json_pack("{s:s,s:{s:s,s:s,s:b,s:I,s:I,s:I},s:s,s:o,s:i}", "node", f->node, "etcd",
-                     "url", etcd_url(f->etcd), "prefix", f->prefix, "reachable", f->reachable,
-                     "revision", (json_int_t)f->sync.applied, "lease", (json_int_t)f->lease,
-                     "leaseTtl", (json_int_t)f->lease_ttl, "quorum",
-                     f->opt->quorum ? quorum : "majority", "nodes", nodes, "disagreements",
-                     (int)c.disagree);
+    json_t *out =
+        json_pack("{s:s,s:{s:s,s:s,s:b,s:I,s:I,s:I},s:s,s:o,s:i}", "node", f->node, "etcd", "url",
+                  etcd_url(f->etcd), "prefix", f->prefix, "reachable", f->reachable, "revision",
+                  (json_int_t)f->sync.applied, "lease", (json_int_t)f->lease, "leaseTtl",
+                  (json_int_t)f->lease_ttl, "quorum", f->opt->quorum ? quorum : "majority", "nodes",
+                  nodes, "disagreements", (int)c.disagree);
+    json_t *cookies = fcookies_json(f->cookies);
+    if (out && cookies)
+        json_object_set_new(out, "cookieSecret", cookies);
+    else
+        json_decref(cookies);
+    return out;
 }
 
 void
@@ -1295,6 +1314,7 @@ fleet_metrics(const struct fleet *f, struct evbuffer *b)
     COUNTER("gtmd_fleet_profiles_refused_total", "profile changes from etcd refused here",
             f->refused_profiles);
     COUNTER("gtmd_fleet_lease_grants_total", "leases granted to this node", f->lease_grants);
+    fcookies_metrics(f->cookies, b);
 #undef GAUGE
 #undef COUNTER
 }

@@ -12,7 +12,8 @@
  * goes away the node retries with backoff and resyncs when it comes back.
  *
  * Keys under --etcd-prefix: profiles/<name> (lower case), health/<probe
- * id>/<node>, overrides/<profile>/<endpoint> (lower case), nodes/<node>.
+ * id>/<node>, overrides/<profile>/<endpoint> (lower case), nodes/<node>,
+ * cookie-secret (the DNS cookie secrets, fleet/cookies.h).
  * A probe id is the first 32 hex digits of the SHA-256 of the probe's key
  * (gtm/probe.h): every node derives the same id from the same profile.
  *
@@ -67,8 +68,8 @@ json_t *fleet_probe_json(const struct fleet *f, const char *key);
 
 /* fleet_json: the fleet as this node sees it (GET /gtmd/v1/fleet, gtmctl
  * fleet): {"node","etcd":{"url","reachable","revision","lease"},"quorum",
- * "nodes":[{"name","version","api","started","self"}],"disagreements"}.
- * Returns new. */
+ * "nodes":[{"name","version","api","started","self"}],"disagreements",
+ * "cookieSecret" (when shared: fleet/cookies.h)}. Returns new. */
 json_t *fleet_json(const struct fleet *f);
 
 /* fleet_metrics: the gtmd_fleet_* families, Prometheus text format. */

@@ -40,7 +40,7 @@ struct gtm_ctx {
     struct worker **workers;
     unsigned nworkers;
     struct dns_cookie_secrets *cookies; /* the server cookie secrets the workers read (dns/) */
-    struct event *cookie_ev;            /* rotates them (no --cookie-secret) */
+    struct event *cookie_ev;            /* rotates them (no --cookie-secret, no --etcd) */
     struct dnstap *dnstap;              /* --dnstap's writer (dns/dnstap.h), or NULL */
     struct gtm_snapshot *retired;       /* the previous snapshot, freed once no worker holds it */
     struct gtm_snapshot *retired_next;  /* the one published over it: its counts go there */

@@ -1,5 +1,5 @@
 """Fleet mode (SPEC §11): several gtmd share profiles, health verdicts and
-drills through a real etcd (Debian etcd-server, started by the test on free
+drills (and their DNS cookie secret) through a real etcd (Debian etcd-server, started by the test on free
 loopback ports, see etcd.py) and give one answer.
 
 Every node is a real gtmd with its own state, profiles directory (its cache)
@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+import dns.edns
+import dns.message
 import dns.rcode
 import pytest
 
@@ -501,3 +503,164 @@ def test_a_compacted_revision_makes_a_node_read_everything_again(
     g.wait_log(r"fleet: etcd compacted past revision", timeout=20)
     wait_all(nodes, (b2.host,), timeout=20)
     assert answer(g, "other") == "NXDOMAIN"
+
+
+# ---- DNS cookies: one secret for the fleet ----
+
+COOKIE = 10
+CC = bytes.fromhex("2464c4abcf10c957")
+SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf"  # RFC 9018 Appendix A
+COOKIE_KEY = PREFIX + "cookie-secret"
+
+
+def cookie_ask(g, data):
+    """A UDP query from 127.0.0.1 with COOKIE data: (rcode, the server
+    cookie of the answer)."""
+    q = dns.message.make_query(g.domain, "SOA", use_edns=0, payload=1232,
+                               options=[dns.edns.GenericOption(COOKIE, data)])
+    r = g.exchange(q)
+    [c] = [o.data for o in r.options if o.otype == COOKIE]
+    assert len(c) == 24 and c[:8] == data[:8], c.hex()
+    return r.rcode(), c[8:]
+
+
+def fresh_cookie(g):
+    """A server cookie from g for CC (--cookies require: BADCOOKIE with it)."""
+    rc, sc = cookie_ask(g, CC)
+    assert rc == dns.rcode.BADCOOKIE, dns.rcode.to_text(rc)
+    return sc
+
+
+def accepts(g, sc):
+    return cookie_ask(g, CC + sc)[0] != dns.rcode.BADCOOKIE
+
+
+def fleet_secret(cluster):
+    text = cluster.get(COOKIE_KEY)
+    return json.loads(text) if text else None
+
+
+def cookie_fleet(gtmd_factory, tmp_path, cluster, n=2, extra=()):
+    nodes = start_fleet(gtmd_factory, tmp_path, cluster, n=n,
+                        extra=["--cookies", "require"] + list(extra))
+    for g in nodes:
+        g.wait_log(r"fleet: cookies: using the fleet's secret of revision", timeout=10)
+    return nodes
+
+
+def test_a_server_cookie_from_one_node_is_valid_at_the_others(gtmd_factory, etcd_cluster,
+                                                              tmp_path):
+    cluster = etcd_cluster(1)
+    a, b = cookie_fleet(gtmd_factory, tmp_path, cluster)
+    stored = fleet_secret(cluster)
+    assert stored and len(stored["current"]) == 32 and "previous" not in stored, stored
+    assert stored["node"] in ("n1", "n2") and abs(stored["since"] - time.time()) < 60
+    # made by one node, the other used it: one write in all
+    made = [g for g in (a, b) if "made the fleet's secret" in g.log]
+    assert len(made) == 1, [g.log for g in (a, b)]
+    # A's cookie is valid at B over UDP with --cookies require, and B's at A
+    sc = fresh_cookie(a)
+    rc, echoed = cookie_ask(b, CC + sc)
+    assert rc == dns.rcode.NOERROR and echoed == sc  # valid and fresh: sent back as it came
+    assert accepts(a, fresh_cookie(b))
+    # a gtmd outside the fleet (its own secret) refuses it
+    lone = gtmd_factory.start(extra=["--cookies", "require"])
+    assert not accepts(lone, sc)
+    # the secret is shown nowhere but in etcd
+    fleet = a.api.get("/gtmd/v1/fleet", api_version=None).json
+    assert fleet["cookieSecret"]["shared"] is True, fleet
+    metrics = a.api.get("/metrics", api_version=None).raw
+    assert "gtmd_fleet_cookie_secret_shared 1" in metrics
+    for g in (a, b):
+        assert stored["current"] not in g.log
+        assert stored["current"] not in json.dumps(fleet)
+    # the key deleted (by an operator: a new secret now): both nodes see it
+    # go and race to make it again; one transaction wins, the other node
+    # reads the winner's; the secret that was current is the previous one
+    cluster.delete(COOKIE_KEY)
+    got, _ = poll(lambda: fleet_secret(cluster) is not None, scaled(5), 0.05)
+    assert got
+    again = fleet_secret(cluster)
+    assert again["current"] != stored["current"] and again["previous"] == stored["current"]
+    got, _ = poll(lambda: accepts(b, fresh_cookie(a)) and accepts(a, fresh_cookie(b)),
+                  scaled(5), 0.05)
+    assert got
+    assert accepts(a, sc) and accepts(b, sc)  # under the previous secret
+    writes = [int(re.findall(r"^gtmd_fleet_cookie_secret_writes_total (\d+)$",
+                             g.api.get("/metrics", api_version=None).raw, re.M)[0])
+              for g in (a, b)]
+    assert sum(writes) == 2, writes
+    # a value that is not a secret (another program's, a hand edit) is
+    # replaced the same way
+    cluster.put(COOKIE_KEY, "not a secret")
+
+    def replaced():
+        try:
+            return json.loads(cluster.get(COOKIE_KEY)).get("previous") == again["current"]
+        except ValueError:
+            return False
+
+    got, _ = poll(replaced, scaled(5), 0.05)
+    assert got
+    a.wait_log(r"cookie-secret at revision \d+ is not a cookie secret: replacing it")
+    got, _ = poll(lambda: accepts(b, fresh_cookie(a)) and accepts(a, fresh_cookie(b)),
+                  scaled(5), 0.05)
+    assert got
+
+
+def test_the_fleet_rotates_its_cookie_secret_as_one(gtmd_factory, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    rotate = 6
+    a, b = cookie_fleet(gtmd_factory, tmp_path, cluster, extra=["--cookie-rotate", str(rotate)])
+    # a cookie made well within one period (the first ends rotate s after the key was made)
+    while True:
+        first = fleet_secret(cluster)
+        old = fresh_cookie(a)
+        if fleet_secret(cluster) == first and first["since"] + rotate - time.time() > 2:
+            break
+        time.sleep(0.2)
+    assert accepts(b, old)
+    # one rotation, by whichever node came first: the current one became the previous one
+    got, _ = poll(lambda: (fleet_secret(cluster) or first)["current"] != first["current"],
+                  rotate + 3, 0.05)
+    assert got
+    second = fleet_secret(cluster)
+    assert second["previous"] == first["current"], (first["since"], second["since"])
+    # both nodes take it (the writer at once, the other through its watch):
+    # each node's new cookies are valid at the other
+    got, _ = poll(lambda: accepts(b, fresh_cookie(a)) and accepts(a, fresh_cookie(b)), 2, 0.05)
+    assert got, "fresh cookies not accepted across the fleet after the rotation"
+    # a cookie of before the rotation: still valid at both (the previous
+    # secret), and a new one is sent (it is no longer the current secret's)
+    for g in (a, b):
+        rc, sc = cookie_ask(g, CC + old)
+        assert rc == dns.rcode.NOERROR, (g.node, dns.rcode.to_text(rc))
+        assert sc != old
+    writes = [int(re.findall(r"^gtmd_fleet_cookie_secret_writes_total (\d+)$",
+                             g.api.get("/metrics", api_version=None).raw, re.M)[0])
+              for g in (a, b)]
+    # all within one period: no second rotation happened meanwhile
+    assert fleet_secret(cluster)["current"] == second["current"]
+    assert sum(writes) == 2, writes  # made once, rotated once: never twice for one period
+
+
+def test_a_node_cut_from_etcd_at_start_adopts_the_fleet_cookie_secret_when_it_answers(
+        gtmd_factory, etcd_cluster, tmp_path):
+    cluster = etcd_cluster(1)
+    cluster.put(COOKIE_KEY, json.dumps({"current": SECRET, "since": int(time.time()),
+                                        "node": "elsewhere"}))
+    cluster.stop_all()
+    # a cookie made under the fleet's secret, by a server given it
+    lone = gtmd_factory.start(extra=["--cookies", "require", "--cookie-secret", SECRET])
+    sc = fresh_cookie(lone)
+    g = start_node(gtmd_factory, tmp_path, cluster, 0, extra=["--cookies", "require"])
+    g.wait_log(r"fleet: cookies: the fleet's secret cannot be read .*its own secret", timeout=10)
+    assert not accepts(g, sc)  # its own secret meanwhile: answers, but not the fleet's cookies
+    assert accepts(g, fresh_cookie(g))
+    cluster.start_all()
+    cluster.wait_healthy(20)
+    g.wait_log(r"fleet: cookies: using the fleet's secret of revision \d+, made by node "
+               r"elsewhere", timeout=20)
+    assert accepts(g, sc)
+    assert fleet_secret(cluster)["current"] == SECRET  # adopted, not replaced
+    assert SECRET not in g.log

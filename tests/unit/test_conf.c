@@ -742,7 +742,7 @@ test_cookie_options(void **state)
         assert_string_equal(eb.text,
                             "command line: error: cookie-secret: not 32 hex digits (16 bytes)\n");
     }
-    assert_int_equal(load("--cookie-rotate", "60", NULL), GTM_ECONFIG);
+    assert_int_equal(load("--cookie-rotate", "0", NULL), GTM_ECONFIG);
     expect_file_errors("cookies = sometimes\n",
                        "1: error: cookies: 'sometimes' is not on, off or require\n");
 }

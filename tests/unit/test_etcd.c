@@ -474,6 +474,45 @@ test_cas(void **state)
     etcd_free(e);
 }
 
+/* The asynchronous transaction: two creators at once, one wins (the other
+ * learns the winner's revision); then a compare on the revision read. */
+static void
+test_cas_async(void **state)
+{
+    (void)state;
+    NEED_ETCD();
+    struct event_base *base = event_base_new();
+    struct etcd *e = client(base, url, NULL);
+    struct seen a = {0}, b = {0}, c = {0}, s;
+    assert_int_equal(etcd_cas(e, "acas/k", "a", 1, 0, on_done, &a), 0);
+    assert_int_equal(etcd_cas(e, "acas/k", "b", 1, 0, on_done, &b), 0);
+    run(base, &a.calls, 1);
+    run(base, &b.calls, 1);
+    struct seen *won = a.err == 0 ? &a : &b, *lost = a.err == 0 ? &b : &a;
+    assert_int_equal(won->err, 0);
+    assert_int_equal(lost->err, GTM_EEXIST);
+    assert_int_equal(lost->rev, won->rev); /* the key's mod revision now */
+    assert_non_null(strstr(lost->why, "expected 0"));
+    range(base, e, "acas/", &s);
+    assert_int_equal(s.n, 1);
+    assert_memory_equal(s.kv[0].value, won == &a ? "a" : "b", 1);
+    /* a stale revision fails, the one read succeeds */
+    assert_int_equal(etcd_cas(e, "acas/k", "c", 1, won->rev - 1, on_done, &c), 0);
+    run(base, &c.calls, 1);
+    assert_int_equal(c.err, GTM_EEXIST);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(etcd_cas(e, "acas/k", "c", 1, won->rev, on_done, &c), 0);
+    run(base, &c.calls, 1);
+    assert_int_equal(c.err, 0);
+    assert_true(c.rev > won->rev);
+    range(base, e, "acas/", &s);
+    assert_memory_equal(s.kv[0].value, "c", 1);
+    assert_int_equal(s.kv[0].mod_rev, c.rev);
+    assert_int_equal(etcd_cas(e, "", "x", 1, 0, on_done, &c), GTM_EINVAL);
+    etcd_free(e);
+    event_base_free(base);
+}
+
 static void
 test_async(void **state)
 {
@@ -1094,13 +1133,21 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_user_file),   cmocka_unit_test(test_put_range),
-        cmocka_unit_test(test_cas),         cmocka_unit_test(test_async),
-        cmocka_unit_test(test_watch),       cmocka_unit_test(test_watch_compacted),
-        cmocka_unit_test(test_lease),       cmocka_unit_test(test_failover),
-        cmocka_unit_test(test_unreachable), cmocka_unit_test(test_free_in_callback),
-        cmocka_unit_test(test_big_value),   cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_auth),        cmocka_unit_test(test_etcd_killed),
+        cmocka_unit_test(test_user_file),
+        cmocka_unit_test(test_put_range),
+        cmocka_unit_test(test_cas),
+        cmocka_unit_test(test_cas_async),
+        cmocka_unit_test(test_async),
+        cmocka_unit_test(test_watch),
+        cmocka_unit_test(test_watch_compacted),
+        cmocka_unit_test(test_lease),
+        cmocka_unit_test(test_failover),
+        cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_free_in_callback),
+        cmocka_unit_test(test_big_value),
+        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_etcd_killed),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
