@@ -99,6 +99,9 @@ enum opt_id {
     OPT_ID_COOKIES,
     OPT_ID_COOKIE_SECRET,
     OPT_ID_COOKIE_ROTATE,
+    OPT_ID_RRL,
+    OPT_ID_RRL_SLIP,
+    OPT_ID_RRL_TABLE_SIZE,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -175,6 +178,11 @@ struct gtm_options {
     unsigned char cookie_secret[16];
     bool cookie_secret_given;
     unsigned cookie_rotate;
+    /* Response rate limiting (dns/rrl.h): --rrl (responses per second per
+     * client network and class; 0 off), --rrl-slip, --rrl-table-size. */
+    unsigned rrl;
+    unsigned rrl_slip;
+    unsigned rrl_table_size;
 };
 
 /* options_load: parses argv, then the config file it names (-c), applies

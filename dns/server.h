@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "dns/rrl.h"
 #include "gtm/ctx.h"
 #include "gtm/stats.h"
 
@@ -43,5 +44,10 @@ uint64_t server_rcodes(const struct gtm_ctx *ctx, enum q_rcode rc);
  * client cookie alone, 1: a valid server cookie, 2: an invalid one; enum
  * dns_cookie_seen), over every answering thread. */
 uint64_t server_cookies(const struct gtm_ctx *ctx, unsigned seen);
+
+/* server_rrl: responses the rate limit dropped, sent truncated, and
+ * client networks (per class and name) that started being limited, by
+ * enum dns_rrl_count, over every UDP thread; 0 with --rrl 0. */
+uint64_t server_rrl(const struct gtm_ctx *ctx, enum dns_rrl_count which);
 
 #endif

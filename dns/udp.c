@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dns/answer.h"
 #include "dns/worker.h"
 #include "gtm/log.h"
 
@@ -27,6 +28,28 @@ sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
     return (int)syscall(SYS_sendmmsg, fd, v, n, flags);
 }
 
+/* Response rate limiting (--rrl): the answer just made to view's query
+ * goes out (len), goes out truncated (a slip: its new length) or is dropped
+ * (0). A valid server cookie proves the client receives at its address,
+ * so it is not limited (TCP never comes here). */
+__attribute__((noinline)) static size_t
+rate_limited(struct dns_rrl *rrl, const struct dns_view *v, uint8_t *resp, size_t len, uint32_t now)
+{
+    const struct dns_query *q = &v->q;
+    if (q->cookie_valid)
+        return len;
+    uint32_t name;
+    enum dns_rrl_class cls = dns_rrl_classify(q, resp, len, &name);
+    switch (dns_rrl_account(rrl, v->client, cls, name, now)) {
+    case DNS_RRL_PASS:
+        return len;
+    case DNS_RRL_SLIP:
+        return dns_answer_truncate(q, v->snap, resp, len);
+    default:
+        return 0;
+    }
+}
+
 /* Answers the n queries of the batch just received; returns how many
  * answers are ready in out_msgs. */
 static int
@@ -34,12 +57,16 @@ answer_batch(struct udp_thread *u, int n)
 {
     struct dns_view view;
     seat_enter(&u->seat, &view);
+    struct dns_rrl *rrl = u->rrl;
+    uint32_t now = rrl ? dns_rrl_now() : 0;
     int k = 0;
     for (int i = 0; i < n; i++) {
         struct msghdr *in = &u->in_msgs[i].msg_hdr;
         view.client = (const struct sockaddr *)&u->addrs[i];
         size_t len = dns_handle(&view, u->in_buf[i], u->in_msgs[i].msg_len, DNS_PROTO_UDP,
                                 u->out_buf[k], sizeof u->out_buf[k]);
+        if (__builtin_expect(rrl != NULL, 0) && len)
+            len = rate_limited(rrl, &view, u->out_buf[k], len, now);
         if (len) {
             struct msghdr *out = &u->out_msgs[k].msg_hdr;
             u->out_iov[k].iov_len = len;

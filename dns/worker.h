@@ -17,6 +17,7 @@
 #include "dns/handle.h"
 #include "dns/share.h"
 #include "dns/query.h"
+#include "dns/rrl.h"
 #include "gtm/ctx.h"
 #include "gtm/snapshot.h"
 #include "gtm/stats.h"
@@ -46,6 +47,7 @@ struct udp_thread {
     int fd;
     int started;
     _Atomic int stop;
+    struct dns_rrl *rrl; /* response rate limiting (--rrl), NULL: off */
     /* Batch buffers, pointed at by the headers once (udp_init). */
     struct mmsghdr in_msgs[UDP_BATCH], out_msgs[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];

@@ -12,6 +12,7 @@ AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; 
 UNIT_TESTS = \
 	%reldir%/unit/test_dns_query \
 	%reldir%/unit/test_dns_cookie \
+	%reldir%/unit/test_dns_rrl \
 	%reldir%/unit/test_dns_handle \
 	%reldir%/unit/test_dns_plan \
 	%reldir%/unit/test_dns_alias \
@@ -31,6 +32,9 @@ EXTRA_DIST += %reldir%/unit/unit.h %reldir%/unit/tap-skip.sh
 %canon_reldir%_unit_test_dns_cookie_SOURCES = %reldir%/unit/test_dns_cookie.c
 %canon_reldir%_unit_test_dns_cookie_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_dns_cookie_LDADD = $(unit_ldadd)
+%canon_reldir%_unit_test_dns_rrl_SOURCES = %reldir%/unit/test_dns_rrl.c
+%canon_reldir%_unit_test_dns_rrl_CFLAGS = $(unit_cflags)
+%canon_reldir%_unit_test_dns_rrl_LDADD = $(unit_ldadd)
 %canon_reldir%_unit_test_dns_handle_SOURCES = %reldir%/unit/test_dns_handle.c
 %canon_reldir%_unit_test_dns_handle_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_dns_handle_LDADD = $(unit_ldadd)
