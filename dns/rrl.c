@@ -23,7 +23,7 @@
 
 int
 dns_rrl_init(struct dns_rrl *r, uint32_t rate, uint32_t slip, uint32_t entries,
-             const uint8_t key[32])
+             const uint8_t key[16])
 {
     uint32_t n = 2;
     while (n < entries && n < (1u << 30))
@@ -123,15 +123,15 @@ log_limited(const struct dns_rrl *r, const struct sockaddr *sa, enum dns_rrl_cla
            text, bits, class_names[cls], r->rate);
 }
 
-enum dns_rrl_action
-dns_rrl_account(struct dns_rrl *r, const struct sockaddr *sa, enum dns_rrl_class cls, uint32_t name,
-                uint32_t now_ms)
+__attribute__((always_inline)) static inline enum dns_rrl_action
+account(struct dns_rrl *r, const struct sockaddr *sa, enum dns_rrl_class cls, uint32_t name,
+        uint32_t now_ms)
 {
     uint64_t net;
     if (!sa || !network_of(sa, &net))
         return DNS_RRL_PASS;
+    /* One keyed multiply-fold of the two words of the key. */
     uint64_t h = mix(net ^ r->key[0], ((uint64_t)name << 8 | (unsigned)cls) ^ r->key[1]);
-    h = mix(h ^ r->key[2], r->key[3]);
     uint32_t tag = (uint32_t)(h >> 32) | 1;
     struct dns_rrl_entry *set = &r->t[(uint32_t)h & r->mask & ~1u];
     struct dns_rrl_entry *e = set[0].tag == tag ? &set[0] : set[1].tag == tag ? &set[1] : NULL;
@@ -189,8 +189,8 @@ skip_name(const uint8_t *resp, size_t len, size_t pos)
     return 0;
 }
 
-enum dns_rrl_class
-dns_rrl_classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t *name)
+__attribute__((always_inline)) static inline enum dns_rrl_class
+classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t *name)
 {
     *name = 0;
     if (len < DNS_HEADER_LEN)
@@ -228,4 +228,28 @@ dns_rrl_classify(const struct dns_query *q, const uint8_t *resp, size_t len, uin
     }
     *name = dname_hash(resp + pos, end - pos);
     return DNS_RRL_NEGATIVE;
+}
+
+enum dns_rrl_action
+dns_rrl_account(struct dns_rrl *r, const struct sockaddr *sa, enum dns_rrl_class cls, uint32_t name,
+                uint32_t now_ms)
+{
+    return account(r, sa, cls, name, now_ms);
+}
+
+enum dns_rrl_class
+dns_rrl_classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t *name)
+{
+    return classify(q, resp, len, name);
+}
+
+enum dns_rrl_action
+dns_rrl_answer(struct dns_rrl *r, const struct dns_query *q, const struct sockaddr *sa,
+               const uint8_t *resp, size_t len, uint32_t now_ms)
+{
+    if (q->cookie_valid)
+        return DNS_RRL_PASS;
+    uint32_t name;
+    enum dns_rrl_class cls = classify(q, resp, len, &name);
+    return account(r, sa, cls, name, now_ms);
 }

@@ -46,16 +46,16 @@ struct dns_rrl {
     int32_t rate;    /* thousandths of a response per millisecond = responses per second */
     int32_t cap;     /* a full bucket: one second's worth, in thousandths */
     uint32_t slip;   /* every slip-th dropped response goes out truncated; 0 never */
-    uint64_t key[4]; /* the hash's random key: collisions cannot be aimed */
+    uint64_t key[2]; /* the hash's random key: collisions cannot be aimed */
     _Atomic uint64_t count[DNS_RRL_COUNTS];
 };
 
 /* dns_rrl_init: a table of `entries` buckets (rounded up to a power of two,
- * at least 2) for `rate` responses per second (>= 1) per key, slipping every
- * `slip`-th dropped response, under the 32-byte key (random in gtmd; fixed
- * in tests). Returns 0, or -1 when out of memory. */
+ * at least 2) for `rate` responses per second (1 to 1000000) per key,
+ * slipping every `slip`-th dropped response, under the 16-byte hash key
+ * (random in gtmd; fixed in tests). Returns 0, or -1 when out of memory. */
 int dns_rrl_init(struct dns_rrl *r, uint32_t rate, uint32_t slip, uint32_t entries,
-                 const uint8_t key[32]);
+                 const uint8_t key[16]);
 void dns_rrl_free(struct dns_rrl *r);
 
 /* dns_rrl_account: counts one response of class cls, imputed name hash
@@ -72,6 +72,14 @@ enum dns_rrl_action dns_rrl_account(struct dns_rrl *r, const struct sockaddr *sa
  * answer, the cut of a referral) for a negative one, none for an error. */
 enum dns_rrl_class dns_rrl_classify(const struct dns_query *q, const uint8_t *resp, size_t len,
                                     uint32_t *name);
+
+/* dns_rrl_answer: what to do with the UDP response resp[0..len) to q from
+ * sa: classify, then account; a query with a valid server cookie passes
+ * (it proves the client receives at its address). The one call of the
+ * answer path. */
+enum dns_rrl_action dns_rrl_answer(struct dns_rrl *r, const struct dns_query *q,
+                                   const struct sockaddr *sa, const uint8_t *resp, size_t len,
+                                   uint32_t now_ms);
 
 /* dns_rrl_now: the millisecond clock dns_rrl_account is given (monotonic,
  * coarse: read once per batch of queries). */

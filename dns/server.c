@@ -267,7 +267,7 @@ rrl_new(const struct gtm_options *o)
 {
     if (!o || !o->rrl)
         return NULL;
-    uint8_t key[32];
+    uint8_t key[16];
     if (RAND_bytes(key, sizeof key) != 1 && getrandom(key, sizeof key, 0) != (ssize_t)sizeof key) {
         log_warn("dns: rrl: no random bytes for the hash key; a fixed one is used");
         memset(key, 0x5A, sizeof key);
