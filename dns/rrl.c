@@ -1,6 +1,6 @@
 /* rrl.c: response rate limiting: the table of one UDP thread, the token
  * buckets, the classes of a response and its imputed name. See rrl.h, and
- * RRL in gtmd(8) for the choices (per-thread tables, rate divided among
+ * --rrl in gtmd(8) for the choices (per-thread tables, rate divided among
  * the workers, 2-way sets, slip). */
 #include "config.h"
 #include "dns/rrl.h"
