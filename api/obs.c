@@ -239,6 +239,16 @@ metrics(struct api_req *r)
                "reader was behind, or no reader).");
         evbuffer_add_printf(b, "gtmd_dnstap_dropped_total %llu\n", (unsigned long long)tap_dropped);
     }
+    family(b, "gtmd_rrl_responses_total", "counter",
+           "UDP responses response rate limiting (--rrl) dropped or sent truncated.");
+    evbuffer_add_printf(b, "gtmd_rrl_responses_total{action=\"dropped\"} %llu\n",
+                        (unsigned long long)server_rrl(ctx, DNS_RRL_DROPPED));
+    evbuffer_add_printf(b, "gtmd_rrl_responses_total{action=\"slipped\"} %llu\n",
+                        (unsigned long long)server_rrl(ctx, DNS_RRL_SLIPPED));
+    family(b, "gtmd_rrl_limited_total", "counter",
+           "Times a client network started being rate limited (per answer class and name).");
+    evbuffer_add_printf(b, "gtmd_rrl_limited_total %llu\n",
+                        (unsigned long long)server_rrl(ctx, DNS_RRL_LIMITED));
 
     family(b, "gtmd_profile_queries_total", "counter",
            "Queries for a traffic manager name, by outcome.");

@@ -102,6 +102,9 @@ enum opt_id {
     OPT_ID_DNSTAP,
     OPT_ID_DNSTAP_QUERIES,
     OPT_ID_DNSTAP_RESPONSES,
+    OPT_ID_RRL,
+    OPT_ID_RRL_SLIP,
+    OPT_ID_RRL_TABLE_SIZE,
     OPT_ID_WORKERS,
     OPT_ID_TCP_TIMEOUT,
     OPT_ID_TCP_CLIENTS,
@@ -181,6 +184,11 @@ struct gtm_options {
     /* --dnstap: the query log's file or "unix:SOCKET", or NULL; what it logs. */
     char *dnstap;
     bool dnstap_queries, dnstap_responses;
+    /* Response rate limiting (dns/rrl.h): --rrl (responses per second per
+     * client network and class; 0 off), --rrl-slip, --rrl-table-size. */
+    unsigned rrl;
+    unsigned rrl_slip;
+    unsigned rrl_table_size;
 };
 
 /* options_load: parses argv, then the config file it names (-c), applies

@@ -618,6 +618,18 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_DNSTAP_RESPONSES] = {"dnstap-responses", 0, OPT_STRING, true, 0, 0, "yes", "yes|no",
                                  "--dnstap logs every response sent (AUTH_RESPONSE)", NO,
                                  set_dnstap_responses, NO, NULL},
+    [OPT_ID_RRL] = {"rrl", 0, OPT_UINT, true, 0, 1000000, "0", "RATE",
+                    "response rate limiting: at most RATE UDP responses a second to a client "
+                    "network (/24, /56) per answer class and name; 0: off",
+                    FIELD(rrl), NULL, NO, NULL},
+    [OPT_ID_RRL_SLIP] = {"rrl-slip", 0, OPT_UINT, true, 0, 100, "2", "N",
+                         "every Nth response the rate limit drops goes out truncated (TC), so "
+                         "that real clients retry over TCP; 0: never",
+                         FIELD(rrl_slip), NULL, NO, NULL},
+    [OPT_ID_RRL_TABLE_SIZE] = {"rrl-table-size", 0, OPT_UINT, true, 1024, 16777216, "65536", "N",
+                               "buckets of the rate limit per UDP thread (16 bytes each, a power "
+                               "of two)",
+                               FIELD(rrl_table_size), NULL, NO, NULL},
     [OPT_ID_ZONES] = {"zones", 'z', OPT_STRING, true, 0, 0, NULL, "DIR",
                       "serve the static zone files DIR/*.zone", FIELD(zones), NULL, NO, NULL},
     [OPT_ID_KEYS] = {"keys", 0, OPT_STRING, true, 0, 0, NULL, "DIR",

@@ -168,24 +168,34 @@ put_opt(uint8_t *o, const struct dns_query *q, uint16_t rcode, uint8_t scope, co
     return (size_t)(e - o);
 }
 
+/* Room for OPT, which goes last: 11 bytes, the ECS option, the NSID
+ * option when asked for and this node has one (its length in *nsid_len),
+ * and the COOKIE; 0 without EDNS. Exactly what put_opt writes. */
+__attribute__((always_inline)) static inline size_t
+opt_size(const struct dns_query *q, const struct gtm_snapshot *snap, size_t *nsid_len)
+{
+    size_t opt_room = 0;
+    *nsid_len = 0;
+    if (q->edns) {
+        opt_room = OPT_LEN + (q->ecs ? 8 + ((size_t)q->ecs_source + 7) / 8 : 0);
+        if (__builtin_expect(q->nsid, 0) && snap && snap->nsid_len) {
+            *nsid_len = snap->nsid_len;
+            opt_room += 4 + *nsid_len;
+        }
+        if (__builtin_expect(q->cookie_len != 0, 0))
+            opt_room += 4 + (size_t)q->cookie_len;
+    }
+    return opt_room;
+}
+
 /* The response: r NULL for one that carries only rcode. The two entry
  * points below take six arguments, all in registers. */
 __attribute__((always_inline)) static inline size_t
 build(const struct dns_query *q, const uint8_t *req, uint16_t rcode, const struct plan *r,
       const struct gtm_snapshot *snap, uint8_t *out, size_t limit)
 {
-    /* Room for OPT, which goes last: 11 bytes, the ECS option, the NSID
-     * option when asked for and this node has one, and the COOKIE. */
-    size_t opt_room = 0, nsid_len = 0;
-    if (q->edns) {
-        opt_room = OPT_LEN + (q->ecs ? 8 + ((size_t)q->ecs_source + 7) / 8 : 0);
-        if (__builtin_expect(q->nsid, 0) && snap && snap->nsid_len) {
-            nsid_len = snap->nsid_len;
-            opt_room += 4 + nsid_len;
-        }
-        if (__builtin_expect(q->cookie_len != 0, 0))
-            opt_room += 4 + (size_t)q->cookie_len;
-    }
+    size_t nsid_len;
+    size_t opt_room = opt_size(q, snap, &nsid_len);
     /* Header and question: written straight, they always fit (limit >= 512). */
     size_t qlen = q->has_question ? q->question_len : 0;
     if (limit < DNS_HEADER_LEN + qlen + opt_room)
@@ -239,4 +249,25 @@ dns_answer_error(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
                  const struct gtm_snapshot *snap, uint8_t *out, size_t limit)
 {
     return build(q, req, rcode, NULL, snap, out, limit);
+}
+
+size_t
+dns_answer_truncate(const struct dns_query *q, const struct gtm_snapshot *snap, uint8_t *resp,
+                    size_t len)
+{
+    size_t nsid_len;
+    size_t opt = opt_size(q, snap, &nsid_len);
+    size_t keep = DNS_HEADER_LEN + (q->has_question ? q->question_len : 0);
+    if (len < keep + opt)
+        return 0;
+    const uint8_t *o = resp + len - opt;
+    /* The OPT that build wrote last: the root, type OPT, its length. */
+    if (opt && (o[0] != 0 || o[1] != 0 || o[2] != LDNS_RR_TYPE_OPT ||
+                (size_t)(o[9] << 8 | o[10]) != opt - OPT_LEN))
+        return 0;
+    memmove(resp + keep, o, opt);
+    resp[2] |= 0x02; /* TC */
+    uint64_t counts = htobe64((uint64_t)(q->has_question ? 1 : 0) << 48 | (opt ? 1 : 0));
+    memcpy(resp + 4, &counts, sizeof counts);
+    return keep + opt;
 }

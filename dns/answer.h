@@ -24,4 +24,12 @@ size_t dns_answer_build(const struct dns_query *q, const uint8_t *req, const str
 size_t dns_answer_error(const struct dns_query *q, const uint8_t *req, uint16_t rcode,
                         const struct gtm_snapshot *snap, uint8_t *out, size_t limit);
 
+/* dns_answer_truncate: makes the response resp[0..len) that build wrote
+ * for q (with snap) the empty truncated one of its code: TC set, the
+ * question and OPT (its COOKIE, NSID, ECS) kept, every record dropped, so
+ * that the client asks again over TCP (RRL's slip). Returns the new
+ * length (never more than len), or 0 when resp is not what build writes. */
+size_t dns_answer_truncate(const struct dns_query *q, const struct gtm_snapshot *snap,
+                           uint8_t *resp, size_t len);
+
 #endif

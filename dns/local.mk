@@ -6,6 +6,7 @@ libgtm_a_SOURCES += \
 	%reldir%/handle.c %reldir%/handle.h \
 	%reldir%/plan.c %reldir%/plan.h \
 	%reldir%/query.c %reldir%/query.h \
+	%reldir%/rrl.c %reldir%/rrl.h \
 	%reldir%/server.c %reldir%/server.h \
 	%reldir%/share.c %reldir%/share.h \
 	%reldir%/tcp.c \

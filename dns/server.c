@@ -291,6 +291,39 @@ dnstap_start(struct gtm_ctx *ctx)
                        o->dnstap_queries, o->dnstap_responses, &ctx->dnstap);
 }
 
+/* The rate limit of one UDP thread (NULL: --rrl 0). The kernel spreads a
+ * client's queries over the workers' sockets by source port, so each
+ * thread allows its share: RATE / workers, rounded up. */
+static struct dns_rrl *
+rrl_new(const struct gtm_options *o)
+{
+    if (!o || !o->rrl)
+        return NULL;
+    uint8_t key[16];
+    if (RAND_bytes(key, sizeof key) != 1 && getrandom(key, sizeof key, 0) != (ssize_t)sizeof key) {
+        log_warn("dns: rrl: no random bytes for the hash key; a fixed one is used");
+        memset(key, 0x5A, sizeof key);
+    }
+    struct dns_rrl *r = xcalloc(1, sizeof *r);
+    unsigned rate = (o->rrl + o->workers - 1) / o->workers;
+    if (dns_rrl_init(r, rate, o->rrl_slip, o->rrl_table_size, key) != 0) {
+        log_warn("dns: rrl: no memory for a table of %u buckets: rate limiting is off",
+                 o->rrl_table_size);
+        free(r);
+        r = NULL;
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    return r;
+}
+
+static void
+rrl_delete(struct dns_rrl *r)
+{
+    if (r)
+        dns_rrl_free(r);
+    free(r);
+}
+
 /* Builds worker i (not started) on its sockets; takes them even on failure. */
 static struct worker *
 worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
@@ -310,6 +343,7 @@ worker_new(struct gtm_ctx *ctx, unsigned i, struct worker_socks *ws)
         seat_init(&u->seat, ctx, row + 1 + k);
         u->fd = ws->udp[k];
         local_addr(u->fd, &u->local);
+        u->rrl = rrl_new(ctx->opt);
         udp_init(u);
         w->udp[k] = u;
     }
@@ -421,6 +455,7 @@ server_stop(struct gtm_ctx *ctx)
             if (u->fd >= 0)
                 close(u->fd);
             dns_cookie_free(&u->seat.cookie);
+            rrl_delete(u->rrl);
             free(u);
             if (w->tcp[k].fd >= 0) {
                 if (w->base)
@@ -515,4 +550,19 @@ server_dnstap(const struct gtm_ctx *ctx, uint64_t *sent, uint64_t *dropped)
         }
     }
     return true;
+}
+
+uint64_t
+server_rrl(const struct gtm_ctx *ctx, enum dns_rrl_count which)
+{
+    uint64_t n = 0;
+    if ((unsigned)which >= DNS_RRL_COUNTS)
+        return 0;
+    for (unsigned i = 0; i < ctx->nworkers; i++) {
+        const struct worker *w = ctx->workers[i];
+        for (unsigned k = 0; k < w->nsocks; k++)
+            if (w->udp[k]->rrl)
+                n += atomic_load_explicit(&w->udp[k]->rrl->count[which], memory_order_relaxed);
+    }
+    return n;
 }

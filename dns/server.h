@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dns/rrl.h"
 #include "gtm/ctx.h"
 #include "gtm/stats.h"
 
@@ -49,5 +50,9 @@ uint64_t server_cookies(const struct gtm_ctx *ctx, unsigned seen);
  * writer and those dropped (a thread's queue was full), over every
  * answering thread; false without it. */
 bool server_dnstap(const struct gtm_ctx *ctx, uint64_t *sent, uint64_t *dropped);
+/* server_rrl: responses the rate limit dropped, sent truncated, and
+ * client networks (per class and name) that started being limited, by
+ * enum dns_rrl_count, over every UDP thread; 0 with --rrl 0. */
+uint64_t server_rrl(const struct gtm_ctx *ctx, enum dns_rrl_count which);
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns/answer.h"
 #include "dns/worker.h"
 #include "gtm/log.h"
 
@@ -28,22 +29,39 @@ sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
     return (int)syscall(SYS_sendmmsg, fd, v, n, flags);
 }
 
+/* Response rate limiting (--rrl): the answer just made to view's query
+ * goes out (len), goes out truncated (a slip: its new length) or is dropped
+ * (0). TCP never comes here. */
+static inline size_t
+rate_limited(struct dns_rrl *rrl, const struct dns_view *v, uint8_t *resp, size_t len, uint32_t now)
+{
+    enum dns_rrl_action a = dns_rrl_answer(rrl, &v->q, v->client, resp, len, now);
+    if (__builtin_expect(a == DNS_RRL_PASS, 1))
+        return len;
+    return a == DNS_RRL_SLIP ? dns_answer_truncate(&v->q, v->snap, resp, len) : 0;
+}
+
 /* Answers the n queries of the batch just received; returns how many
- * answers are ready in out_msgs. */
-static int
-answer_batch(struct udp_thread *u, int n)
+ * answers are ready in out_msgs. rrl is a constant in each copy: without
+ * --rrl, the loop is what it was before rate limiting. */
+static inline __attribute__((always_inline)) int
+answer(struct udp_thread *u, int n, struct dns_rrl *rrl)
 {
     struct dns_view view;
     seat_enter(&u->seat, &view);
     struct timespec qtime = {0, 0}; /* when the batch came in: for dnstap only */
     if (unlikely(u->seat.tap.d != NULL))
         clock_gettime(CLOCK_REALTIME, &qtime);
+    uint32_t now = rrl ? dns_rrl_now() : 0;
     int k = 0;
     for (int i = 0; i < n; i++) {
         struct msghdr *in = &u->in_msgs[i].msg_hdr;
         view.client = (const struct sockaddr *)&u->addrs[i];
         size_t len = dns_handle(&view, u->in_buf[i], u->in_msgs[i].msg_len, DNS_PROTO_UDP,
                                 u->out_buf[k], sizeof u->out_buf[k]);
+        if (rrl && len)
+            len = rate_limited(rrl, &view, u->out_buf[k], len, now);
+        /* (what went out: nothing, or the slip, when the limit took it) */
         seat_tap(&u->seat, DNS_PROTO_UDP, view.client, (const struct sockaddr *)&u->local, &qtime,
                  u->in_buf[i], u->in_msgs[i].msg_len, u->out_buf[k], len);
         if (len) {
@@ -57,6 +75,22 @@ answer_batch(struct udp_thread *u, int n)
     }
     seat_leave(&u->seat);
     return k;
+}
+
+/* The copy with rate limiting, out of line: the default one (--rrl 0)
+ * stays as it was, but for the branch below. */
+__attribute__((noinline)) static int
+answer_limited(struct udp_thread *u, int n)
+{
+    return answer(u, n, u->rrl);
+}
+
+static int
+answer_batch(struct udp_thread *u, int n)
+{
+    if (__builtin_expect(u->rrl != NULL, 0))
+        return answer_limited(u, n);
+    return answer(u, n, NULL);
 }
 
 static void

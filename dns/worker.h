@@ -19,6 +19,7 @@
 #include "dns/share.h"
 #include "dns/query.h"
 #include "gtm/compiler.h"
+#include "dns/rrl.h"
 #include "gtm/ctx.h"
 #include "gtm/snapshot.h"
 #include "gtm/stats.h"
@@ -50,6 +51,7 @@ struct udp_thread {
     int started;
     _Atomic int stop;
     struct sockaddr_storage local; /* the socket's address, for dnstap */
+    struct dns_rrl *rrl;           /* response rate limiting (--rrl), NULL: off */
     /* Batch buffers, pointed at by the headers once (udp_init). */
     struct mmsghdr in_msgs[UDP_BATCH], out_msgs[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];

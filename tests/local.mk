@@ -13,6 +13,7 @@ UNIT_TESTS = \
 	%reldir%/unit/test_dns_query \
 	%reldir%/unit/test_dns_cookie \
 	%reldir%/unit/test_dnstap \
+	%reldir%/unit/test_dns_rrl \
 	%reldir%/unit/test_dns_handle \
 	%reldir%/unit/test_dns_plan \
 	%reldir%/unit/test_dns_alias \
@@ -38,6 +39,9 @@ EXTRA_DIST += %reldir%/unit/unit.h %reldir%/unit/tap-skip.sh
 if HAVE_DNSTAP
 %reldir%/unit/test_dnstap-test_dnstap.$(OBJEXT): dns/dnstap.pb-c.h
 endif
+%canon_reldir%_unit_test_dns_rrl_SOURCES = %reldir%/unit/test_dns_rrl.c
+%canon_reldir%_unit_test_dns_rrl_CFLAGS = $(unit_cflags)
+%canon_reldir%_unit_test_dns_rrl_LDADD = $(unit_ldadd)
 %canon_reldir%_unit_test_dns_handle_SOURCES = %reldir%/unit/test_dns_handle.c
 %canon_reldir%_unit_test_dns_handle_CFLAGS = $(unit_cflags)
 %canon_reldir%_unit_test_dns_handle_LDADD = $(unit_ldadd)
