@@ -232,11 +232,12 @@ metrics(struct api_req *r)
     uint64_t tap_sent, tap_dropped;
     if (server_dnstap(ctx, &tap_sent, &tap_dropped)) {
         family(b, "gtmd_dnstap_messages_total", "counter",
-               "dnstap messages (--dnstap) queued for the writer.");
+               "dnstap messages (--dnstap) handed to the writer (which discards them while no "
+               "reader is connected).");
         evbuffer_add_printf(b, "gtmd_dnstap_messages_total %llu\n", (unsigned long long)tap_sent);
         family(b, "gtmd_dnstap_dropped_total", "counter",
                "dnstap messages dropped: an answering thread's queue was full (the writer or its "
-               "reader was behind, or no reader).");
+               "reader was behind).");
         evbuffer_add_printf(b, "gtmd_dnstap_dropped_total %llu\n", (unsigned long long)tap_dropped);
     }
     family(b, "gtmd_rrl_responses_total", "counter",

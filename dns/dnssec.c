@@ -196,6 +196,7 @@ dns_dnssec_prove(const struct gtm_snapshot *s, struct plan *r, uint16_t qtype)
  * RRsets; a signature older than half its lifetime is made again. */
 
 #define SIGCACHE_SLOTS 256 /* per thread */
+_Static_assert(SIGCACHE_SLOTS % 64 == 0, "busy has a bit per slot; slots pair by their last bit");
 
 struct sig_entry {
     uint64_t generation;
@@ -295,7 +296,8 @@ entry_is(const struct sig_entry *e, const struct gtm_snapshot *snap, const struc
  * signature from, which must outlive it). */
 static const struct rrset *
 union_sig(const struct gtm_snapshot *snap, const struct rrsig_signer *sg, const uint8_t *owner,
-          uint8_t owner_len, const struct rrset **sets, unsigned n, uint64_t busy[4])
+          uint8_t owner_len, const struct rrset **sets, unsigned n,
+          uint64_t busy[SIGCACHE_SLOTS / 64])
 {
     if (!cache) {
         pthread_once(&cache_once, cache_key_make);

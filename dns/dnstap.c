@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +101,7 @@ dnstap_open(const char *target, const char *identity, const char *version, unsig
     } else {
         /* fstrm's file writer would retry a file it cannot open, silently,
          * forever: say so now instead. */
-        int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
         if (fd < 0) {
             log_err("dnstap: cannot write %s: %s", target, strerror(errno));
             return GTM_EIO;
@@ -149,12 +152,79 @@ dnstap_tap_init(struct dnstap_tap *t, struct dnstap *d)
     return 0;
 }
 
+/* The closing of the writer, on a thread of its own: libfstrm's unix
+ * writer reads its reader's FINISH with no timeout, so a reader that is
+ * stopped or does not speak Frame Streams would hold gtmd's shutdown. */
+struct closing {
+    struct fstrm_iothr *iothr;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done, abandoned;
+};
+
+static void *
+close_main(void *arg)
+{
+    struct closing *c = arg;
+    fstrm_iothr_destroy(&c->iothr);
+    pthread_mutex_lock(&c->mu);
+    c->done = true;
+    bool abandoned = c->abandoned;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    if (abandoned) { /* the waiter gave up and left it to us */
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        free(c);
+    }
+    return NULL;
+}
+
+#define DNSTAP_CLOSE_WAIT 3 /* seconds */
+
 void
 dnstap_close(struct dnstap *d)
 {
     if (!d)
         return;
-    fstrm_iothr_destroy(&d->iothr);
+    struct closing *c = xcalloc(1, sizeof *c);
+    c->iothr = d->iothr;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_t t;
+    if (pthread_create(&t, NULL, close_main, c) != 0) {
+        fstrm_iothr_destroy(&c->iothr); /* no thread: wait as before */
+        c->done = true;
+    } else {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += DNSTAP_CLOSE_WAIT;
+        pthread_mutex_lock(&c->mu);
+        while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
+            ;
+        bool done = c->done;
+        if (!done)
+            c->abandoned = true;
+        pthread_mutex_unlock(&c->mu);
+        if (done) {
+            pthread_join(t, NULL);
+        } else {
+            pthread_detach(t);
+            log_warn("dnstap: the reader did not finish the stream within %d s; gtmd stops "
+                     "without it (what was queued may be lost)",
+                     DNSTAP_CLOSE_WAIT);
+            c = NULL; /* the closing thread frees it */
+        }
+    }
+    if (c) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        free(c);
+    }
     free(d->identity);
     free(d->version);
     free(d);

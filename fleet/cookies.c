@@ -38,6 +38,8 @@ struct fleet_cookies {
     struct event *timer;
     int64_t mod_rev; /* the key's mod revision as last applied; 0: absent (or not read) */
     int64_t since;   /* when the current secret was made (unix s), as etcd says */
+    int64_t due;     /* when this node rotates it (monotonic s): since + rotate, taken at
+                      * most one period ahead of our clock (a maker's clock ahead) */
     char maker[MAKER_MAX];
     uint8_t cur[DNS_COOKIE_SECRET_LEN], prev[DNS_COOKIE_SECRET_LEN];
     bool has_prev;
@@ -50,6 +52,15 @@ struct fleet_cookies {
     bool rotating;   /* it rotates the key read (else it makes the key) */
     uint64_t writes; /* values this node wrote (made or rotated) */
 };
+
+/* Seconds of the monotonic clock. */
+static int64_t
+mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
 
 static void arm(struct fleet_cookies *fc, int64_t in_s);
 
@@ -165,7 +176,14 @@ fcookies_apply(struct fleet_cookies *fc, const char *value, size_t len, int64_t 
     fc->need_write = false;
     fc->warned = false;
     int64_t left = fc->since + (int64_t)fc->rotate_s - (int64_t)time(NULL);
-    arm(fc, left > (int64_t)fc->rotate_s ? (int64_t)fc->rotate_s : left); /* a clock ahead */
+    if (left > (int64_t)fc->rotate_s) { /* made by a clock ahead of ours */
+        log_rl_warn("fleet: cookies: %s was made %lld s in the future by our clock: rotating "
+                    "it one period from now",
+                    fc->key, (long long)(fc->since - (int64_t)time(NULL)));
+        left = (int64_t)fc->rotate_s;
+    }
+    fc->due = mono_s() + (left > 0 ? left : 0);
+    arm(fc, left);
 }
 
 void
@@ -228,9 +246,9 @@ on_written(void *arg, int err, const char *why, int64_t rev)
         else
             arm(fc, RETRY_S);
     } else {
-        log_debug("fleet: cookies: cannot write %s: %s; keeping the secrets held, trying again "
-                  "in %d s",
-                  fc->key, why ? why : gtm_strerror(err), RETRY_S);
+        log_rl_warn("fleet: cookies: cannot write %s: %s; keeping the secrets held, trying "
+                    "again in %d s",
+                    fc->key, why ? why : gtm_strerror(err), RETRY_S);
         arm(fc, RETRY_S);
     }
     pending_drop(fc);
@@ -289,9 +307,9 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!fc->shared)
         return; /* nothing read yet: the range comes first */
-    int64_t left = fc->since + (int64_t)fc->rotate_s - (int64_t)time(NULL);
+    int64_t left = fc->due - mono_s();
     if (left > 0)
-        arm(fc, left > (int64_t)fc->rotate_s ? (int64_t)fc->rotate_s : left);
+        arm(fc, left);
     else
         write_secret(fc); /* due: whichever node comes first rotates */
 }
