@@ -21,36 +21,19 @@
 
 #include "dns/worker.h"
 #include "gtm/alloc.h"
+#include "gtm/client.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
 #include "conf/conf.h"
 
 #define UDP_SOCKBUF (4 * 1024 * 1024)
 
-static socklen_t
-make_sockaddr(const struct listen_addr *la, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (la->family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(la->port);
-        memcpy(&sin->sin_addr, la->addr, 4);
-        return sizeof *sin;
-    }
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(la->port);
-    memcpy(&sin6->sin6_addr, la->addr, 16);
-    return sizeof *sin6;
-}
-
 /* One socket; reuseport shares the address between our workers only. */
 static int
 open_socket(const struct listen_addr *la, int type, bool reuseport)
 {
     struct sockaddr_storage ss;
-    socklen_t sl = make_sockaddr(la, &ss);
+    socklen_t sl = (socklen_t)sockaddr_make(la->family, la->addr, la->port, &ss);
     /* UDP blocks: its thread sleeps in recvmmsg. TCP runs on an event loop. */
     int fd = socket(la->family, type | (type == SOCK_STREAM ? SOCK_NONBLOCK : 0) | SOCK_CLOEXEC, 0);
     if (fd < 0)

@@ -53,3 +53,21 @@ client_key_text(const struct client_key *k, char *buf, size_t len)
     }
     return buf;
 }
+
+unsigned
+sockaddr_make(int family, const uint8_t *addr, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        memcpy(&a->sin_addr, addr, 4);
+        return sizeof *a;
+    }
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    memcpy(&a->sin6_addr, addr, 16);
+    return sizeof *a;
+}

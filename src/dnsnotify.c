@@ -23,6 +23,7 @@
 #include "conf/xfr.h"
 #include "dns/xfr.h"
 #include "gtm/alloc.h"
+#include "gtm/client.h"
 #include "gtm/log.h"
 #include "gtm/snapshot.h"
 
@@ -70,24 +71,6 @@ job_remove(struct dns_notifier *n, struct job *j)
             break;
         }
     job_free(j);
-}
-
-static socklen_t
-target_addr(const struct xfr_notify *t, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (t->family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons(t->port);
-        memcpy(&a->sin_addr, t->addr, 4);
-        return sizeof *a;
-    }
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(t->port);
-    memcpy(&a->sin6_addr, t->addr, 16);
-    return sizeof *a;
 }
 
 /* The NOTIFY: opcode 4, AA, the question zone/IN/SOA, signed with the
@@ -139,7 +122,8 @@ job_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     struct sockaddr_storage ss;
-    socklen_t sl = target_addr(j->target, &ss);
+    socklen_t sl =
+        (socklen_t)sockaddr_make(j->target->family, j->target->addr, j->target->port, &ss);
     int s = j->target->family == AF_INET ? n->fd4 : n->fd6;
     j->tries++;
     n->counts[0]++;

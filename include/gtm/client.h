@@ -34,4 +34,9 @@ bool client_key_eq(const struct client_key *a, const struct client_key *b);
 /* client_key_text: "192.0.2.1" or "2001:db8:1:2::/64", in buf. */
 const char *client_key_text(const struct client_key *k, char *buf, size_t len);
 
+/* sockaddr_make: the socket address of family (AF_INET: addr is 4
+ * bytes; else AF_INET6, 16 bytes) and port, in *ss; returns its length. */
+struct sockaddr_storage;
+unsigned sockaddr_make(int family, const uint8_t *addr, uint16_t port, struct sockaddr_storage *ss);
+
 #endif

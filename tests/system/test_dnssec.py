@@ -170,6 +170,27 @@ def signed_static(gtmd_factory, tmp_path, extra=()):
     return g, kdir, ds_of(ksk)
 
 
+def two_signed_zones(tmp_path, tm_alg="ECDSAP256SHA256"):
+    """Keys for tm.example.net (one CSK) and example.com (KSK and ZSK):
+    (the directory, the CSK's .key, the KSK's .key)."""
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    csk = keygen(str(kdir), "tm.example.net", alg=tm_alg, ksk=True)
+    ksk = keygen(str(kdir), "example.com", ksk=True)
+    keygen(str(kdir), "example.com")
+    return kdir, csk, ksk
+
+
+def failover_profile(backends):
+    """Two HTTP backends and a Priority profile "prio" over them, TTL 1."""
+    prim, sec = backends.http(2)
+    doc = profile("prio", "Priority",
+                  [endpoint("primary", prim.host, priority=1),
+                   endpoint("secondary", sec.host, priority=2)],
+                  port=prim.port, ttl=1)
+    return prim, sec, doc
+
+
 def test_static_zone_validates(gtmd_factory, unbound_factory, tmp_path):
     g, kdir, ds = signed_static(gtmd_factory, tmp_path)
 
@@ -273,17 +294,9 @@ def test_refresh_must_be_shorter_than_lifetime(gtmd_factory, tmp_path):
 
 def test_traffic_manager_validates_across_failover(gtmd_factory, unbound_factory, backends,
                                                    tmp_path):
-    kdir = tmp_path / "keys"
-    kdir.mkdir()
     # (not tm.test: Unbound answers test. itself, RFC 6761)
-    csk = keygen(str(kdir), "tm.example.net", alg="ED25519", ksk=True)  # one CSK, algorithm 15
-    ksk = keygen(str(kdir), "example.com", ksk=True)
-    keygen(str(kdir), "example.com")
-    prim, sec = backends.http(2)
-    doc = profile("prio", "Priority",
-                  [endpoint("primary", prim.host, priority=1),
-                   endpoint("secondary", sec.host, priority=2)],
-                  port=prim.port, ttl=1)
+    kdir, csk, ksk = two_signed_zones(tmp_path, tm_alg="ED25519")  # a CSK of algorithm 15
+    prim, sec, doc = failover_profile(backends)
     g = gtmd_factory.start(zones={"example.com.zone": ZONE + "app IN CNAME prio.tm.example.net.\n"},
                            profiles={"prio": doc}, domain="tm.example.net", extra=["--keys", str(kdir), "--api", "off"])
     name = fqdn(g, "prio")
@@ -354,16 +367,8 @@ def test_alias_validates_across_failover(gtmd_factory, unbound_factory, backends
     """ALIAS answers are signed under the ALIAS's owner: the apex following
     a profile (before and after a failover), an ALIAS to static records,
     a wildcard ALIAS, and NODATA at an ALIAS whose target lacks the type."""
-    kdir = tmp_path / "keys"
-    kdir.mkdir()
-    csk = keygen(str(kdir), "tm.example.net", ksk=True)
-    ksk = keygen(str(kdir), "example.com", ksk=True)
-    keygen(str(kdir), "example.com")
-    prim, sec = backends.http(2)
-    doc = profile("prio", "Priority",
-                  [endpoint("primary", prim.host, priority=1),
-                   endpoint("secondary", sec.host, priority=2)],
-                  port=prim.port, ttl=1)
+    kdir, csk, ksk = two_signed_zones(tmp_path)
+    prim, sec, doc = failover_profile(backends)
     zone = ZONE + """@ 1 IN ALIAS prio.tm.example.net.
 static IN ALIAS www.example.com.
 v4only IN ALIAS ns1.example.com.
