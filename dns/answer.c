@@ -266,6 +266,15 @@ dns_answer_truncate(const struct dns_query *q, const struct gtm_snapshot *snap, 
                 (size_t)(o[9] << 8 | o[10]) != opt - OPT_LEN))
         return 0;
     memmove(resp + keep, o, opt);
+    if (nsid_len) {
+        /* no NSID in a slip: it would be larger than the query (only the
+         * server cookie, 16 bytes, may make it so) */
+        uint8_t *n = resp + keep + OPT_LEN + (q->ecs ? 8 + ((size_t)q->ecs_source + 7) / 8 : 0);
+        size_t cut = 4 + nsid_len, after = (size_t)(resp + keep + opt - (n + cut));
+        memmove(n, n + cut, after);
+        opt -= cut;
+        set16(resp + keep + 9, (unsigned)(opt - OPT_LEN));
+    }
     resp[2] |= 0x02; /* TC */
     uint64_t counts = htobe64((uint64_t)(q->has_question ? 1 : 0) << 48 | (opt ? 1 : 0));
     memcpy(resp + 4, &counts, sizeof counts);

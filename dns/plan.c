@@ -358,6 +358,8 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
             return wk.st;
         node = wk.node;
         deny(r, node->zone, name, len, DENY_WILDCARD, node);
+        if (first)
+            r->wild = node;
     } else if (node->cut && !(node->cut == node && qtype == LDNS_RR_TYPE_DS && node->zone->nsec3)) {
         /* (a signed parent answers DS at its own cut: RFC 4035 3.1.4.1) */
         if (first)

@@ -91,6 +91,9 @@ struct plan {
      * of several endpoints (MultiValue) in a signed zone: those of one type
      * are one RRset, signed as one under multi_owner (dns/dnssec.c) when
      * the query has DO. multi_n 0: none. */
+    /* The wildcard that answered the question's name, or NULL (response
+     * rate limiting keys such answers on it). */
+    const struct zone_node *wild;
     uint8_t multi_at, multi_n, multi_owner_len;
     const uint8_t *multi_owner;
     const struct rrsig_signer *multi_signer;
@@ -112,6 +115,7 @@ plan_init(struct plan *r)
     r->ndeny = 0;
     r->an_sig_mask = 0;
     r->multi_n = 0;
+    r->wild = NULL;
 }
 
 /* plan_query: what to answer for (qname, qtype). qname is lowercase wire of

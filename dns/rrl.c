@@ -137,10 +137,10 @@ account(struct dns_rrl *r, const struct sockaddr *sa, enum dns_rrl_class cls, ui
     struct dns_rrl_entry *e = set[0].tag == tag ? &set[0] : set[1].tag == tag ? &set[1] : NULL;
     if (!e) {
         /* A new key takes an empty way, else the one refilled longest ago. */
-        e = !set[0].tag                                 ? &set[0]
-            : !set[1].tag                               ? &set[1]
-            : (int32_t)(set[0].when - set[1].when) <= 0 ? &set[0]
-                                                        : &set[1];
+        e = !set[0].tag                                    ? &set[0]
+            : !set[1].tag                                  ? &set[1]
+            : now_ms - set[0].when >= now_ms - set[1].when ? &set[0]
+                                                           : &set[1];
         *e = (struct dns_rrl_entry){tag, now_ms, r->cap, 0, 0, (uint8_t)cls};
     } else {
         /* Refill: rate thousandths per millisecond, up to one second's
@@ -190,7 +190,8 @@ skip_name(const uint8_t *resp, size_t len, size_t pos)
 }
 
 __attribute__((always_inline)) static inline enum dns_rrl_class
-classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t *name)
+classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t positive,
+         uint32_t *name)
 {
     *name = 0;
     if (len < DNS_HEADER_LEN)
@@ -200,8 +201,9 @@ classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t *n
     unsigned ns = (unsigned)resp[8] << 8 | resp[9];
     if (q->rcode || (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN))
         return DNS_RRL_ERROR;
-    if (rcode == LDNS_RCODE_NOERROR && an) {
-        *name = q->lhash;
+    /* (a positive answer too big for the client is sent empty with TC) */
+    if (rcode == LDNS_RCODE_NOERROR && (an || (resp[2] & 0x02))) {
+        *name = positive;
         return DNS_RRL_POSITIVE;
     }
     /* Negative: the owner of the first authority record (the SOA at the
@@ -238,18 +240,19 @@ dns_rrl_account(struct dns_rrl *r, const struct sockaddr *sa, enum dns_rrl_class
 }
 
 enum dns_rrl_class
-dns_rrl_classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t *name)
+dns_rrl_classify(const struct dns_query *q, const uint8_t *resp, size_t len, uint32_t positive,
+                 uint32_t *name)
 {
-    return classify(q, resp, len, name);
+    return classify(q, resp, len, positive, name);
 }
 
 enum dns_rrl_action
 dns_rrl_answer(struct dns_rrl *r, const struct dns_query *q, const struct sockaddr *sa,
-               const uint8_t *resp, size_t len, uint32_t now_ms)
+               const uint8_t *resp, size_t len, uint32_t positive, uint32_t now_ms)
 {
     if (q->cookie_valid)
         return DNS_RRL_PASS;
     uint32_t name;
-    enum dns_rrl_class cls = classify(q, resp, len, &name);
+    enum dns_rrl_class cls = classify(q, resp, len, positive, &name);
     return account(r, sa, cls, name, now_ms);
 }

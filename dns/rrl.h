@@ -60,18 +60,21 @@ void dns_rrl_free(struct dns_rrl *r);
 
 /* dns_rrl_account: counts one response of class cls, imputed name hash
  * name, to the client sa (AF_INET or AF_INET6; another family passes) at
- * now_ms, a millisecond clock (wraps after 49 days, harmlessly). Returns
+ * now_ms, a millisecond clock (wraps after 49 days: ages are taken modulo
+ * 2^32, so an entry idle for longer is refilled as if for less). Returns
  * whether to send it, drop it or send it truncated; counts drops, slips and
  * networks that start being limited (and logs those, rate-limited). */
 enum dns_rrl_action dns_rrl_account(struct dns_rrl *r, const struct sockaddr *sa,
                                     enum dns_rrl_class cls, uint32_t name, uint32_t now_ms);
 
 /* dns_rrl_classify: the class of the response resp[0..len) to q, and the
- * hash of its imputed name: the question for a positive answer, the owner
- * of the authority section's first record (the zone apex of a negative
- * answer, the cut of a referral) for a negative one, none for an error. */
+ * hash of its imputed name: positive for a positive answer (the question's
+ * name, or the wildcard that answered it: random names under a wildcard
+ * share one budget), the owner of the authority section's first record
+ * (the zone apex of a negative answer, the cut of a referral) for a
+ * negative one, none for an error. */
 enum dns_rrl_class dns_rrl_classify(const struct dns_query *q, const uint8_t *resp, size_t len,
-                                    uint32_t *name);
+                                    uint32_t positive, uint32_t *name);
 
 /* dns_rrl_answer: what to do with the UDP response resp[0..len) to q from
  * sa: classify, then account; a query with a valid server cookie passes
@@ -79,7 +82,7 @@ enum dns_rrl_class dns_rrl_classify(const struct dns_query *q, const uint8_t *re
  * answer path. */
 enum dns_rrl_action dns_rrl_answer(struct dns_rrl *r, const struct dns_query *q,
                                    const struct sockaddr *sa, const uint8_t *resp, size_t len,
-                                   uint32_t now_ms);
+                                   uint32_t positive, uint32_t now_ms);
 
 /* dns_rrl_now: the millisecond clock dns_rrl_account is given (monotonic,
  * coarse: read once per batch of queries). */

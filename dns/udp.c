@@ -35,7 +35,10 @@ sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 static inline size_t
 rate_limited(struct dns_rrl *rrl, const struct dns_view *v, uint8_t *resp, size_t len, uint32_t now)
 {
-    enum dns_rrl_action a = dns_rrl_answer(rrl, &v->q, v->client, resp, len, now);
+    /* a positive answer's budget: its wildcard's, else its name's */
+    const struct zone_node *w = v->r.wild;
+    uint32_t positive = w ? dname_hash(w->name, w->name_len) : v->q.lhash;
+    enum dns_rrl_action a = dns_rrl_answer(rrl, &v->q, v->client, resp, len, positive, now);
     if (__builtin_expect(a == DNS_RRL_PASS, 1))
         return len;
     return a == DNS_RRL_SLIP ? dns_answer_truncate(&v->q, v->snap, resp, len) : 0;

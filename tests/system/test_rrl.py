@@ -33,6 +33,7 @@ def wire(qid, name="www.example.com", options=None):
 
 def udp_socket(src):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # a backlog answered at once
     s.bind((src, 0))
     s.setblocking(False)
     return s
@@ -114,8 +115,12 @@ def test_flood_is_limited_and_another_network_served(g):
     assert sent_other == FLOOD // 100
     assert len(got_other) == sent_other and not any(got_other.values())
     m = metrics(g)
-    assert m['gtmd_rrl_responses_total{action="slipped"}'] == slips
-    assert m['gtmd_rrl_responses_total{action="dropped"}'] == limited - slips
+    # (a datagram lost on the way, or a slip that came after we stopped
+    # reading, makes the counts differ a little from what we saw)
+    m_slipped = m['gtmd_rrl_responses_total{action="slipped"}']
+    m_dropped = m['gtmd_rrl_responses_total{action="dropped"}']
+    assert slips <= m_slipped <= slips + limited * 0.1 + 2, (m_slipped, slips)
+    assert limited * 0.9 <= m_slipped + m_dropped <= limited, (m_slipped, m_dropped, limited)
     assert m["gtmd_rrl_limited_total"] >= 1
     assert "rrl: limiting 127.0.0.0/24 (positive responses" in g.log
 
@@ -152,7 +157,7 @@ def test_slip_keeps_question_and_cookie(g):
                                options=[dns.edns.GenericOption(COOKIE, CC)])
     slips = []
     try:
-        for i in range(40):
+        for i in range(3 * RATE):  # more than a bucket refilled meanwhile can take
             q.id = 1000 + i
             s.sendto(q.to_wire(), g.addr())
         end = time.monotonic() + scaled(0.5)
@@ -174,6 +179,16 @@ def test_slip_keeps_question_and_cookie(g):
     assert str(m.question[0].name) == "www.example.com."
     [c] = [o.data for o in m.options if o.otype == COOKIE]
     assert c[:8] == CC and len(c) == 24
+
+
+def test_random_names_under_a_wildcard_share_a_budget(g):
+    # every name new, all answered by *.wild.example.com: one budget, the
+    # wildcard's (a budget per name would let such a flood through)
+    got, _, _, _ = burst(g, LOOPBACK4, 6 * RATE, 0.2,
+                         wire_of=lambda i: wire(i, name="r%d.wild.example.com" % i))
+    full = sum(1 for tc in got.values() if not tc)
+    assert full <= RATE + RATE * scaled(0.8) + 5, full
+    assert any(got.values())
 
 
 def test_off_never_limits(gtmd_factory):

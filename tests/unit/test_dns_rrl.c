@@ -259,49 +259,49 @@ test_classify(void **state)
     /* NOERROR with an answer: positive, the question name. */
     size_t len = response(out, req, qlen, 0, 1, 0);
     len = rr(out, len, (const uint8_t *)"\xc0\x0c", 2, 1);
-    assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_POSITIVE);
+    assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_POSITIVE);
     assert_int_equal(name, q.lhash);
 
     /* NXDOMAIN, the SOA owner a pointer to example.com in the question. */
     len = response(out, req, qlen, 3, 0, 1);
     len = rr(out, len, (const uint8_t *)"\xc0\x10", 2, 6);
-    assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_NEGATIVE);
+    assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_NEGATIVE);
     assert_int_equal(name, zone);
 
     /* NODATA with the owner written out: the same name, the same key. */
     len = response(out, req, qlen, 0, 0, 1);
     len = rr(out, len, (const uint8_t *)"\7example\3com", 13, 6);
-    assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_NEGATIVE);
+    assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_NEGATIVE);
     assert_int_equal(name, zone);
 
     /* NXDOMAIN after a CNAME: the authority record after the answer. */
     len = response(out, req, qlen, 3, 1, 1);
     len = rr(out, len, (const uint8_t *)"\xc0\x0c", 2, 5);
     len = rr(out, len, (const uint8_t *)"\xc0\x10", 2, 6);
-    assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_NEGATIVE);
+    assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_NEGATIVE);
     assert_int_equal(name, zone);
 
     /* NODATA without an authority section (CHAOS): no name. */
     len = response(out, req, qlen, 0, 0, 0);
-    assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_NEGATIVE);
+    assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_NEGATIVE);
     assert_int_equal(name, 0);
 
     /* Errors: REFUSED, SERVFAIL, BADCOOKIE's low bits; a parse error. */
     static const unsigned errors[] = {1, 2, 4, 5, 7, 9};
     for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
         len = response(out, req, qlen, errors[i], 0, 0);
-        assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_ERROR);
+        assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_ERROR);
         assert_int_equal(name, 0);
     }
     q.rcode = 16; /* BADVERS: its low bits are NOERROR's */
     len = response(out, req, qlen, 0, 0, 0);
-    assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_ERROR);
+    assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_ERROR);
     q.rcode = 0;
 
     /* Truncated or short bytes never read past len. */
     len = response(out, req, qlen, 3, 0, 1);
-    assert_int_equal(dns_rrl_classify(&q, out, len, &name), DNS_RRL_NEGATIVE);
-    assert_int_equal(dns_rrl_classify(&q, out, 5, &name), DNS_RRL_ERROR);
+    assert_int_equal(dns_rrl_classify(&q, out, len, q.lhash, &name), DNS_RRL_NEGATIVE);
+    assert_int_equal(dns_rrl_classify(&q, out, 5, q.lhash, &name), DNS_RRL_ERROR);
 }
 
 int
