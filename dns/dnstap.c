@@ -245,14 +245,14 @@ addr_of(const struct sockaddr *sa, const uint8_t **addr, size_t *alen, uint32_t 
 {
     static const uint8_t any6[16];
     if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
         *addr = (const uint8_t *)&sin->sin_addr;
         *alen = sin->sin_addr.s_addr == htonl(INADDR_ANY) ? 0 : 4;
         *port = ntohs(sin->sin_port);
         return AF_INET;
     }
     if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
         *addr = sin6->sin6_addr.s6_addr;
         *alen = memcmp(*addr, any6, 16) == 0 ? 0 : 16;
         *port = ntohs(sin6->sin6_port);
