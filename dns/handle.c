@@ -131,6 +131,7 @@ dns_view_init(struct dns_view *v, const struct gtm_snapshot *snap, uint64_t *rng
     v->trace = NULL;
     v->xfr = NULL;
     v->stream = NULL;
+    plan_init(&v->r); /* (read after answers that made no plan: RRL's wildcard) */
     v->pc = (struct policy_ctx){.health = snap->health,
                                 .rng = rng ? rng : &v->seed,
                                 .client = &v->routing_client,

@@ -11,6 +11,7 @@ import time
 
 import dns.edns
 import dns.message
+import dns.rrset
 import pytest
 
 from armapi import start_api
@@ -189,6 +190,24 @@ def test_random_names_under_a_wildcard_share_a_budget(g):
     full = sum(1 for tc in got.values() if not tc)
     assert full <= RATE + RATE * scaled(0.8) + 5, full
     assert any(got.values())
+
+
+def test_ixfr_over_udp_is_limited_like_others(gtmd_factory):
+    # an answer made without a plan (dns/xfr.c's SOA to an IXFR over UDP)
+    # goes through the limit like any other (and reads no stale state)
+    g = gtmd_factory.start(zones=STANDARD_ZONES, workers=1,
+                           extra=["--rrl", str(RATE), "--allow-transfer", "127.0.0.1/32"])
+
+    def ixfr(i):
+        q = dns.message.make_query("example.com", "IXFR")
+        q.authority.append(dns.rrset.from_text("example.com.", 0, "IN", "SOA",
+                                               ". . 1 0 0 0 0"))
+        q.id = i
+        return q.to_wire()
+
+    got, _, _, _ = burst(g, LOOPBACK4, 4 * RATE, 0.2, wire_of=ixfr)
+    assert got and sum(1 for tc in got.values() if not tc) <= RATE + RATE * scaled(0.8) + 5
+    assert g.alive()
 
 
 def test_off_never_limits(gtmd_factory):
