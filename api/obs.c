@@ -327,6 +327,21 @@ metrics(struct api_req *r)
     evbuffer_add_printf(b, "gtmd_profiles %u\n", (unsigned)s->nprofiles);
     family(b, "gtmd_probes", "gauge", "Distinct health probes running.");
     evbuffer_add_printf(b, "gtmd_probes %u\n", (unsigned)s->nprobes);
+    struct monitor_counts mc;
+    monitor_counts(ctx->monitor, &mc);
+    family(b, "gtmd_probes_in_flight", "gauge", "Health probes under way now.");
+    evbuffer_add_printf(b, "gtmd_probes_in_flight %u\n", (unsigned)mc.in_flight);
+    family(b, "gtmd_probes_in_flight_max", "gauge",
+           "The most health probes allowed under way at once (--max-probes-in-flight).");
+    evbuffer_add_printf(b, "gtmd_probes_in_flight_max %u\n",
+                        ctx->monitor ? (unsigned)monitor_max_in_flight(ctx->monitor) : 0u);
+    family(b, "gtmd_probe_runs_pooled", "gauge",
+           "Probe runs (curl handles) pooled: the most ever under way at once.");
+    evbuffer_add_printf(b, "gtmd_probe_runs_pooled %u\n", (unsigned)mc.runs);
+    family(b, "gtmd_probes_skipped_total", "counter",
+           "Health probes not run when due, --max-probes-in-flight being reached; each was "
+           "moved to another time of its interval.");
+    evbuffer_add_printf(b, "gtmd_probes_skipped_total %llu\n", (unsigned long long)mc.skipped);
     family(b, "gtmd_dnssec_answer_signatures_total", "counter",
            "RRSIGs made at answer time (several endpoints' records answered as one RRset).");
     evbuffer_add_printf(b, "gtmd_dnssec_answer_signatures_total %llu\n",

@@ -91,6 +91,7 @@ enum opt_id {
     OPT_ID_ETCD_KEY,
     OPT_ID_ETCD_USER_FILE,
     OPT_ID_PROBE_SOURCE,
+    OPT_ID_MAX_PROBES_IN_FLIGHT,
     OPT_ID_QUORUM,
     OPT_ID_NODE,
     OPT_ID_NSID,
@@ -153,16 +154,17 @@ struct gtm_options {
     char *etcd;        /* --etcd URL[,URL...]: fleet mode (SPEC §11), or NULL */
     char *etcd_prefix; /* every key of the fleet under it; ends with '/' */
     char *etcd_cacert, *etcd_cert, *etcd_key, *etcd_user_file;
-    char *probe_source;     /* source address of this node's probes, or NULL */
-    unsigned quorum;        /* nodes that must see a failure; 0: a majority */
-    char *node;             /* this node's name: never NULL after options_load (host name) */
-    bool node_given;        /* named explicitly: it is also the NSID (options_nsid) */
-    char *nsid;             /* --nsid: the NSID, or "off"; NULL: options_nsid's default */
-    char *identity;         /* --identity: id.server's TXT, or "off"; NULL: as the NSID */
-    char *server_version;   /* --server-version: version.bind's TXT, "on", or NULL: none */
-    struct listen_addr api; /* the management API's address */
-    bool api_off;           /* --api off */
-    bool api_given;         /* named explicitly: failing to listen is fatal */
+    char *probe_source;            /* source address of this node's probes, or NULL */
+    unsigned max_probes_in_flight; /* --max-probes-in-flight; 0: the monitor's default */
+    unsigned quorum;               /* nodes that must see a failure; 0: a majority */
+    char *node;                    /* this node's name: never NULL after options_load (host name) */
+    bool node_given;               /* named explicitly: it is also the NSID (options_nsid) */
+    char *nsid;                    /* --nsid: the NSID, or "off"; NULL: options_nsid's default */
+    char *identity;                /* --identity: id.server's TXT, or "off"; NULL: as the NSID */
+    char *server_version;          /* --server-version: version.bind's TXT, "on", or NULL: none */
+    struct listen_addr api;        /* the management API's address */
+    bool api_off;                  /* --api off */
+    bool api_given;                /* named explicitly: failing to listen is fatal */
     char *api_token_file;
     char *api_clients;           /* --api-clients FILE: the built-in token issuer's clients */
     unsigned api_token_lifetime; /* seconds an issued token lives */

@@ -3,6 +3,9 @@
 #include "monitor/history.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "gtm/alloc.h"
 
 /* From half a millisecond (a probe on the loopback) to 30 s (the longest
  * timeout Azure allows is 10 s; a lab may set more). */
@@ -11,9 +14,16 @@ const uint32_t latency_bounds_us[LATENCY_BUCKETS] = {
     250000, 500000, 1000000, 2500000, 5000000, 10000000, 30000000,
 };
 
+/* Until the ring holds HISTORY_LEN it has never wrapped, so entry k is the
+ * k-th pushed, and k % HISTORY_LEN is k: one index rule for both. */
 void
 history_push(struct history *h, const struct transition *t)
 {
+    if (h->total >= h->cap && h->cap < HISTORY_LEN) {
+        unsigned cap = h->cap ? h->cap * 2u : 1u;
+        h->ring = xrealloc(h->ring, cap * sizeof *h->ring);
+        h->cap = (uint8_t)cap;
+    }
     struct transition *slot = &h->ring[h->total % HISTORY_LEN];
     slot->at_ms = t->at_ms;
     slot->from = t->from;
@@ -21,6 +31,13 @@ history_push(struct history *h, const struct transition *t)
     slot->fails = t->fails;
     snprintf(slot->reason, sizeof slot->reason, "%s", t->reason);
     h->total++;
+}
+
+void
+history_free(struct history *h)
+{
+    free(h->ring);
+    *h = (struct history){0};
 }
 
 unsigned

@@ -1,6 +1,7 @@
 /* history.h: what the monitor remembers about one probe beyond its state:
  * the last transitions (a bounded ring) and a histogram of probe durations.
- * Pure: no clock, no I/O, no allocation. Loop thread only. */
+ * Pure: no clock, no I/O; the ring grows as transitions come (most probes
+ * only ever have one or two), up to HISTORY_LEN. Loop thread only. */
 #ifndef GTM_MONITOR_HISTORY_H
 #define GTM_MONITOR_HISTORY_H
 
@@ -18,14 +19,20 @@ struct transition {
     char reason[HISTORY_REASON_LEN];
 };
 
-/* The last HISTORY_LEN transitions; older ones are overwritten. */
+/* The last HISTORY_LEN transitions; older ones are overwritten. A zeroed
+ * struct is an empty history. */
 struct history {
-    struct transition ring[HISTORY_LEN];
-    uint64_t total; /* transitions ever pushed */
+    struct transition *ring; /* cap entries, grown by doubling up to HISTORY_LEN */
+    uint64_t total;          /* transitions ever pushed */
+    uint8_t cap;
 };
 
-/* history_push: records t [in] (copied; the reason is truncated to fit). */
+/* history_push: records t [in] (copied; the reason is truncated to fit).
+ * Aborts on OOM. */
 void history_push(struct history *h, const struct transition *t);
+
+/* history_free: frees what h holds; h is then empty again. */
+void history_free(struct history *h);
 
 /* history_count: how many transitions h holds (at most HISTORY_LEN). */
 unsigned history_count(const struct history *h);

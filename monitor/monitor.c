@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,17 +59,18 @@ struct mprobe {
     uint32_t interval_ms;
     uint8_t fall;
     uint8_t fleet_state; /* fleet mode: the fleet's verdict, published unless forced */
-    bool ready;          /* x holds a usable easy handle */
-    bool in_flight;      /* x.easy is in the multi */
+    bool ready;          /* t is usable; else setup_err says why */
+    bool in_flight;      /* a run is under way (run, unless a seam runs it) */
     bool first;          /* the tick due is the first (random offset) one */
     int64_t started_ms;
     int64_t due_ms; /* the tick due next, on the seam clock (own clock only) */
     struct fsm fsm;
     struct probe_info info;
     struct history history;
-    char setup_err[96];
+    char *setup_err;       /* why t could not be set up, or NULL */
+    struct probe_run *run; /* the run in flight, from the pool, or NULL */
     struct event tick;
-    struct probe_xfer x;
+    struct probe_target t;
 };
 
 struct monitor {
@@ -88,6 +90,14 @@ struct monitor {
     struct monitor_fleet fleet; /* fleet mode when fleet.verdict is set */
     uint32_t *keys;             /* key hash -> probe index + 1 (0: empty), open addressing */
     size_t keys_cap;            /* a power of two, at least twice nprobes */
+    union probe_addr src;       /* source, parsed, for direct TCP runs */
+    bool has_src;
+    struct probe_run *idle; /* the pool: runs not in use, each with its easy handle */
+    uint32_t nruns;         /* runs the pool made: the most ever in flight at once */
+    uint32_t in_flight;     /* runs under way */
+    uint32_t max_in_flight; /* --max-probes-in-flight */
+    uint64_t skipped;       /* runs not started for want of the budget */
+    bool skip_logged;
 };
 
 /* The clock: the seam's, else the loop's (wall time, cached per loop
@@ -223,53 +233,192 @@ record(struct mprobe *p, bool ok, const char *text, uint32_t duration_us, bool r
     transition(p, old, p->fsm.state, text, true);
 }
 
+/* The pool: a run for a probe about to start. */
+static struct probe_run *
+run_get(struct monitor *m)
+{
+    struct probe_run *r = m->idle;
+    if (r) {
+        m->idle = r->next;
+    } else {
+        r = xmalloc(sizeof *r);
+        probe_run_init(r);
+        m->nruns++;
+    }
+    r->next = NULL;
+    return r;
+}
+
+/* The pool takes a run back once nothing of it is in use. */
+static void
+run_put(struct monitor *m, struct probe_run *r)
+{
+    r->owner = NULL;
+    r->next = m->idle;
+    m->idle = r;
+}
+
+/* p's run ended (or was abandoned): the budget and the pool get it back. */
+static void
+run_over(struct mprobe *p)
+{
+    struct monitor *m = p->m;
+    p->in_flight = false;
+    m->in_flight--;
+    if (p->run)
+        run_put(m, p->run);
+    p->run = NULL;
+}
+
 /* curlev_done_fn: a run finished (its handle is out of the multi). */
 static void
 on_done(CURL *easy, CURLcode result, void *arg)
 {
-    struct mprobe *p = probe_xfer_owner(easy);
+    struct probe_run *r = probe_run_of(easy);
     (void)arg;
-    GTM_ASSERT(p && p->in_flight && p->x.easy == easy);
-    p->in_flight = false;
+    GTM_ASSERT(r && r->owner);
+    struct mprobe *p = r->owner;
+    GTM_ASSERT(p->in_flight && p->run == r);
     char text[sizeof p->info.last_result];
     uint32_t rtt_us = 0;
-    bool ok = probe_verdict(&p->x, result, text, sizeof text, &rtt_us);
+    bool ok = probe_verdict(r, &p->t, result, text, sizeof text, &rtt_us);
+    run_over(p);
     record(p, ok, text, rtt_us, true);
+}
+
+/* A direct TCP run's socket became writable, or its timeout came. */
+static void
+on_connect(evutil_socket_t fd, short what, void *arg)
+{
+    struct probe_run *r = arg;
+    (void)fd;
+    GTM_ASSERT(r && r->owner);
+    struct mprobe *p = r->owner;
+    GTM_ASSERT(p->in_flight && p->run == r);
+    char text[sizeof p->info.last_result];
+    uint32_t rtt_us = 0;
+    bool ok = probe_tcp_finish(r, (what & EV_TIMEOUT) != 0, text, sizeof text, &rtt_us);
+    run_over(p);
+    record(p, ok, text, rtt_us, true);
+}
+
+/* A first run, or one the budget skipped, comes at a random time within
+ * the interval; the interval is counted from it. */
+static void
+schedule_spread(struct mprobe *p)
+{
+    struct monitor *m = p->m;
+    uint32_t offset = (uint32_t)(rng_next(m) % p->interval_ms);
+    p->first = true;
+    if (m->seams.now_ms) {
+        p->due_ms = now_ms(m) + offset; /* monitor_run_due runs it */
+        return;
+    }
+    struct timeval first = ms_to_tv(offset);
+    event_del(&p->tick);
+    event_add(&p->tick, &first);
+}
+
+/* The budget of runs in flight is spent: this run is skipped (counted, the
+ * first one logged) and the probe moves to another time of its interval,
+ * so a bunch that cannot run at once spreads out; the others keep theirs. */
+static void
+skip_run(struct mprobe *p)
+{
+    struct monitor *m = p->m;
+    m->skipped++;
+    if (!m->skip_logged) {
+        m->skip_logged = true;
+        log_warn("monitor: %u probes in flight, the most --max-probes-in-flight allows: probes "
+                 "due meanwhile (%s first) are skipped and moved within their interval; "
+                 "gtmd_probes_skipped_total counts them (logged once)",
+                 (unsigned)m->in_flight, p->label);
+    }
+    schedule_spread(p);
+}
+
+/* Starts a direct TCP run: over at once, or watched until writable. */
+static void
+start_direct(struct mprobe *p, struct probe_run *r)
+{
+    struct monitor *m = p->m;
+    char text[sizeof p->info.last_result];
+    uint32_t rtt_us = 0;
+    bool ok = false;
+    if (probe_tcp_start(r, &p->t, m->has_src ? &m->src : NULL, p, &ok, text, sizeof text,
+                        &rtt_us)) {
+        run_put(m, r);
+        record(p, ok, text, rtt_us, true);
+        return;
+    }
+    struct timeval tv = ms_to_tv(r->timeout_ms);
+    event_assign(&r->ev, m->base, r->fd, EV_WRITE, on_connect, r);
+    if (event_add(&r->ev, &tv) != 0) {
+        probe_tcp_finish(r, true, text, sizeof text, &rtt_us); /* closes */
+        run_put(m, r);
+        record(p, false, "cannot start: cannot watch the socket", 0, false);
+        return;
+    }
+    p->run = r;
+    p->in_flight = true;
+    m->in_flight++;
+    p->started_ms = now_ms(m);
 }
 
 static void
 start_run(struct mprobe *p)
 {
+    struct monitor *m = p->m;
     if (!p->ready) {
         record(p, false, p->setup_err, 0, false);
         return;
     }
-    if (p->m->seams.start) {
-        /* the result comes back through monitor_result, now or later */
-        p->in_flight = true;
-        p->started_ms = now_ms(p->m);
-        p->m->seams.start(p->m->seams.arg, p->idx, p->label);
+    if (m->in_flight >= m->max_in_flight) {
+        skip_run(p);
         return;
     }
-    const char *why = NULL;
-    probe_xfer_reset(&p->x);
-    if (curlev_add(p->m->cev, p->x.easy, &why) != 0) {
+    if (m->seams.start) {
+        /* the result comes back through monitor_result, now or later */
+        p->in_flight = true;
+        m->in_flight++;
+        p->started_ms = now_ms(m);
+        m->seams.start(m->seams.arg, p->idx, p->label);
+        return;
+    }
+    struct probe_run *r = run_get(m);
+    if (p->t.direct) {
+        start_direct(p, r);
+        return;
+    }
+    char why[96];
+    const char *cwhy = why;
+    if (probe_run_prepare(r, &p->t, m->source, p, why, sizeof why) != 0 ||
+        curlev_add(m->cev, r->easy, &cwhy) != 0) {
         char text[sizeof p->info.last_result];
-        snprintf(text, sizeof text, "cannot start: %s", why);
+        snprintf(text, sizeof text, "cannot start: %s", cwhy);
+        run_put(m, r);
         record(p, false, text, 0, false);
         return;
     }
+    p->run = r;
     p->in_flight = true;
-    p->started_ms = now_ms(p->m);
+    m->in_flight++;
+    p->started_ms = now_ms(m);
 }
 
-/* A run in flight is abandoned: its transfer leaves the multi. */
+/* A run in flight is abandoned: its transfer or socket goes. */
 static void
 abandon_run(struct mprobe *p)
 {
-    if (!p->m->seams.start)
-        curlev_remove(p->m->cev, p->x.easy);
-    p->in_flight = false;
+    struct probe_run *r = p->run;
+    if (r && r->direct) {
+        event_del(&r->ev);
+        close(r->fd);
+        r->fd = -1;
+    } else if (r) {
+        curlev_remove(p->m->cev, r->easy);
+    }
+    run_over(p);
 }
 
 static void
@@ -291,8 +440,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
         /* A timeout as long as the interval ends at this tick whenever the
          * run started (a late start must not cost the endpoint a round);
          * a shorter one only ends once it has really run that long. */
-        bool window_over = (int64_t)p->x.timeout_ms + TICK_SLACK_MS >= (int64_t)p->interval_ms;
-        if (!window_over && elapsed + TICK_SLACK_MS < (int64_t)p->x.timeout_ms) {
+        bool window_over = (int64_t)p->t.timeout_ms + TICK_SLACK_MS >= (int64_t)p->interval_ms;
+        if (!window_over && elapsed + TICK_SLACK_MS < (int64_t)p->t.timeout_ms) {
             log_debug("monitor: %s: previous probe still running after %lld ms, round skipped",
                       p->label, (long long)elapsed);
             return;
@@ -300,7 +449,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
         /* its time is up: curl's own timer just has not fired yet */
         abandon_run(p);
         char text[sizeof p->info.last_result];
-        snprintf(text, sizeof text, "timeout after %u ms", (unsigned)p->x.timeout_ms);
+        snprintf(text, sizeof text, "timeout after %u ms", (unsigned)p->t.timeout_ms);
         uint64_t us = (uint64_t)(elapsed > 0 ? elapsed : 0) * 1000;
         record(p, false, text, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us, true);
     }
@@ -320,19 +469,15 @@ probe_new(struct monitor *m, const struct probe_spec *spec, uint32_t idx)
     p->fsm.state = EPS_CHECKING;
     p->info.state = EPS_CHECKING;
     p->info.probed = EPS_CHECKING;
-    if (probe_xfer_init(&p->x, spec, m->source, p, p->setup_err, sizeof p->setup_err) == 0) {
+    char why[96];
+    if (probe_target_init(&p->t, spec, why, sizeof why) == 0) {
         p->ready = true;
     } else {
-        log_err("monitor: %s: cannot set up the probe: %s", p->label, p->setup_err);
+        p->setup_err = xstrdup(why);
+        log_err("monitor: %s: cannot set up the probe: %s", p->label, why);
     }
     event_assign(&p->tick, m->base, -1, EV_PERSIST, on_tick, p);
-    uint32_t offset = (uint32_t)(rng_next(m) % p->interval_ms);
-    struct timeval first = ms_to_tv(offset);
-    p->first = true;
-    if (m->seams.now_ms)
-        p->due_ms = now_ms(m) + offset; /* monitor_run_due runs it */
-    else
-        event_add(&p->tick, &first);
+    schedule_spread(p);
     return p;
 }
 
@@ -344,7 +489,9 @@ probe_free(struct mprobe *p)
     if (p->in_flight)
         abandon_run(p);
     event_del(&p->tick);
-    probe_xfer_cleanup(&p->x);
+    probe_target_cleanup(&p->t);
+    history_free(&p->history);
+    free(p->setup_err);
     free(p->key);
     free(p->label);
     free(p);
@@ -378,6 +525,7 @@ monitor_new_seams(struct event_base *base, const struct monitor_seams *seams)
                (uint64_t)(uintptr_t)m;
     }
     m->rng = seed;
+    m->max_in_flight = monitor_default_max_in_flight();
     curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
     if (v && !(v->features & CURL_VERSION_ASYNCHDNS))
         log_warn("monitor: libcurl %s resolves names synchronously: probes of host names may "
@@ -387,6 +535,16 @@ monitor_new_seams(struct event_base *base, const struct monitor_seams *seams)
 }
 
 static void index_keys(struct monitor *m);
+
+uint32_t
+monitor_default_max_in_flight(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 1u << 20;
+    rlim_t half = rl.rlim_cur / 2;
+    return half < 16 ? 16 : half > (1u << 20) ? 1u << 20 : (uint32_t)half;
+}
 
 void
 monitor_reconcile(struct monitor *m, struct gtm_snapshot *snap)
@@ -508,6 +666,26 @@ monitor_set_source(struct monitor *m, const char *src)
 {
     free(m->source);
     m->source = src ? xstrdup(src) : NULL;
+    m->has_src = src && probe_parse_source(&m->src, src) == 0;
+}
+
+void
+monitor_set_max_in_flight(struct monitor *m, uint32_t n)
+{
+    m->max_in_flight = n ? n : 1;
+}
+
+uint32_t
+monitor_max_in_flight(const struct monitor *m)
+{
+    return m->max_in_flight;
+}
+
+void
+monitor_counts(const struct monitor *m, struct monitor_counts *c)
+{
+    *c = (struct monitor_counts){
+        .in_flight = m ? m->in_flight : 0, .runs = m ? m->nruns : 0, .skipped = m ? m->skipped : 0};
 }
 
 void
@@ -631,7 +809,7 @@ monitor_result(struct monitor *m, uint32_t idx, bool ok, const char *text, uint3
     if (!m || !m->seams.start || idx >= m->nprobes || !m->probes[idx]->in_flight)
         return GTM_EINVAL;
     struct mprobe *p = m->probes[idx];
-    p->in_flight = false;
+    run_over(p);
     record(p, ok, text, duration_us, true);
     return 0;
 }
@@ -643,6 +821,12 @@ monitor_free(struct monitor *m)
         return;
     for (uint32_t j = 0; j < m->nprobes; j++)
         probe_free(m->probes[j]);
+    while (m->idle) {
+        struct probe_run *r = m->idle;
+        m->idle = r->next;
+        probe_run_cleanup(r);
+        free(r);
+    }
     free(m->probes);
     free(m->keys);
     free(m->source);

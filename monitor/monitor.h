@@ -115,6 +115,30 @@ int monitor_force(struct monitor *m, uint32_t idx, int state);
  * first monitor_reconcile. */
 void monitor_set_source(struct monitor *m, const char *src);
 
+/* monitor_set_max_in_flight: at most n runs in flight at once
+ * (--max-probes-in-flight; 0 counts as 1). A run due when n are under way
+ * is skipped: counted, logged once, and its probe moved to a random time
+ * of its interval, so a bunch spreads out and the others keep their
+ * schedule. Default: monitor_default_max_in_flight(). */
+void monitor_set_max_in_flight(struct monitor *m, uint32_t n);
+
+/* monitor_max_in_flight: the budget in force. */
+uint32_t monitor_max_in_flight(const struct monitor *m);
+
+/* monitor_default_max_in_flight: half the open-files limit (each run holds
+ * a socket, and the rest of gtmd needs the others), at least 16. */
+uint32_t monitor_default_max_in_flight(void);
+
+/* What the monitor's runs cost, for metrics. */
+struct monitor_counts {
+    uint32_t in_flight; /* runs under way */
+    uint32_t runs;      /* runs pooled: the most ever under way at once */
+    uint64_t skipped;   /* runs skipped for want of the budget */
+};
+
+/* monitor_counts: c [out] for m (NULL: zeros). */
+void monitor_counts(const struct monitor *m, struct monitor_counts *c);
+
 /* ---- fleet mode (SPEC §11): the state a probe publishes is the fleet's
  * verdict, of which this node's probes give one vote. ---- */
 struct monitor_fleet {

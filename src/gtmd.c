@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -28,6 +29,21 @@
 #include "zones/build.h"
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
+
+/* The open-files limit up to its hard limit, as NSD and Knot raise theirs:
+ * every probe in flight and every TCP client holds a descriptor. */
+static void
+raise_open_files(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_debug("gtmd: open-files limit raised from %llu to %llu", (unsigned long long)was,
+                  (unsigned long long)rl.rlim_max);
+}
 
 int
 main(int argc, char **argv)
@@ -89,8 +105,12 @@ main(int argc, char **argv)
         goto out;
     }
     ctx_init_events(&ctx); /* signals are caught from here on */
+    raise_open_files();
     ctx.monitor = monitor_new(ctx.base);
     monitor_set_source(ctx.monitor, opt.probe_source);
+    if (opt.max_probes_in_flight)
+        monitor_set_max_in_flight(ctx.monitor, opt.max_probes_in_flight);
+    log_debug("monitor: at most %u probes in flight", monitor_max_in_flight(ctx.monitor));
     /* --notify: the first publish notifies every static zone, once the loop runs */
     ctx.notifier = dns_notifier_new(ctx.base, &opt.xfr, ctx.notifies);
     ctx_publish(&ctx, snap);

@@ -429,7 +429,7 @@ run_until(struct harness *h, pred_fn *pred, void *arg, int max_ms)
 
 /* ---- snapshots by hand ---- */
 
-#define MAXP 16
+#define MAXP 24
 
 struct snapbuf {
     struct gtm_snapshot snap;
@@ -562,6 +562,33 @@ assert_result(const struct probe_info *in, uint8_t state, const char *text)
         fail_msg("state %u \"%s\", want %u \"%s\"", in->state, in->last_result, state, text);
 }
 
+/* A listener whose accept queue is full (backlog 0, one connection queued
+ * and never accepted): the kernel drops every further SYN, so a connect
+ * to it neither succeeds nor fails before its timeout. *filler [out] is
+ * the queued connection. Returns the listening socket, or -1. */
+static int
+full_listener(uint16_t *port, int *filler)
+{
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 0) != 0 ||
+        getsockname(l, (struct sockaddr *)&a, &alen) != 0) {
+        if (l >= 0)
+            close(l);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    *filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*filler < 0 || connect(*filler, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (*filler >= 0)
+            close(*filler);
+        close(l);
+        return -1;
+    }
+    return l;
+}
+
 /* Every kind of probe and target at once: each ends where it should. */
 static void
 test_kinds(void **state)
@@ -616,6 +643,22 @@ test_kinds(void **state)
         i_v6 = s->snap.nprobes;
         snap_add(s, PROBE_HTTP, "::1", h->http6_port, "/flip", 1, "kinds/ipv6");
         w.state[i_v6] = EPS_ONLINE;
+    }
+    /* TCP to an address is a direct connect; to a name, curl resolves it */
+    unsigned i_tcp6 = 0, i_tcpname = s->snap.nprobes, i_tcpfull = 0;
+    snap_add(s, PROBE_TCP, "localhost", h->hang.port, NULL, 1, "kinds/tcp-name");
+    w.state[i_tcpname] = EPS_ONLINE;
+    if (h->http6) {
+        i_tcp6 = s->snap.nprobes;
+        snap_add(s, PROBE_TCP, "::1", h->http6_port, NULL, 1, "kinds/tcp-ipv6");
+        w.state[i_tcp6] = EPS_ONLINE;
+    }
+    uint16_t full_port = 0;
+    int filler = -1, full = full_listener(&full_port, &filler);
+    if (full >= 0) {
+        i_tcpfull = s->snap.nprobes;
+        snap_add(s, PROBE_TCP, "127.0.0.1", full_port, NULL, 1, "kinds/tcp-unanswered");
+        w.state[i_tcpfull] = EPS_DEGRADED;
     }
 
     struct monitor *m = mon_new(h);
@@ -673,6 +716,21 @@ test_kinds(void **state)
         assert_result(monitor_info(m, i_v6), EPS_ONLINE, "HTTP 200");
     else
         printf("# skipped: IPv6 (no ::1)\n");
+    assert_result(monitor_info(m, i_tcpname), EPS_ONLINE, "TCP connected");
+    if (h->http6)
+        assert_result(monitor_info(m, i_tcp6), EPS_ONLINE, "TCP connected");
+    if (full >= 0) {
+        assert_result(monitor_info(m, i_tcpfull), EPS_DEGRADED, "timeout after 1000 ms");
+        close(filler);
+        close(full);
+    } else {
+        printf("# skipped: TCP timeout (no listener with a full queue)\n");
+    }
+    /* the runs were pooled: never more than the probes */
+    struct monitor_counts c;
+    monitor_counts(m, &c);
+    assert_in_range(c.runs, 1, s->snap.nprobes);
+    assert_int_equal(c.skipped, 0);
 
     mon_free(h);
     run_until(h, NULL, NULL, 100);
@@ -1219,6 +1277,69 @@ teardown(void **state)
     return 0;
 }
 
+/* --max-probes-in-flight: runs due while the budget is spent are skipped,
+ * counted, and moved to another time of their interval, so a bunch that
+ * cannot run at once spreads out; every probe still runs, and the runs
+ * under way keep their schedule. */
+static void
+test_budget(void **state)
+{
+    struct harness *h = *state;
+    struct snapbuf *a = snap_new(h);
+    char labels[6][16];
+    for (unsigned i = 0; i < 6; i++) {
+        snprintf(labels[i], sizeof labels[i], "b/%u", i);
+        snap_add(a, PROBE_HTTP, "192.0.2.1", 80, "/", 3, labels[i]);
+    }
+    static const struct monitor_seams seams = {
+        .now_ms = seam_clock, .start = seam_start, .seed = 11};
+    memset(seam_started, 0, sizeof seam_started);
+    seam_now = 7000000;
+    h->m = monitor_new_seams(h->base, &seams);
+    struct monitor *m = h->m;
+    assert_true(monitor_max_in_flight(m) >= 16); /* the default: half the open files */
+    monitor_set_max_in_flight(m, 2);
+    assert_int_equal(monitor_max_in_flight(m), 2);
+    monitor_reconcile(m, &a->snap);
+
+    /* all six first runs come due within the first interval; none is
+     * answered, so the third and later find the budget spent */
+    seam_now += 1000;
+    monitor_run_due(m);
+    struct monitor_counts c;
+    monitor_counts(m, &c);
+    unsigned started = 0;
+    for (unsigned i = 0; i < 6; i++)
+        started += seam_started[i];
+    assert_int_equal(started, 2);
+    assert_int_equal(c.in_flight, 2);
+    assert_int_equal(c.skipped, 4);
+
+    /* answered at once from now on: within one more interval each skipped
+     * probe runs at its new time, and every probe has a result */
+    for (unsigned step = 0; step < 150; step++) {
+        for (unsigned i = 0; i < 6; i++)
+            (void)monitor_result(m, i, true, "HTTP 200", 100);
+        seam_now += 10;
+        monitor_run_due(m);
+    }
+    for (unsigned i = 0; i < 6; i++)
+        (void)monitor_result(m, i, true, "HTTP 200", 100);
+    for (unsigned i = 0; i < 6; i++) {
+        assert_true(seam_started[i] >= 1);
+        assert_int_equal(monitor_info(m, i)->state, EPS_ONLINE);
+    }
+    monitor_counts(m, &c);
+    assert_int_equal(c.in_flight, 0);
+    assert_true(c.skipped >= 4);
+    /* a run keeps its schedule: the two that ran first ran again a whole
+     * interval later, not moved */
+    unsigned twice = 0;
+    for (unsigned i = 0; i < 6; i++)
+        twice += seam_started[i] >= 2;
+    assert_true(twice >= 2);
+}
+
 int
 main(void)
 {
@@ -1242,6 +1363,7 @@ main(void)
         cmocka_unit_test_teardown(test_late_run_keeps_schedule, test_teardown),
         cmocka_unit_test_teardown(test_seams, test_teardown),
         cmocka_unit_test_teardown(test_fleet_seam, test_teardown),
+        cmocka_unit_test_teardown(test_budget, test_teardown),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();

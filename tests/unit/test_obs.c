@@ -63,6 +63,30 @@ test_history_order(void **state)
     assert_string_equal(t->reason, "HTTP 503");
     assert_int_equal(history_get(&h, 1)->at_ms, 1000);
     assert_null(history_get(&h, 2));
+    history_free(&h);
+    assert_int_equal(history_count(&h), 0);
+}
+
+/* The ring grows by doubling as transitions come, keeping their order, and
+ * stops growing at HISTORY_LEN: an idle probe holds one or two entries. */
+static void
+test_history_grows(void **state)
+{
+    (void)state;
+    struct history h = {0};
+    for (unsigned n = 1; n <= HISTORY_LEN + 3; n++) {
+        push(&h, n, EPS_ONLINE, EPS_DEGRADED, "x");
+        unsigned cap = 1;
+        while (cap < n && cap < HISTORY_LEN)
+            cap *= 2;
+        assert_int_equal(h.cap, cap);
+        unsigned held = n < HISTORY_LEN ? n : HISTORY_LEN;
+        assert_int_equal(history_count(&h), held);
+        for (unsigned i = 0; i < held; i++)
+            assert_int_equal(history_get(&h, i)->at_ms, (int64_t)(n - i));
+        assert_null(history_get(&h, held));
+    }
+    history_free(&h);
 }
 
 /* Past HISTORY_LEN the oldest go: the newest HISTORY_LEN remain, in order. */
@@ -88,6 +112,7 @@ test_history_wraps(void **state)
         assert_string_equal(t->reason, r);
     }
     assert_null(history_get(h, HISTORY_LEN));
+    history_free(h);
     free(h);
 }
 
@@ -101,6 +126,7 @@ test_history_long_reason(void **state)
     t.reason[sizeof t.reason - 1] = 0;
     history_push(&h, &t);
     assert_int_equal(strlen(history_get(&h, 0)->reason), HISTORY_REASON_LEN - 1);
+    history_free(&h);
 }
 
 /* ---- the histogram ---- */
@@ -348,11 +374,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_history_empty),   cmocka_unit_test(test_history_order),
-        cmocka_unit_test(test_history_wraps),   cmocka_unit_test(test_history_long_reason),
-        cmocka_unit_test(test_latency_buckets), cmocka_unit_test(test_prom_escape),
-        cmocka_unit_test(test_html_escape),     cmocka_unit_test(test_time_iso8601),
-        cmocka_unit_test(test_monitor_force),
+        cmocka_unit_test(test_history_empty),       cmocka_unit_test(test_history_order),
+        cmocka_unit_test(test_history_grows),       cmocka_unit_test(test_history_wraps),
+        cmocka_unit_test(test_history_long_reason), cmocka_unit_test(test_latency_buckets),
+        cmocka_unit_test(test_prom_escape),         cmocka_unit_test(test_html_escape),
+        cmocka_unit_test(test_time_iso8601),        cmocka_unit_test(test_monitor_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
