@@ -47,7 +47,9 @@ const struct transition *history_get(const struct history *h, unsigned i);
 extern const uint32_t latency_bounds_us[LATENCY_BUCKETS];
 
 struct latency_hist {
-    uint64_t bucket[LATENCY_BUCKETS + 1]; /* not cumulative; [LATENCY_BUCKETS]: above all */
+    /* not cumulative; [LATENCY_BUCKETS]: above all. 32 bits: a probe a second
+     * would take 136 years to wrap one */
+    uint32_t bucket[LATENCY_BUCKETS + 1];
     uint64_t count;
     uint64_t sum_us;
 };

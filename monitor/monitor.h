@@ -30,7 +30,7 @@ struct probe_info {
     uint32_t last_rtt_us;      /* duration of the last successful probe */
     uint32_t last_duration_us; /* duration of the last probe, successful or not */
     uint64_t probes_ok, probes_failed;
-    uint64_t transitions[PROBE_STATES][PROBE_STATES]; /* by [from][to] */
+    uint32_t transitions[PROBE_STATES][PROBE_STATES]; /* by [from][to] */
     struct latency_hist latency;                      /* durations of every probe that ran */
     char last_result[128]; /* "HTTP 200", "HTTP 503", "timeout after 10 s", "connection refused" */
 };

@@ -104,8 +104,10 @@ merge_headers(struct arena *a, struct probe_spec *spec, const struct profile *p,
         snprintf(buf, sizeof buf, "[%s]", e->target);
         target = arena_strdup(a, buf);
     }
+    /* an array of its own size: a spec is copied into every snapshot */
+    spec->headers = arena_alloc(a, (n + 1) * sizeof *spec->headers);
     spec->headers[spec->nheaders++] = host ? *host : (struct header_kv){"Host", target};
-    for (unsigned i = 0; i < n && spec->nheaders < GTM_ARRAY_LEN(spec->headers); i++)
+    for (unsigned i = 0; i < n && spec->nheaders < PROFILE_MAX_HEADERS + 1; i++)
         if (&merged[i] != host)
             spec->headers[spec->nheaders++] = merged[i];
 }
@@ -297,7 +299,7 @@ tm_add(struct tm_index *t, struct profile *p)
         e->health_idx = HEALTH_NONE;
         if (!p->enabled || !e->enabled || e->always_serve || e->kind == EP_NESTED || !e->target)
             continue;
-        struct arena *mem = arena_new_small(512);
+        struct arena *mem = arena_new_small(256); /* a probe's strings: most need less */
         struct probe_spec spec;
         spec_build(mem, &spec, p, e);
         uint32_t idx = map_find(t, spec.key);

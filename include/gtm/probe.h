@@ -19,7 +19,7 @@ struct probe_spec {
     uint8_t fall; /* consecutive failures that make it Degraded (tolerated + 1, or 3) */
     uint8_t nranges, nheaders;
     struct status_range ranges[PROFILE_MAX_RANGES];
-    struct header_kv headers[PROFILE_MAX_HEADERS + 1]; /* merged; Host first (target unless set) */
+    struct header_kv *headers; /* nheaders, merged; Host first (target unless set) */
     const char *label; /* "profile/endpoint" of the first endpoint using it, for logs */
     const char *key;   /* canonical text of everything above but label: equal keys, same probe */
 };

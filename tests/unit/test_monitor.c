@@ -436,6 +436,7 @@ struct snapbuf {
     struct probe_spec probes[MAXP];
     struct health_slot health[MAXP];
     char hosthdr[MAXP][64];
+    struct header_kv headers[MAXP][PROFILE_MAX_HEADERS + 1];
 };
 
 static void
@@ -495,6 +496,7 @@ snap_add(struct snapbuf *s, enum probe_proto proto, const char *host, uint16_t p
         p->ranges[0] = (struct status_range){200, 200};
         snprintf(s->hosthdr[i], sizeof s->hosthdr[i], "%s", host);
         p->nheaders = 1;
+        p->headers = s->headers[i];
         p->headers[0] = (struct header_kv){"Host", s->hosthdr[i]};
     }
     p->label = label;
