@@ -32,6 +32,7 @@ struct curlev {
     curlev_done_fn *done;
     void *arg;
     struct sockev *socks;
+    struct sockev *spare; /* freed watchers, reused: none is allocated per transfer */
 };
 
 static void
@@ -104,13 +105,18 @@ socket_cb(CURL *easy, curl_socket_t fd, int what, void *clientp, void *socketp)
         if (s) {
             event_del(&s->ev);
             sock_unlink(c, s);
-            free(s);
+            s->next = c->spare;
+            c->spare = s;
         }
         return 0;
     }
     if (!s) {
-        s = xcalloc(1, sizeof *s);
-        s->c = c;
+        s = c->spare;
+        if (s)
+            c->spare = s->next;
+        else
+            s = xmalloc(sizeof *s);
+        *s = (struct sockev){.c = c};
         s->next = c->socks;
         if (c->socks)
             c->socks->prev = s;
@@ -195,6 +201,11 @@ curlev_free(struct curlev *c)
         struct sockev *s = c->socks;
         event_del(&s->ev);
         sock_unlink(c, s);
+        free(s);
+    }
+    while (c->spare) {
+        struct sockev *s = c->spare;
+        c->spare = s->next;
         free(s);
     }
     evtimer_del(&c->timer);

@@ -48,8 +48,9 @@
 #include "monitor/fsm.h"
 #include "monitor/probe.h"
 
-#define MIN_INTERVAL_MS 100 /* a guard against a zero interval, not a default */
-#define TICK_SLACK_MS   10  /* timer jitter tolerated when deciding a run is overdue */
+#define MIN_INTERVAL_MS    100 /* a guard against a zero interval, not a default */
+#define TICK_SLACK_MS      10  /* timer jitter tolerated when deciding a run is overdue */
+#define MONITOR_COMMON_MAX 32  /* intervals given a common timeout (libevent allows 256) */
 
 struct mprobe {
     struct monitor *m;
@@ -98,6 +99,13 @@ struct monitor {
     uint32_t max_in_flight; /* --max-probes-in-flight */
     uint64_t skipped;       /* runs not started for want of the budget */
     bool skip_logged;
+    /* libevent common timeouts, one per interval in use: a tick's timer
+     * goes into its interval's queue in O(1) instead of the heap */
+    struct {
+        uint32_t ms;
+        const struct timeval *tv;
+    } common[MONITOR_COMMON_MAX];
+    unsigned ncommon;
 };
 
 /* The clock: the seam's, else the loop's (wall time, cached per loop
@@ -127,6 +135,27 @@ static struct timeval
 ms_to_tv(uint32_t ms)
 {
     return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+}
+
+/* The timeout to give event_add for a tick every ms: the interval's common
+ * timeout (every tick of one interval is due in the order it was added, so
+ * libevent keeps them in a queue), else *plain, set from ms. */
+static const struct timeval *
+interval_tv(struct monitor *m, uint32_t ms, struct timeval *plain)
+{
+    *plain = ms_to_tv(ms);
+    for (unsigned i = 0; i < m->ncommon; i++)
+        if (m->common[i].ms == ms)
+            return m->common[i].tv;
+    if (m->ncommon < MONITOR_COMMON_MAX) {
+        const struct timeval *tv = event_base_init_common_timeout(m->base, plain);
+        if (tv) {
+            m->common[m->ncommon].ms = ms;
+            m->common[m->ncommon++].tv = tv;
+            return tv;
+        }
+    }
+    return plain;
 }
 
 /* The state answers see: a drill's, else the fleet's, else the probes'. */
@@ -430,10 +459,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     GTM_ASSERT(p && p->m);
     if (p->first) {
         /* from now on every interval, counted from this (scheduled) run */
-        struct timeval iv = ms_to_tv(p->interval_ms);
+        struct timeval plain;
         p->first = false;
         if (!p->m->seams.now_ms)
-            event_add(&p->tick, &iv);
+            event_add(&p->tick, interval_tv(p->m, p->interval_ms, &plain));
     }
     if (p->in_flight) {
         int64_t elapsed = now_ms(p->m) - p->started_ms;
