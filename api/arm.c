@@ -19,6 +19,7 @@
 
 #include "api/arm_doc.h"
 #include "api/arm_extra.h"
+#include "api/issuer.h"
 #include "profiles/store.h"
 #include "fleet/fleet.h"
 #include "gtm/alloc.h"
@@ -31,6 +32,7 @@
 #include "profiles/dir.h"
 #include "profiles/profile.h"
 #include "zones/build.h"
+#include "zones/owners.h"
 
 #define API_VERSION_MIN "2017-03-01"
 #define API_VERSION_MAX "2022-04-01"
@@ -200,42 +202,37 @@ version_ok(const char *v)
     return strncmp(v, API_VERSION_MIN, 10) >= 0 && strncmp(v, API_VERSION_MAX, 10) <= 0;
 }
 
-/* The subscription and resource group a stored profile belongs to: those of
- * its id; a profile without one (a file written by hand) belongs to all. */
-struct owner {
-    bool known;
-    char sub[ARM_NAME_MAX], rg[ARM_NAME_MAX];
-};
-
-/* load_doc: p's document normalised, and its owner. Returns new reference
- * (an empty object if the stored text no longer parses, which cannot
- * happen for a loaded profile). */
+/* load_doc: p's document normalised. Returns new reference (an empty
+ * object if the stored text no longer parses, which cannot happen for a
+ * loaded profile). */
 static json_t *
-load_doc(const struct profile *p, struct owner *o)
+load_doc(const struct profile *p)
 {
     json_t *doc = arm_doc_load(p->json);
-    if (!doc)
-        doc = json_object();
-    o->known = arm_id_owner(json_string_value(json_object_get(doc, "id")), o->sub, o->rg);
-    return doc;
+    return doc ? doc : json_object();
 }
 
+/* belongs: p is in subscription sub (and resource group rg, unless NULL):
+ * its id's owner (profile_parse keeps it); a profile without one (a file
+ * written by hand) belongs to all. */
 static bool
-belongs(const struct owner *o, const char *sub, const char *rg)
+belongs(const struct profile *p, const char *sub, const char *rg)
 {
-    return !o->known || (strcasecmp(o->sub, sub) == 0 && (!rg || strcasecmp(o->rg, rg) == 0));
+    return !p->owner_sub ||
+           (strcasecmp(p->owner_sub, sub) == 0 && (!rg || strcasecmp(p->owner_rg, rg) == 0));
 }
 
+/* view_init: what rendering p needs: its owner, else (no id) sub and rg. */
 static void
 view_init(struct arm_view *v, struct api_req *r, const struct gtm_snapshot *s,
-          const struct owner *o, const char *sub, const char *rg, char *dom, size_t cap)
+          const struct profile *p, const char *sub, const char *rg, char *dom, size_t cap)
 {
     snprintf(dom, cap, "%s", r->ctx->opt->domain ? r->ctx->opt->domain : "trafficmanager.net");
     size_t n = strlen(dom);
     while (n > 1 && dom[n - 1] == '.')
         dom[--n] = 0;
-    v->sub = o->known ? o->sub : sub;
-    v->rg = o->known ? o->rg : rg;
+    v->sub = p->owner_sub ? p->owner_sub : sub;
+    v->rg = p->owner_sub ? p->owner_rg : rg;
     v->domain = dom;
     v->health = s ? s->health : NULL;
 }
@@ -568,11 +565,10 @@ reply_current(struct api_req *r, int status, const struct route *rt, const char 
                   SAFE(rt->name));
         return;
     }
-    struct owner o;
-    json_t *doc = load_doc(p, &o);
+    json_t *doc = load_doc(p);
     struct arm_view v;
     char dom[300];
-    view_init(&v, r, s, &o, rt->sub, rt->rg, dom, sizeof dom);
+    view_init(&v, r, s, p, rt->sub, rt->rg, dom, sizeof dom);
     json_t *out = NULL;
     if (!ep) {
         out = arm_render_profile(p, doc, &v);
@@ -596,51 +592,125 @@ reply_deleted(struct api_req *r)
 
 /* ---- profiles ---- */
 
-/* current_owned: the profile the route names in this subscription and
- * resource group, or NULL; its document in *doc (new reference) and its
- * owner in *o when found. */
+/* current: the profile the route names in this subscription and resource
+ * group, or NULL; its document in *doc (new reference) when found. */
 static const struct profile *
-current_owned(struct api_req *r, const struct route *rt, json_t **doc, struct owner *o)
+current(struct api_req *r, const struct route *rt, json_t **doc)
 {
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
     const struct profile *p = snapshot_find_profile(s, rt->name);
     *doc = NULL;
-    if (!p)
+    if (!p || !belongs(p, rt->sub, rt->rg))
         return NULL;
-    json_t *d = load_doc(p, o);
-    if (!belongs(o, rt->sub, rt->rg)) {
-        json_decref(d);
-        return NULL;
-    }
-    *doc = d;
+    *doc = load_doc(p);
     return p;
 }
 
-static const struct profile *
-current(struct api_req *r, const struct route *rt, json_t **doc)
+/* odata_param: an OData query parameter ("skiptoken" for $skiptoken), its
+ * '$' as sent or percent-encoded (evhttp decodes values, not names). */
+static const char *
+odata_param(const struct api_req *r, const char *name)
 {
-    struct owner o;
-    return current_owned(r, rt, doc, &o);
+    char key[32];
+    snprintf(key, sizeof key, "$%s", name);
+    const char *v = api_query(r, key);
+    if (!v) {
+        snprintf(key, sizeof key, "%%24%s", name);
+        v = api_query(r, key);
+    }
+    return v;
 }
 
+/* next_link: the URL of the page after the one that ends with profile
+ * last: the request's own (scheme, host and port as the client named
+ * them), its api-version kept, continuing after last. top: the $top
+ * asked (0: none). */
+static void
+next_link(struct api_req *r, const struct route *rt, const char *last, unsigned top, char *out,
+          size_t cap)
+{
+    char base[300], rg[ARM_NAME_MAX + 20] = "";
+    api_base_url(r, base, sizeof base);
+    if (rt->rg)
+        snprintf(rg, sizeof rg, "/resourceGroups/%s", rt->rg); /* names_ok: URL-safe */
+    int n = snprintf(out, cap,
+                     "%s/subscriptions/%s%s/providers/Microsoft.Network/trafficManagerProfiles"
+                     "?api-version=%s&$skiptoken=%s",
+                     base, rt->sub, rg, api_query(r, "api-version"), last);
+    if (top && n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "&$top=%u", top);
+}
+
+/* sdk_client: the request comes from one of Azure's SDKs (az and Ansible
+ * use the Python one): they read one reply of a traffic manager list and
+ * no nextLink, since Azure's API definition gives these lists none. */
+static bool
+sdk_client(const struct api_req *r, const char **ua)
+{
+    *ua = evhttp_find_header(evhttp_request_get_input_headers(r->req), "User-Agent");
+    return *ua && strstr(*ua, "azsdk-") != NULL;
+}
+
+/* list_profiles: a page of the subscription's (or resource group's)
+ * profiles in name order, after $skiptoken, with nextLink when more
+ * follow: O(log n + page) through the snapshot's owner orders. A page is
+ * --api-list-page profiles (0: all), or fewer with $top. */
 static void
 list_profiles(struct api_req *r, const struct route *rt)
 {
-    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
-    json_t *value = json_array();
-    for (uint32_t i = 0; s && i < s->nprofiles; i++) {
-        const struct profile *p = s->profiles[i];
-        struct owner o;
-        json_t *doc = load_doc(p, &o);
-        if (belongs(&o, rt->sub, rt->rg)) {
-            struct arm_view v;
-            char dom[300];
-            view_init(&v, r, s, &o, rt->sub, rt->rg ? rt->rg : "default", dom, sizeof dom);
-            json_array_append_new(value, arm_render_profile(p, doc, &v));
+    const char *after = odata_param(r, "skiptoken");
+    if (after && !valid_profile_segment(after)) {
+        api_error(r, 400, "InvalidSkipToken",
+                  "The $skiptoken '%s' is not one this list gives: it names the profile the "
+                  "page continues after. Start the list again without it.",
+                  SAFE(after));
+        return;
+    }
+    unsigned page_size = r->ctx->opt->api_list_page;
+    uint32_t max = page_size ? page_size : UINT32_MAX;
+    unsigned top_n = 0;
+    const char *top = odata_param(r, "top");
+    if (top) {
+        char *end = NULL;
+        errno = 0;
+        long t = top[0] >= '0' && top[0] <= '9' ? strtol(top, &end, 10) : -1;
+        if (t < 1 || errno || !end || *end) {
+            api_error(r, 400, "InvalidParameter",
+                      "The $top '%s' is not a whole number of profiles, 1 or more.", SAFE(top));
+            return;
         }
+        if ((unsigned long)t < max)
+            max = (uint32_t)t;
+        top_n = max;
+    }
+    const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
+    uint32_t cap = s && s->nprofiles < max ? s->nprofiles : max;
+    const struct profile **page = xmalloc((cap ? cap : 1) * sizeof *page);
+    bool more = false;
+    uint32_t n = s ? owners_page(s, rt->sub, rt->rg, after, cap, page, &more) : 0;
+    json_t *value = json_array();
+    char dom[300];
+    for (uint32_t i = 0; i < n; i++) {
+        json_t *doc = load_doc(page[i]);
+        struct arm_view v;
+        view_init(&v, r, s, page[i], rt->sub, rt->rg ? rt->rg : "default", dom, sizeof dom);
+        json_array_append_new(value, arm_render_profile(page[i], doc, &v));
         json_decref(doc);
     }
-    api_reply_json(r, 200, json_pack("{s:o}", "value", value));
+    json_t *out = json_pack("{s:o}", "value", value);
+    const char *ua;
+    if (more && n) {
+        char link[1024];
+        next_link(r, rt, page[n - 1]->name, top_n, link, sizeof link);
+        json_object_set_new(out, "nextLink", json_string(link));
+        if (sdk_client(r, &ua))
+            log_rl_warn("api: a page of %u profiles went to an Azure SDK (User-Agent %s), "
+                        "which reads no nextLink in traffic manager lists: it sees no more; "
+                        "raise --api-list-page (0: one page) for such clients",
+                        (unsigned)n, SAFE(ua));
+    }
+    free(page);
+    api_reply_json(r, 200, out);
 }
 
 static void
@@ -651,17 +721,13 @@ put_profile(struct api_req *r, const struct route *rt)
         return;
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
     const struct profile *old = snapshot_find_profile(s, rt->name);
-    if (old) {
-        struct owner o;
-        json_decref(load_doc(old, &o));
-        if (!belongs(&o, rt->sub, rt->rg)) {
-            api_error(r, 409, "Conflict",
-                      "Profile '%s' already exists in resource group '%s' of subscription '%s' "
-                      "(profile names are unique across resource groups in gtmd).",
-                      old->name, o.rg, o.sub);
-            json_decref(body);
-            return;
-        }
+    if (old && !belongs(old, rt->sub, rt->rg)) {
+        api_error(r, 409, "Conflict",
+                  "Profile '%s' already exists in resource group '%s' of subscription '%s' "
+                  "(profile names are unique across resource groups in gtmd).",
+                  old->name, old->owner_rg, old->owner_sub);
+        json_decref(body);
+        return;
     }
     json_t *doc = arm_doc_profile(body);
     json_decref(body);
@@ -830,15 +896,14 @@ heat_map(struct api_req *r, const struct route *rt)
         return;
     }
     json_t *doc;
-    struct owner o;
-    const struct profile *p = current_owned(r, rt, &doc, &o);
+    const struct profile *p = current(r, rt, &doc);
     if (!p) {
         not_found(r, rt);
         return;
     }
     struct arm_view v;
     char dom[300];
-    view_init(&v, r, atomic_load(&r->ctx->snap), &o, rt->sub, rt->rg, dom, sizeof dom);
+    view_init(&v, r, atomic_load(&r->ctx->snap), p, rt->sub, rt->rg, dom, sizeof dom);
     arm_heat_map(r, p, doc, &v);
     json_decref(doc);
 }
@@ -882,11 +947,9 @@ check_name(struct api_req *r)
     const char *domain = r->ctx->opt->domain ? r->ctx->opt->domain : "trafficmanager.net";
     json_t *out = json_pack("{s:s,s:s}", "name", name, "type", ARM_PROFILE_TYPE);
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
-    const struct profile *taken = NULL;
-    for (uint32_t i = 0; s && i < s->nprofiles && !taken; i++)
-        if (strcasecmp(s->profiles[i]->relative_name, name) == 0)
-            taken = s->profiles[i];
-    if (!valid_dns_prefix(name)) {
+    bool valid = valid_dns_prefix(name);
+    const struct profile *taken = valid ? snapshot_find_relative(s, name) : NULL;
+    if (!valid) {
         json_object_set_new(out, "nameAvailable", json_false());
         json_object_set_new(out, "reason", json_string("Invalid"));
         json_object_set_new(out, "message",

@@ -251,34 +251,6 @@ arm_doc_find_endpoint(const json_t *arr, const char *name)
 
 /* ---- ids and types ---- */
 
-/* seg: copies the segment of s starting at *p into out; false when it is
- * empty or longer than cap - 1. Leaves *p after it (and its slash). */
-static bool
-seg(const char **p, char *out, size_t cap)
-{
-    size_t n = strcspn(*p, "/");
-    if (n == 0 || n >= cap)
-        return false;
-    memcpy(out, *p, n);
-    out[n] = 0;
-    *p += n;
-    if (**p == '/')
-        (*p)++;
-    return true;
-}
-
-bool
-arm_id_owner(const char *id, char sub[ARM_NAME_MAX], char rg[ARM_NAME_MAX])
-{
-    char word[32];
-    if (!id || *id != '/')
-        return false;
-    const char *p = id + 1;
-    return seg(&p, word, sizeof word) && strcasecmp(word, "subscriptions") == 0 &&
-           seg(&p, sub, ARM_NAME_MAX) && seg(&p, word, sizeof word) &&
-           strcasecmp(word, "resourceGroups") == 0 && seg(&p, rg, ARM_NAME_MAX);
-}
-
 static const char *const kind_types[] = {
     [EP_AZURE] = ARM_PROFILE_TYPE "/azureEndpoints",
     [EP_EXTERNAL] = ARM_PROFILE_TYPE "/externalEndpoints",

@@ -17,11 +17,12 @@
 #include <jansson.h>
 
 #include "gtm/profile.h"
+#include "profiles/profile.h"
 
 struct health_slot;
 
 #define ARM_PROFILE_TYPE "Microsoft.Network/trafficManagerProfiles"
-#define ARM_NAME_MAX     128 /* subscription and resource group names kept from ids */
+#define ARM_NAME_MAX     PROFILE_OWNER_MAX /* subscription and resource group names kept from ids */
 
 /* arm_doc_profile: a profile document of either shape -> new ARM-shape
  * document (see above). Anything that is not an object is copied as is, for
@@ -57,10 +58,6 @@ json_t *arm_doc_endpoints(json_t *doc);
 /* arm_doc_find_endpoint: index of the endpoint named name (any case) in
  * arr, or -1. */
 long arm_doc_find_endpoint(const json_t *arr, const char *name);
-
-/* arm_id_owner: the subscription and resource group of an ARM id
- * ("/subscriptions/S/resourceGroups/G/..."); false when id is not one. */
-bool arm_id_owner(const char *id, char sub[ARM_NAME_MAX], char rg[ARM_NAME_MAX]);
 
 /* arm_endpoint_kind: an endpoint type as a URL segment or a type string
  * ("ExternalEndpoints", "Microsoft.Network/trafficManagerProfiles/

@@ -26,6 +26,7 @@
 #include "dns/handle.h"
 #include "dns/query.h"
 #include "fleet/fleet.h"
+#include "gtm/alloc.h"
 #include "gtm/ctx.h"
 #include "gtm/dname.h"
 #include "gtm/health.h"
@@ -35,6 +36,7 @@
 #include "policy/explain.h"
 #include "policy/policy.h"
 #include "zones/build.h"
+#include "zones/tm.h"
 
 /* ---- endpoints: history and override ---- */
 
@@ -45,23 +47,35 @@ method_not_allowed(struct api_req *r, const char *allow)
     api_error(r, 405, "MethodNotAllowed", "Allowed here: %s.", allow);
 }
 
-/* The other endpoints that share e's probe (and so its state and override). */
+static int
+user_order(const void *a, const void *b)
+{
+    const struct tm_user *x = a, *y = b;
+    int d = strcasecmp(x->profile, y->profile);
+    return d ? d : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The other endpoints that share e's probe (and so its state and
+ * override), in name order: the slot's own list of users. */
 static json_t *
 shared_with(const struct gtm_snapshot *s, const struct profile *p, const struct endpoint *e)
 {
     json_t *a = json_array();
-    for (uint32_t i = 0; i < s->nprofiles; i++) {
-        const struct profile *q = s->profiles[i];
-        for (uint32_t k = 0; k < q->nendpoints; k++) {
-            const struct endpoint *f = &q->endpoints[k];
-            if (f != e && f->health_idx == e->health_idx) {
-                char buf[600];
-                snprintf(buf, sizeof buf, "%s/%s", q->name, f->name);
-                json_array_append_new(a, json_string(buf));
-            }
-        }
+    const struct tm_user *who;
+    uint32_t n = tm_users(s->tmi, e->health_idx, &who);
+    struct tm_user *v = n > 1 ? xmalloc(n * sizeof *v) : NULL;
+    if (v) {
+        memcpy(v, who, n * sizeof *v);
+        qsort(v, n, sizeof *v, user_order);
     }
-    (void)p;
+    for (uint32_t i = 0; v && i < n; i++) {
+        if (strcasecmp(v[i].profile, p->name) == 0 && v[i].index == (uint32_t)(e - p->endpoints))
+            continue;
+        char buf[600];
+        snprintf(buf, sizeof buf, "%s/%s", v[i].profile, v[i].endpoint);
+        json_array_append_new(a, json_string(buf));
+    }
+    free(v);
     return a;
 }
 

@@ -10,6 +10,7 @@ EXTRA_DIST += \
 	%reldir%/reload-saturation \
 	%reldir%/api-latency \
 	%reldir%/api-write \
+	%reldir%/api-scale \
 	%reldir%/dnssec-memory \
 	%reldir%/soak \
 	%reldir%/fleet \

@@ -78,6 +78,7 @@ enum opt_id {
     OPT_ID_API_CLIENTS,
     OPT_ID_API_TOKEN_LIFETIME,
     OPT_ID_API_SUBSCRIPTION,
+    OPT_ID_API_LIST_PAGE,
     OPT_ID_TLS_CERT,
     OPT_ID_TLS_KEY,
     OPT_ID_LATENCY_TABLE,
@@ -169,6 +170,7 @@ struct gtm_options {
     char *api_clients;           /* --api-clients FILE: the built-in token issuer's clients */
     unsigned api_token_lifetime; /* seconds an issued token lives */
     char *api_subscription;      /* the subscription GET /subscriptions names first */
+    unsigned api_list_page;      /* profiles in a page of an ARM list; 0: one page */
     char *tls_cert, *tls_key;
     bool state_dir_given;
     unsigned workers;

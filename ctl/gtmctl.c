@@ -20,7 +20,7 @@
 #define ARM_API_VERSION "2022-04-01"
 #define ARM_PROVIDER    "Microsoft.Network"
 #define ARM_TYPE        "trafficmanagerprofiles"
-#define MAX_LIST_PAGES  64
+#define MAX_LIST_PAGES  100000 /* pages of a list followed at most (a guard against loops) */
 
 static const char *
 env_get(const char *name)
@@ -42,10 +42,22 @@ arm_profile_path(struct ctl_path *p, const char *sub, const char *rg, const char
     ctl_path_seg(p, name);
 }
 
-/* The profiles of the subscription (or of --resource-group), every page
- * joined into one {"value":[...]}; *out is new. */
+/* past: the page ends with a name after stop (any case): the list is in
+ * name order, so stop is behind. */
+static bool
+past(const json_t *value, const char *stop)
+{
+    const char *last = json_string_value(
+        json_object_get(json_array_get(value, json_array_size(value) - 1), "name"));
+    return stop && last && strcasecmp(last, stop) > 0;
+}
+
+/* The profiles of the subscription (or of --resource-group) in name order,
+ * every page (nextLink after nextLink) joined into one {"value":[...]};
+ * *out is new. after: start after this name (NULL: at the first); stop:
+ * no page after the one that passes this name (NULL: to the end). */
 static enum ctl_status
-list_profiles(struct ctl_client *c, json_t **out)
+list_walk(struct ctl_client *c, const char *after, const char *stop, json_t **out)
 {
     const struct ctl_args *a = c->args;
     struct ctl_path p;
@@ -58,6 +70,7 @@ list_profiles(struct ctl_client *c, json_t **out)
     }
     ctl_path_raw(&p, "/providers/" ARM_PROVIDER "/" ARM_TYPE);
     ctl_path_query(&p, "api-version", ARM_API_VERSION);
+    ctl_path_query(&p, "$skiptoken", after);
 
     json_t *all = json_array();
     char *path = strdup(p.s);
@@ -73,11 +86,18 @@ list_profiles(struct ctl_client *c, json_t **out)
             break;
         }
         json_array_extend(all, json_object_get(r.json, "value"));
-        /* nextLink is absolute; follow it only on the same API. */
+        /* nextLink is absolute, on the host the request named: its path
+         * and query go to the same API (the token never goes elsewhere). */
         const char *next = json_string_value(json_object_get(r.json, "nextLink"));
-        size_t blen = strlen(c->base);
-        if (next && strncasecmp(next, c->base, blen) == 0 && next[blen] == '/')
-            path = strdup(next + blen);
+        const char *host = next ? strstr(next, "://") : NULL;
+        const char *rest = host ? strchr(host + 3, '/') : NULL;
+        if (rest)
+            path = strdup(rest);
+        json_t *value = json_object_get(r.json, "value");
+        if (path && (json_array_size(value) == 0 || past(value, stop))) {
+            free(path); /* nothing on it leads nowhere; or what is sought is behind */
+            path = NULL;
+        }
         ctl_reply_cleanup(&r);
     }
     free(path);
@@ -89,9 +109,35 @@ list_profiles(struct ctl_client *c, json_t **out)
     return CTL_OK;
 }
 
+static enum ctl_status
+list_profiles(struct ctl_client *c, json_t **out)
+{
+    return list_walk(c, NULL, NULL, out);
+}
+
+/* skip_to: a profile name just before name in the list's order (a proper
+ * prefix of it that is a profile name: 1 to 63 letters, digits, '-', '_'
+ * or '.', ending with a letter or digit) into buf, or NULL: from the
+ * start. The list then reaches name in a page or so. */
+static const char *
+skip_to(const char *name, char *buf, size_t cap)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 63 || n >= cap)
+        return NULL;
+    memcpy(buf, name, n + 1);
+    while (n > 1) {
+        buf[--n] = 0;
+        unsigned char last = (unsigned char)buf[n - 1];
+        if ((last >= '0' && last <= '9') || ((last | 0x20) >= 'a' && (last | 0x20) <= 'z'))
+            return buf;
+    }
+    return NULL;
+}
+
 /* A profile by name: GET it under --resource-group, or find its resource
- * group in the subscription's list. *out is new; *rg (size rglen) gets
- * its resource group. */
+ * group in the subscription's list (the pages around its name). *out is
+ * new; *rg (size rglen) gets its resource group. */
 static enum ctl_status
 get_profile(struct ctl_client *c, const char *name, json_t **out, char *rg, size_t rglen)
 {
@@ -99,8 +145,11 @@ get_profile(struct ctl_client *c, const char *name, json_t **out, char *rg, size
     if (a->resource_group) {
         snprintf(rg, rglen, "%s", a->resource_group);
     } else {
+        /* gtmd lists in name order and continues after a name: its list
+         * from just before name, up to the page that passes it */
         json_t *list;
-        enum ctl_status st = list_profiles(c, &list);
+        char from[64];
+        enum ctl_status st = list_walk(c, skip_to(name, from, sizeof from), name, &list);
         if (st != CTL_OK)
             return st;
         unsigned found = 0;

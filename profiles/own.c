@@ -46,6 +46,8 @@ profile_copy(struct arena *a, const struct profile *p)
     if (p->nendpoints)
         c->endpoints = arena_memdup(a, p->endpoints, p->nendpoints * sizeof *p->endpoints);
     c->json = p->json;
+    c->owner_sub = p->owner_sub;
+    c->owner_rg = p->owner_rg;
     c->stats_slot = p->stats_slot;
     c->by_priority = p->by_priority;
     c->node = NULL; /* its own: the node leads to the profile */

@@ -537,6 +537,46 @@ parse_name(struct pctx *c, const json_t *root, struct profile *p)
     p->name = d;
 }
 
+/* seg: the segment of an id at *p (up to the next '/') into out, and *p
+ * past it and its slash; false when it is empty or does not fit. */
+static bool
+seg(const char **p, char *out, size_t cap)
+{
+    size_t n = strcspn(*p, "/");
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(out, *p, n);
+    out[n] = 0;
+    *p += n;
+    if (**p == '/')
+        (*p)++;
+    return true;
+}
+
+bool
+profile_id_owner(const char *id, char sub[PROFILE_OWNER_MAX], char rg[PROFILE_OWNER_MAX])
+{
+    char word[32];
+    if (!id || *id != '/')
+        return false;
+    const char *p = id + 1;
+    return seg(&p, word, sizeof word) && strcasecmp(word, "subscriptions") == 0 &&
+           seg(&p, sub, PROFILE_OWNER_MAX) && seg(&p, word, sizeof word) &&
+           strcasecmp(word, "resourceGroups") == 0 && seg(&p, rg, PROFILE_OWNER_MAX);
+}
+
+/* The owner its id names, if any (the API lists it there). */
+static void
+parse_owner(struct pctx *c, const json_t *root, struct profile *p)
+{
+    char sub[PROFILE_OWNER_MAX], rg[PROFILE_OWNER_MAX];
+    const json_t *id = pr_member(root, "id");
+    if (json_is_string(id) && profile_id_owner(json_string_value(id), sub, rg)) {
+        p->owner_sub = arena_strdup(c->a, sub);
+        p->owner_rg = arena_strdup(c->a, rg);
+    }
+}
+
 static void
 parse_dns(struct pctx *c, const json_t *props, const char *pbase, struct profile *p)
 {
@@ -583,6 +623,7 @@ parse_profile(struct pctx *c, const json_t *root, struct profile *p)
     const char *pbase = props ? "properties" : "";
 
     parse_name(c, root, p);
+    parse_owner(c, root, p);
 
     const char *type;
     if (pr_get_str(c, root, "", "type", &type) == 1 &&

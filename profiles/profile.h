@@ -27,6 +27,16 @@ int profile_parse(struct arena *a, const char *file, const char *text, size_t le
 int profile_parse_owned(const char *file, const char *text, size_t len, bool strict,
                         struct config_errors *errs, struct profile **out);
 
+/* Longest subscription or resource group name an id gives an owner, NUL
+ * included. */
+#define PROFILE_OWNER_MAX 128
+
+/* profile_id_owner: the subscription and resource group of an ARM id
+ * ("/subscriptions/S/resourceGroups/G/...", the words in any case) into
+ * sub and rg; false when id is not one (or a name is empty or longer than
+ * PROFILE_OWNER_MAX - 1). profile_parse keeps them as owner_sub, owner_rg. */
+bool profile_id_owner(const char *id, char sub[PROFILE_OWNER_MAX], char rg[PROFILE_OWNER_MAX]);
+
 /* profile_clone: a copy of p that can take other health, counter and child
  * links (its endpoints are its own; every other part is p's, shared). It
  * holds its original. Returns new, no holder yet. Loop thread only. */

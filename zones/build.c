@@ -28,6 +28,7 @@
 #include "profiles/dir.h"
 #include "zones/alias.h"
 #include "zones/dnssec.h"
+#include "zones/owners.h"
 #include "zones/tm.h"
 #include "zones/zonefile.h"
 #include "profiles/profile.h"
@@ -597,6 +598,27 @@ snapshot_find_profile(const struct gtm_snapshot *s, const char *name)
     return NULL;
 }
 
+const struct profile *
+snapshot_find_relative(const struct gtm_snapshot *s, const char *relative_name)
+{
+    const struct snapshot_base *b = s ? s->base : NULL;
+    if (!b || !b->domain_text || !s->ntable) { /* no --domain zone: no names to look up */
+        for (uint32_t i = 0; s && i < s->nprofiles; i++)
+            if (strcasecmp(s->profiles[i]->relative_name, relative_name) == 0)
+                return s->profiles[i];
+        return NULL;
+    }
+    char text[DNAME_MAXLEN * 4 + 8];
+    uint8_t wire[DNAME_MAXLEN];
+    int n = snprintf(text, sizeof text, "%s.%s", relative_name, b->domain_text);
+    int len = n > 0 && (size_t)n < sizeof text ? dname_from_text(text, wire) : -1;
+    if (len <= 0)
+        return NULL;
+    const struct zone_node *node =
+        snapshot_find_name(s, wire, (size_t)len, dname_hash(wire, (size_t)len));
+    return node ? node->profile : NULL;
+}
+
 static uint32_t
 count_dotted(struct profile *const *v, uint32_t n)
 {
@@ -927,6 +949,7 @@ snapshot_load(const struct snapshot_params *p, struct config_errors *errs)
         }
     }
     hold_profiles(s);
+    owners_build(s);
     if (errs->count == before)
         profile_link(s->profiles, s->nprofiles, errs);
     if (p->latency_table)
@@ -1186,6 +1209,8 @@ snapshot_change(struct gtm_snapshot *cur, const struct profile *old, struct prof
     tm_compact(s->tmi, s->profiles, s->nprofiles, cur, &swaps, &nswaps);
     if (cur->nnested || (np && count_nested(&np, 1)))
         swap_children(s->profiles, s->nprofiles, &swaps, &nswaps);
+    uint32_t replaced = old && np ? 1 : 0; /* swaps[0]: old -> np */
+    owners_change(s, cur, old, np, swaps + replaced, nswaps - replaced);
 
     /* The names: what left, what came (np, and the clones of the others). */
     const struct profile **gone = xmalloc((nswaps + 1) * sizeof *gone);

@@ -65,6 +65,12 @@ int snapshot_change_check(const struct gtm_snapshot *cur, const struct profile *
 /* snapshot_find_profile: the profile named name (any case), or NULL. */
 struct profile *snapshot_find_profile(const struct gtm_snapshot *s, const char *name);
 
+/* snapshot_find_relative: the profile whose dnsConfig.relativeName is
+ * relative_name (any case), or NULL: one lookup of the name it makes in
+ * the --domain zone. */
+const struct profile *snapshot_find_relative(const struct gtm_snapshot *s,
+                                             const char *relative_name);
+
 /* snapshot_free: releases a snapshot no reader can still see. NULL is a no-op. */
 void snapshot_free(struct gtm_snapshot *s);
 

@@ -117,8 +117,10 @@ merge_headers(struct arena *a, struct probe_spec *spec, const struct profile *p,
 struct tm_slot {
     struct probe_spec spec; /* its strings live in mem */
     struct arena *mem;
-    uint32_t users; /* endpoints that use it; 0: free, filled by tm_compact */
-    bool relabel;   /* its first user may have changed: tm_compact names it again */
+    uint32_t users;      /* endpoints that use it; 0: free, filled by tm_compact */
+    bool relabel;        /* its first user may have changed: tm_compact names it again */
+    struct tm_user *who; /* the users (xrealloc'd; users of them, in no order) */
+    uint32_t who_cap;
 };
 
 struct stats_range {
@@ -187,8 +189,10 @@ tm_index_free(struct tm_index *t)
 {
     if (!t)
         return;
-    for (uint32_t i = 0; i < t->nslots; i++)
+    for (uint32_t i = 0; i < t->nslots; i++) {
         arena_free(t->slot[i].mem);
+        free(t->slot[i].who);
+    }
     free(t->slot);
     free(t->map);
     free(t->free_list);
@@ -289,6 +293,30 @@ spec_build(struct arena *a, struct probe_spec *spec, const struct profile *p,
     spec->key = tm_probe_key(a, spec);
 }
 
+/* One more user of slot idx: endpoint k of p. */
+static void
+who_add(struct tm_slot *sl, const struct profile *p, uint32_t k)
+{
+    if (sl->users == sl->who_cap) {
+        sl->who_cap = sl->who_cap ? sl->who_cap * 2 : 2;
+        sl->who = xrealloc(sl->who, sl->who_cap * sizeof *sl->who);
+    }
+    sl->who[sl->users++] = (struct tm_user){p->name, p->endpoints[k].name, k};
+}
+
+/* Endpoint k of p no longer uses the slot (a clone names its original's
+ * strings: the same pointers). */
+static void
+who_remove(struct tm_slot *sl, const struct profile *p, uint32_t k)
+{
+    for (uint32_t i = 0; i < sl->users; i++)
+        if (sl->who[i].profile == p->name && sl->who[i].index == k) {
+            sl->who[i] = sl->who[--sl->users];
+            return;
+        }
+    sl->users--; /* not listed: cannot happen */
+}
+
 void
 tm_add(struct tm_index *t, struct profile *p)
 {
@@ -305,7 +333,7 @@ tm_add(struct tm_index *t, struct profile *p)
         uint32_t idx = map_find(t, spec.key);
         if (idx != UINT32_MAX) {
             arena_free(mem);
-            t->slot[idx].users++;
+            who_add(&t->slot[idx], p, k);
             t->slot[idx].relabel = true;
             e->health_idx = idx;
             continue;
@@ -318,7 +346,8 @@ tm_add(struct tm_index *t, struct profile *p)
             t->slot = xrealloc(t->slot, t->cap * sizeof *t->slot);
         }
         idx = t->nslots++;
-        t->slot[idx] = (struct tm_slot){spec, mem, 1, false};
+        t->slot[idx] = (struct tm_slot){spec, mem, 0, false, NULL, 0};
+        who_add(&t->slot[idx], p, k);
         if (t->nslots * 2 + 2 > t->mask + 1) {
             map_rebuild(t);
         } else {
@@ -341,7 +370,7 @@ tm_remove(struct tm_index *t, const struct profile *p)
     for (uint32_t k = 0; k < p->nendpoints; k++) {
         uint32_t idx = p->endpoints[k].health_idx;
         if (idx != HEALTH_NONE && idx < t->nslots && t->slot[idx].users) {
-            t->slot[idx].users--;
+            who_remove(&t->slot[idx], p, k);
             t->slot[idx].relabel = true;
         }
     }
@@ -388,10 +417,13 @@ tm_compact(struct tm_index *t, struct profile **v, uint32_t n, struct gtm_snapsh
         if (t->slot[d].users)
             continue;
         retire(dying, t->slot[d].mem);
+        free(t->slot[d].who);
         moved = true;
         /* Unused slots at the end just go. */
-        while (t->nslots > d + 1 && t->slot[t->nslots - 1].users == 0)
+        while (t->nslots > d + 1 && t->slot[t->nslots - 1].users == 0) {
             retire(dying, t->slot[--t->nslots].mem);
+            free(t->slot[t->nslots].who);
+        }
         uint32_t last = t->nslots - 1;
         if (last == d) {
             t->nslots--;
@@ -482,4 +514,15 @@ tm_fill(struct tm_index *t, struct gtm_snapshot *s, unsigned nworkers, struct gt
     s->nworkers = nworkers;
     s->stats_base = t->base;
     s->stats = slots ? t->rows : NULL;
+}
+
+uint32_t
+tm_users(const struct tm_index *t, uint32_t idx, const struct tm_user **who)
+{
+    if (!t || idx >= t->nslots) {
+        *who = NULL;
+        return 0;
+    }
+    *who = t->slot[idx].who;
+    return t->slot[idx].users;
 }

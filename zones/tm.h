@@ -54,6 +54,18 @@ void tm_compact(struct tm_index *t, struct profile **v, uint32_t n, struct gtm_s
 void tm_fill(struct tm_index *t, struct gtm_snapshot *s, unsigned nworkers,
              struct gtm_snapshot *dying);
 
+/* A user of a health slot: endpoint index of the profile named profile,
+ * named endpoint (the profile's own strings, which its clones share). */
+struct tm_user {
+    const char *profile, *endpoint;
+    uint32_t index;
+};
+
+/* tm_users: the endpoints that use health slot idx now (in no order),
+ * pointed to by *who (valid until the next change of t); returns how many.
+ * t is the current snapshot's (s->tmi): the pointers name profiles it holds. */
+uint32_t tm_users(const struct tm_index *t, uint32_t idx, const struct tm_user **who);
+
 /* tm_probe_key: the canonical text of a probe spec (equal keys: one probe). */
 const char *tm_probe_key(struct arena *a, const struct probe_spec *p);
 

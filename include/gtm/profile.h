@@ -127,7 +127,11 @@ struct profile {
     struct monitor_config mon;
     uint32_t nendpoints;
     struct endpoint *endpoints;
-    const char *json;             /* the document as read (for the API: unknown fields kept) */
+    const char *json; /* the document as read (for the API: unknown fields kept) */
+    /* Its owner, from the document's ARM id ("/subscriptions/S/resourceGroups/G/..."):
+     * both NULL when it has none (a file written by hand), which the API
+     * lists in every subscription and resource group. */
+    const char *owner_sub, *owner_rg;
     uint32_t stats_slot;          /* first of its TM_OUTCOMES counters (gtm/stats.h) */
     const uint16_t *by_priority;  /* endpoint indexes, lowest priority first (list order on
                                    * ties); filled in when the snapshot is built */

@@ -225,6 +225,12 @@ struct gtm_snapshot {
     uint32_t ndotted;          /* profiles whose relativeName has a dot (empty non-terminals) */
     struct profile **profiles; /* sorted by name; each held (profile_ref) */
     uint32_t nprofiles;
+    /* The same profiles in the orders the management API lists them
+     * (zones/owners.h): those without an owner first, by name (nunowned of
+     * them); then by subscription (by_sub) or by subscription and resource
+     * group (by_rg), then by name. Loop thread only. */
+    struct profile **by_sub, **by_rg;
+    uint32_t nunowned;
     const struct zone *domain;  /* the --domain zone, where profile names live */
     struct probe_spec *probes;  /* one per distinct probe */
     struct health_slot *health; /* nprobes slots, written by the monitor only */

@@ -242,7 +242,7 @@ def test_subscriptions(gtmd_factory, tmp_path):
         r = g.api.get("/subscriptions", token=t, api_version="2019-11-01")
         assert r.status == 200, r
         ids = [s["subscriptionId"] for s in r.json["value"]]
-        assert ids == [sub, OTHER_SUB, SUB], ids  # the default first, then by profile name
+        assert ids == [sub, SUB, OTHER_SUB], ids  # the default first, then in order
         assert r.json["value"][0]["state"] == "Enabled"
         assert r.json["value"][0]["id"] == "/subscriptions/" + sub
     r = g.api.get("/subscriptions/" + OTHER_SUB.upper(), api_version="2016-06-01")

@@ -15,7 +15,7 @@ import signal
 import dns.rcode
 import pytest
 
-from armapi import start_api
+from armapi import rg_path, start_api
 from backends import endpoint, fqdn, poll, profile, rdatas, wait_transition
 from conftest import scaled
 
@@ -413,6 +413,26 @@ def test_drill_fails_a_region_over_and_back_without_touching_it(pair):
     for req in b1.requests_from(mark):
         if req.ready.is_set():
             assert req.path == "/health" and req.answer == "200", req
+
+
+def test_override_names_the_endpoints_sharing_its_probe(pair):
+    """sharedWith: the other endpoints on the same probe, from the probe's
+    own list of users (not a walk over every profile), kept as profiles
+    come and go."""
+    g = pair
+    path = "/gtmd/v1/profiles/%s/endpoints/%s/override"
+    assert get_json(g, path % ("app", "primary"))["sharedWith"] == []
+    for twin in ("twin-b", "Twin-a"):
+        doc = profile(twin, "Priority", [endpoint("one", g.b1.host), endpoint("two", g.b2.host)],
+                      port=g.b1.port, tolerated=0, relative_name=twin.lower())
+        r = g.api.put(rg_path(twin), doc)
+        assert r.status == 201, r
+    assert get_json(g, path % ("app", "primary"))["sharedWith"] == ["Twin-a/one", "twin-b/one"]
+    assert get_json(g, path % ("twin-b", "two"))["sharedWith"] == ["app/secondary", "Twin-a/two"]
+    assert g.api.delete(rg_path("Twin-a")).status == 200
+    assert get_json(g, path % ("app", "primary"))["sharedWith"] == ["twin-b/one"]
+    assert g.api.delete(rg_path("twin-b")).status == 200
+    assert get_json(g, path % ("app", "secondary"))["sharedWith"] == []
 
 
 def test_drill_online_holds_against_failing_probes(pair):

@@ -320,3 +320,40 @@ def test_python_sdk_without_token_is_refused(gtmd_factory, tmp_path, no_proxy):
     with pytest.raises(HttpResponseError) as ei:
         c.geographic_hierarchies.get_default()
     assert ei.value.status_code == 401
+
+
+def test_python_sdk_lists_beyond_a_page(gtmd_factory, tmp_path, no_proxy):
+    """The SDK reads one reply of a traffic manager list and no nextLink
+    (Azure's API definition has none): with the default --api-list-page it
+    sees the first 100 of 150 profiles, in name order, and gtmd logs a
+    warning naming the client; with --api-list-page 0 (or one above the
+    list), all of them in one reply."""
+    files = {}
+    for i in range(150):
+        name = "pg-%03d" % i
+        files[name] = {
+            "id": "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (SUB, RG, PROFILE_TYPE, name),
+            "name": name,
+            "location": "global",
+            "properties": {
+                "trafficRoutingMethod": "Priority",
+                "dnsConfig": {"relativeName": name, "ttl": 30},
+                "monitorConfig": {"protocol": "HTTP", "port": 80, "path": "/"},
+                "endpoints": [{"name": "e", "type": EXTERNAL,
+                               "properties": {"target": "127.0.0.51", "alwaysServe": "Enabled"}}],
+            },
+        }
+    names = sorted(files)
+    for sub in ("paged", "one"):
+        (tmp_path / sub).mkdir()
+    g = start_api(gtmd_factory, tmp_path / "paged", profiles=files)
+    c = client_for(g, StaticToken(TOKEN))
+    assert [p.name for p in c.profiles.list_by_resource_group(RG)] == names[:100]
+    assert [p.name for p in c.profiles.list_by_subscription()] == names[:100]
+    g.wait_log(r"went to an Azure SDK \(User-Agent azsdk-python-mgmt-trafficmanager", timeout=5)
+
+    g2 = start_api(gtmd_factory, tmp_path / "one", profiles=files, extra=["--api-list-page", "0"])
+    c2 = client_for(g2, StaticToken(TOKEN))
+    assert [p.name for p in c2.profiles.list_by_resource_group(RG)] == names
+    assert [p.name for p in c2.profiles.list_by_subscription()] == names
+    assert "went to an Azure SDK" not in g2.log

@@ -41,6 +41,7 @@
 #include "profiles/profile.h"
 #include "zones/build.h"
 #include "zones/stats.h"
+#include "zones/tm.h"
 #include "dns/worker.h"
 
 #define DOMAIN "tm.example"
@@ -52,20 +53,38 @@ static struct gtm_ctx ctx;
 static struct errbuf eb;
 static struct config_errors errs;
 
+/* The resource group some profiles' ids name (the others have no id: in
+ * every list). */
+static const char *
+owner_rg(const char *name)
+{
+    static const char *const owned[][2] = {
+        {"b", "rg-b"}, {"d", "rg-d"}, {"qa", "rg-q"}, {"qb", "rg-q"}, {"x", "rg-b"}};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        if (strcmp(owned[i][0], name) == 0)
+            return owned[i][1];
+    return NULL;
+}
+
 /* A Priority profile probing each target over TCP port 80. */
 static void
 write_profile(const char *name, const char *rel, const char *t1, const char *t2)
 {
-    char text[2048], file[256];
+    char text[2048], file[256], id[256] = "";
+    if (owner_rg(name))
+        snprintf(id, sizeof id,
+                 "\"id\":\"/subscriptions/" SUB "/resourceGroups/%s/providers/"
+                 "Microsoft.Network/trafficManagerProfiles/%s\",",
+                 owner_rg(name), name);
     snprintf(text, sizeof text,
-             "{\"name\":\"%s\",\"properties\":{\"trafficRoutingMethod\":\"Priority\","
+             "{%s\"name\":\"%s\",\"properties\":{\"trafficRoutingMethod\":\"Priority\","
              "\"dnsConfig\":{\"relativeName\":\"%s\",\"ttl\":30},"
              "\"monitorConfig\":{\"protocol\":\"TCP\",\"port\":80},\"endpoints\":["
              "{\"name\":\"one\",\"type\":\"externalEndpoints\",\"properties\":"
              "{\"target\":\"%s\",\"priority\":1}},"
              "{\"name\":\"two\",\"type\":\"externalEndpoints\",\"properties\":"
              "{\"target\":\"%s\",\"priority\":2}}]}}\n",
-             name, rel, t1, t2);
+             id, name, rel, t1, t2);
     snprintf(file, sizeof file, "%s.json", name);
     free(tmpfile_write(dir, file, text));
 }
@@ -146,8 +165,10 @@ current(void)
 }
 
 /* Every probed endpoint sits on the slot of what it probes, every slot is
- * used, and no two slots probe the same thing: what a full load of the
- * same files gives, up to the order of the slots. */
+ * used (and lists the endpoints that use it), and no two slots probe the
+ * same thing: what a full load of the same files gives, up to the order of
+ * the slots. The API's list orders are those of the full load, of the
+ * profiles served. */
 static void
 check_slots(const struct gtm_snapshot *s)
 {
@@ -183,6 +204,22 @@ check_slots(const struct gtm_snapshot *s)
         assert_true(users[i] > 0);
         for (uint32_t j = 0; j < i; j++)
             assert_string_not_equal(s->probes[i].key, s->probes[j].key);
+        const struct tm_user *who;
+        assert_int_equal(tm_users(s->tmi, i, &who), users[i]);
+        for (uint32_t k = 0; k < users[i]; k++) {
+            const struct profile *p = snapshot_find_profile(s, who[k].profile);
+            assert_non_null(p);
+            assert_true(who[k].index < p->nendpoints);
+            assert_int_equal(p->endpoints[who[k].index].health_idx, i);
+            assert_string_equal(p->endpoints[who[k].index].name, who[k].endpoint);
+        }
+    }
+    assert_int_equal(s->nunowned, full->nunowned);
+    for (uint32_t i = 0; i < s->nprofiles; i++) {
+        assert_string_equal(s->by_sub[i]->name, full->by_sub[i]->name);
+        assert_string_equal(s->by_rg[i]->name, full->by_rg[i]->name);
+        assert_ptr_equal(s->by_sub[i], snapshot_find_profile(s, s->by_sub[i]->name));
+        assert_ptr_equal(s->by_rg[i], snapshot_find_profile(s, s->by_rg[i]->name));
     }
     free(users);
     snapshot_free(full);
