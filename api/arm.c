@@ -642,19 +642,21 @@ next_link(struct api_req *r, const struct route *rt, const char *last, unsigned 
 }
 
 /* sdk_client: the request comes from one of Azure's SDKs (az and Ansible
- * use the Python one): they read one reply of a traffic manager list and
- * no nextLink, since Azure's API definition gives these lists none. */
+ * use the Python one; each names itself "azsdk-LANGUAGE-..." in its
+ * User-Agent): they read one reply of a traffic manager list and no
+ * nextLink, since Azure's API definition gives these lists none. */
 static bool
-sdk_client(const struct api_req *r, const char **ua)
+sdk_client(const struct api_req *r)
 {
-    *ua = evhttp_find_header(evhttp_request_get_input_headers(r->req), "User-Agent");
-    return *ua && strstr(*ua, "azsdk-") != NULL;
+    const char *ua = evhttp_find_header(evhttp_request_get_input_headers(r->req), "User-Agent");
+    return ua && strstr(ua, "azsdk-") != NULL;
 }
 
 /* list_profiles: a page of the subscription's (or resource group's)
  * profiles in name order, after $skiptoken, with nextLink when more
  * follow: O(log n + page) through the snapshot's owner orders. A page is
- * --api-list-page profiles (0: all), or fewer with $top. */
+ * --api-list-page profiles (0: all), or fewer with $top; an Azure SDK's
+ * list is one page (sdk_client). */
 static void
 list_profiles(struct api_req *r, const struct route *rt)
 {
@@ -666,7 +668,11 @@ list_profiles(struct api_req *r, const struct route *rt)
                   SAFE(after));
         return;
     }
+    /* An SDK's first request gets the whole list, as from Azure: it would
+     * read no further page. A $skiptoken or $top is a client that pages. */
     unsigned page_size = r->ctx->opt->api_list_page;
+    if (!after && !odata_param(r, "top") && sdk_client(r))
+        page_size = 0;
     uint32_t max = page_size ? page_size : UINT32_MAX;
     unsigned top_n = 0;
     const char *top = odata_param(r, "top");
@@ -698,16 +704,10 @@ list_profiles(struct api_req *r, const struct route *rt)
         json_decref(doc);
     }
     json_t *out = json_pack("{s:o}", "value", value);
-    const char *ua;
     if (more && n) {
         char link[1024];
         next_link(r, rt, page[n - 1]->name, top_n, link, sizeof link);
         json_object_set_new(out, "nextLink", json_string(link));
-        if (sdk_client(r, &ua))
-            log_rl_warn("api: a page of %u profiles went to an Azure SDK (User-Agent %s), "
-                        "which reads no nextLink in traffic manager lists: it sees no more; "
-                        "raise --api-list-page (0: one page) for such clients",
-                        (unsigned)n, SAFE(ua));
     }
     free(page);
     api_reply_json(r, 200, out);

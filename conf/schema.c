@@ -533,7 +533,7 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
                                  FIELD(api_subscription), set_api_subscription, NO, NULL},
     [OPT_ID_API_LIST_PAGE] = {"api-list-page", 0, OPT_UINT, true, 0, 1000000, "100", "N",
                               "profiles in a page of an ARM list, more through nextLink (0: "
-                              "every profile in one reply, as Azure's SDKs read them)",
+                              "every profile in one reply, as Azure's SDKs always get them)",
                               FIELD(api_list_page), NULL, NO, NULL},
     [OPT_ID_TLS_CERT] = {"tls-cert", 0, OPT_STRING, true, 0, 0, NULL, "FILE",
                          "API certificate chain, PEM (default: self-signed)", FIELD(tls_cert), NULL,

@@ -324,10 +324,9 @@ def test_python_sdk_without_token_is_refused(gtmd_factory, tmp_path, no_proxy):
 
 def test_python_sdk_lists_beyond_a_page(gtmd_factory, tmp_path, no_proxy):
     """The SDK reads one reply of a traffic manager list and no nextLink
-    (Azure's API definition has none): with the default --api-list-page it
-    sees the first 100 of 150 profiles, in name order, and gtmd logs a
-    warning naming the client; with --api-list-page 0 (or one above the
-    list), all of them in one reply."""
+    (Azure's API definition has none), so gtmd gives it all 150 profiles in
+    one reply, in name order, where another client gets pages of 100
+    (--api-list-page) with a nextLink; and so with --api-list-page 0."""
     files = {}
     for i in range(150):
         name = "pg-%03d" % i
@@ -348,12 +347,17 @@ def test_python_sdk_lists_beyond_a_page(gtmd_factory, tmp_path, no_proxy):
         (tmp_path / sub).mkdir()
     g = start_api(gtmd_factory, tmp_path / "paged", profiles=files)
     c = client_for(g, StaticToken(TOKEN))
-    assert [p.name for p in c.profiles.list_by_resource_group(RG)] == names[:100]
-    assert [p.name for p in c.profiles.list_by_subscription()] == names[:100]
-    g.wait_log(r"went to an Azure SDK \(User-Agent azsdk-python-mgmt-trafficmanager", timeout=5)
+    assert [p.name for p in c.profiles.list_by_resource_group(RG)] == names
+    assert [p.name for p in c.profiles.list_by_subscription()] == names
+    # the same list to a client that is not an SDK: a page and a nextLink
+    r = g.api.request("GET", "/subscriptions/%s/resourceGroups/%s/providers/%s" % (SUB, RG, PROFILE_TYPE))
+    assert r.status == 200, r
+    assert [p["name"] for p in r.json["value"]] == names[:100]
+    assert "$skiptoken=" + names[99] in r.json["nextLink"]
 
     g2 = start_api(gtmd_factory, tmp_path / "one", profiles=files, extra=["--api-list-page", "0"])
     c2 = client_for(g2, StaticToken(TOKEN))
     assert [p.name for p in c2.profiles.list_by_resource_group(RG)] == names
     assert [p.name for p in c2.profiles.list_by_subscription()] == names
-    assert "went to an Azure SDK" not in g2.log
+    r = g2.api.request("GET", "/subscriptions/%s/resourceGroups/%s/providers/%s" % (SUB, RG, PROFILE_TYPE))
+    assert len(r.json["value"]) == 150 and "nextLink" not in r.json
