@@ -141,6 +141,21 @@ valid_profile_segment(const char *s)
     return true;
 }
 
+/* A $skiptoken: a profile name as profile files allow them (1 to 63
+ * letters, digits, '-', '_' or '.', any first and last), since the list
+ * gives out the name of whatever profile ends a page. URL-safe. */
+static bool
+valid_skiptoken(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 63)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!is_alnum(*p) && !strchr("-_.", *p))
+            return false;
+    return true;
+}
+
 /* Endpoints: 1 to 260 characters, none of < > * % : ? \ / nor a control
  * character, not ending with a space or '.'. */
 static bool
@@ -661,7 +676,7 @@ static void
 list_profiles(struct api_req *r, const struct route *rt)
 {
     const char *after = odata_param(r, "skiptoken");
-    if (after && !valid_profile_segment(after)) {
+    if (after && !valid_skiptoken(after)) {
         api_error(r, 400, "InvalidSkipToken",
                   "The $skiptoken '%s' is not one this list gives: it names the profile the "
                   "page continues after. Start the list again without it.",
@@ -690,7 +705,7 @@ list_profiles(struct api_req *r, const struct route *rt)
         top_n = max;
     }
     const struct gtm_snapshot *s = atomic_load(&r->ctx->snap);
-    uint32_t cap = s && s->nprofiles < max ? s->nprofiles : max;
+    uint32_t cap = !s ? 0 : s->nprofiles < max ? s->nprofiles : max;
     const struct profile **page = xmalloc((cap ? cap : 1) * sizeof *page);
     bool more = false;
     uint32_t n = s ? owners_page(s, rt->sub, rt->rg, after, cap, page, &more) : 0;

@@ -14,6 +14,9 @@ const uint32_t latency_bounds_us[LATENCY_BUCKETS] = {
     250000, 500000, 1000000, 2500000, 5000000, 10000000, 30000000,
 };
 
+_Static_assert((HISTORY_LEN & (HISTORY_LEN - 1)) == 0 && HISTORY_LEN <= 128,
+               "the ring doubles up to HISTORY_LEN, and its size is a uint8_t");
+
 /* Until the ring holds HISTORY_LEN it has never wrapped, so entry k is the
  * k-th pushed, and k % HISTORY_LEN is k: one index rule for both. */
 void

@@ -442,8 +442,7 @@ abandon_run(struct mprobe *p)
     struct probe_run *r = p->run;
     if (r && r->direct) {
         event_del(&r->ev);
-        close(r->fd);
-        r->fd = -1;
+        probe_tcp_abandon(r);
     } else if (r) {
         curlev_remove(p->m->cev, r->easy);
     }
@@ -571,8 +570,8 @@ monitor_default_max_in_flight(void)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return 1u << 20;
-    rlim_t half = rl.rlim_cur / 2;
-    return half < 16 ? 16 : half > (1u << 20) ? 1u << 20 : (uint32_t)half;
+    rlim_t quarter = rl.rlim_cur / 4;
+    return quarter < 16 ? 16 : quarter > (1u << 20) ? 1u << 20 : (uint32_t)quarter;
 }
 
 void

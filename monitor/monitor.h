@@ -125,8 +125,9 @@ void monitor_set_max_in_flight(struct monitor *m, uint32_t n);
 /* monitor_max_in_flight: the budget in force. */
 uint32_t monitor_max_in_flight(const struct monitor *m);
 
-/* monitor_default_max_in_flight: half the open-files limit (each run holds
- * a socket, and the rest of gtmd needs the others), at least 16. */
+/* monitor_default_max_in_flight: a quarter of the open-files limit (a run
+ * holds a socket, one to a host name also its resolver's, and the rest of
+ * gtmd needs the others), from 16 to 1048576. */
 uint32_t monitor_default_max_in_flight(void);
 
 /* What the monitor's runs cost, for metrics. */

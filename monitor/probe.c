@@ -323,6 +323,12 @@ probe_tcp_start(struct probe_run *r, const struct probe_target *t, const union p
             return true;
         }
         socklen_t slen = family == AF_INET ? sizeof src->v4 : sizeof src->v6;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+        /* the port is chosen at connect, per destination, as curl does:
+         * bind alone would take one of the source's ports for each run */
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
         if (bind(fd, &src->sa, slen) != 0) {
             snprintf(text, len, "bind to --probe-source: %s", strerror(errno));
             close(fd);
@@ -370,6 +376,14 @@ probe_tcp_finish(struct probe_run *r, bool timed_out, char *text, size_t len, ui
         close(r->fd);
     r->fd = -1;
     return ok;
+}
+
+void
+probe_tcp_abandon(struct probe_run *r)
+{
+    if (r->fd >= 0)
+        close_reset(r->fd);
+    r->fd = -1;
 }
 
 int

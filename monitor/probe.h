@@ -105,6 +105,10 @@ bool probe_tcp_start(struct probe_run *r, const struct probe_target *t, const un
 bool probe_tcp_finish(struct probe_run *r, bool timed_out, char *text, size_t len,
                       uint32_t *rtt_us);
 
+/* probe_tcp_abandon: closes a direct run's socket (with a reset) without a
+ * verdict. */
+void probe_tcp_abandon(struct probe_run *r);
+
 /* probe_parse_source: src [out] from the numeric address text (IPv4 or
  * IPv6, port 0). Returns 0, or GTM_EINVAL. */
 int probe_parse_source(union probe_addr *src, const char *text);

@@ -163,7 +163,7 @@ def test_top_and_host(api):
 
 def test_bad_skiptoken_and_top(api):
     g = api
-    for bad in ("..%2Fx", "", "a%20b", "-x", "x" * 64):
+    for bad in ("..%2Fx", "", "a%20b", "x()", "x" * 64):
         r = g.api.get(sub_path() + "?$skiptoken=" + bad)
         assert r.status == 400, (bad, r)
         assert r.code == "InvalidSkipToken" and "skiptoken" in r.message, r
@@ -177,6 +177,21 @@ def test_bad_skiptoken_and_top(api):
     assert [p["name"] for p in r.json["value"]] == [
         n for n in listed(OWNERS, SUB, "rg-a") if n.lower() > "a-0505"
     ][:100]
+
+
+def test_page_ends_at_any_file_name(gtmd_factory, tmp_path):
+    """A profile file may be named with '_', '.' or '-' at either end (the
+    API's own names may not): such a name ends a page, and the next page,
+    through its $skiptoken, goes on after it."""
+    names = ["_old", "a-", "b", "c_", "d."]
+    files = {}
+    for i, n in enumerate(names):
+        files[n] = doc(n)
+        files[n]["properties"]["dnsConfig"]["relativeName"] = "r%d" % i
+    g = start_api(gtmd_factory, tmp_path, profiles=files)
+    pages = walk(g, sub_path() + "?$top=1")
+    assert names_of(pages) == sorted(names, key=str.lower)
+    assert len(pages) == len(names)
 
 
 def test_changes_between_pages(gtmd_factory, tmp_path):

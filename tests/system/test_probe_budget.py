@@ -9,6 +9,7 @@ of them hangs, holding the only slot of the budget for the whole timeout
 (1 s of each 2 s interval)."""
 
 import re
+import socket
 
 from armapi import start_api
 from backends import endpoint, poll, profile, wait_transition
@@ -60,7 +61,7 @@ def test_budget_skips_spreads_and_counts(gtmd_factory, backends, tmp_path):
     assert g.alive()
 
 
-def test_default_budget_is_half_the_open_files(gtmd_factory, backends, tmp_path):
+def test_default_budget_is_a_quarter_of_the_open_files(gtmd_factory, backends, tmp_path):
     b = backends.http(1)[0]
     g = start_api(
         gtmd_factory,
@@ -72,5 +73,50 @@ def test_default_budget_is_half_the_open_files(gtmd_factory, backends, tmp_path)
     m = metrics(g)
     with open("/proc/%d/limits" % g.pid) as f:
         soft = int(re.search(r"^Max open files\s+(\d+)", f.read(), re.M).group(1))
-    assert m["gtmd_probes_in_flight_max"] == min(max(soft // 2, 16), 1 << 20), (m, soft)
+    assert m["gtmd_probes_in_flight_max"] == min(max(soft // 4, 16), 1 << 20), (m, soft)
     assert m["gtmd_probes_skipped_total"] == 0
+
+
+def test_pooled_run_carries_nothing_between_probes(gtmd_factory, backends, tmp_path):
+    """With a budget of one, every probe runs on the same pooled libcurl
+    handle, one after another: a probe with custom headers and its own
+    User-Agent, a TCP probe of a host name (curl's connect-only run), and
+    a plain HTTP probe. Each sends what its own profile says, nothing of
+    the others'."""
+    custom, plain = backends.http(2)
+    # the TCP probe's "localhost" resolves to 127.0.0.1 (and maybe ::1):
+    # a listener there, whose queue accepts the connections
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(128)
+    tcp_port = lsock.getsockname()[1]
+    mon_headers = {"customHeaders": [{"name": "X-A", "value": "1"},
+                                     {"name": "User-Agent", "value": "custom/1"}]}
+    g = start_api(
+        gtmd_factory,
+        tmp_path,
+        profiles={
+            "custom": profile("custom", "Priority", [endpoint("e", custom.host, priority=1)],
+                              port=custom.port, path="/custom", monitor=mon_headers),
+            "tcpname": profile("tcpname", "Priority", [endpoint("e", "localhost", priority=1)],
+                               port=tcp_port, protocol="TCP"),
+            "plain": profile("plain", "Priority", [endpoint("e", plain.host, priority=1)],
+                             port=plain.port, path="/plain"),
+        },
+        extra=["--max-probes-in-flight", "1"],
+    )
+    for name in ("custom", "tcpname", "plain"):
+        wait_transition(g, name + "/e", "CheckingEndpoint", "Online", timeout=scaled(10))
+    assert poll(lambda: len(custom.requests) >= 3 and len(plain.requests) >= 3,
+                timeout=scaled(10))
+    for r in plain.requests:
+        assert r.ready.wait(5)
+        assert (r.method, r.path) == ("GET", "/plain"), r
+        assert r.header_all("X-A") == [], r
+        assert r.header_all("User-Agent") == ["Azure Traffic Manager Endpoint Monitor"], r
+    for r in custom.requests:
+        assert r.ready.wait(5)
+        assert (r.method, r.path) == ("GET", "/custom"), r
+        assert r.header_all("X-A") == ["1"] and r.header_all("User-Agent") == ["custom/1"], r
+    assert metrics(g)["gtmd_probe_runs_pooled"] == 1
+    lsock.close()

@@ -659,7 +659,9 @@ test_kinds(void **state)
     int filler = -1, full = full_listener(&full_port, &filler);
     if (full >= 0) {
         i_tcpfull = s->snap.nprobes;
-        snap_add(s, PROBE_TCP, "127.0.0.1", full_port, NULL, 1, "kinds/tcp-unanswered");
+        /* a timeout shorter than the interval: the run's own timer ends it */
+        snap_add(s, PROBE_TCP, "127.0.0.1", full_port, NULL, 1, "kinds/tcp-unanswered")
+            ->timeout_ms = 500;
         w.state[i_tcpfull] = EPS_DEGRADED;
     }
 
@@ -722,7 +724,9 @@ test_kinds(void **state)
     if (h->http6)
         assert_result(monitor_info(m, i_tcp6), EPS_ONLINE, "TCP connected");
     if (full >= 0) {
-        assert_result(monitor_info(m, i_tcpfull), EPS_DEGRADED, "timeout after 1000 ms");
+        assert_result(monitor_info(m, i_tcpfull), EPS_DEGRADED, "timeout after 500 ms");
+        assert_true(monitor_info(m, i_tcpfull)->last_duration_us >= 450000);
+        assert_timing(monitor_info(m, i_tcpfull)->last_duration_us < 990000);
         close(filler);
         close(full);
     } else {
