@@ -1,17 +1,20 @@
 /* backend.c: the HTTP endpoints the bench/ scripts probe. One thread, epoll,
  * loopback only. Each listener answers every request with a fixed status
  * (200 by default) and closes the connection, or "hangs": reads the request
- * and never answers (the connection stays open until the client gives up).
+ * and never answers (the connection stays open until the client gives up),
+ * or is a plain TCP endpoint ("tcp"): it logs each connection it accepts and
+ * closes it at once, reading nothing (what a TCP probe needs: the connect).
  *
  *   backend [-l LOG] [-c CTLPORT] [-r READYFILE] LISTEN...
  *
  * LISTEN is ADDR:PORT[=MODE] or a range A.B.C.X-Y:PORT[=MODE] (one listener
  * per address); every address must be in 127.0.0.0/8. MODE is an HTTP
- * status (200, 503, ...) or "hang".
+ * status (200, 503, ...), "hang" or "tcp".
  *
  * -l LOG       one line per request: "UNIXTIME ADDR:PORT PATH MODE", UNIXTIME
  *              in seconds with microseconds (CLOCK_REALTIME, when the request
- *              was complete)
+ *              was complete); a "tcp" listener logs "UNIXTIME ADDR:PORT - tcp"
+ *              per connection, when it accepted it
  * -c CTLPORT   a control socket on 127.0.0.1:CTLPORT, one command a line:
  *                set ADDR:PORT MODE  -> "ok UNIXTIME" (the instant it switched)
  *                count              -> "ok REQUESTS"
@@ -34,6 +37,7 @@
 #include <unistd.h>
 
 #define MODE_HANG (-1)
+#define MODE_TCP  (-2)
 #define REQ_MAX   4096
 
 enum kind { K_LISTEN, K_CONN, K_CTL_LISTEN, K_CTL };
@@ -41,7 +45,7 @@ enum kind { K_LISTEN, K_CONN, K_CTL_LISTEN, K_CTL };
 struct listener {
     enum kind kind;
     int fd;
-    int mode; /* status code or MODE_HANG */
+    int mode; /* status code, MODE_HANG or MODE_TCP */
     struct sockaddr_in addr;
     char name[32]; /* "ADDR:PORT" */
 };
@@ -57,7 +61,7 @@ struct conn {
 
 static volatile sig_atomic_t stop;
 static struct listener **listeners;
-static size_t nlisteners;
+static size_t nlisteners, listeners_cap;
 static FILE *logf;
 static unsigned long long requests;
 static int ep;
@@ -97,10 +101,12 @@ parse_mode(const char *s)
 {
     if (strcmp(s, "hang") == 0)
         return MODE_HANG;
+    if (strcmp(s, "tcp") == 0)
+        return MODE_TCP;
     char *end;
     long v = strtol(s, &end, 10);
     if (*end || v < 100 || v > 599) {
-        fprintf(stderr, "backend: bad mode '%s' (an HTTP status or 'hang')\n", s);
+        fprintf(stderr, "backend: bad mode '%s' (an HTTP status, 'hang' or 'tcp')\n", s);
         exit(2);
     }
     return (int)v;
@@ -140,9 +146,12 @@ add_listener(uint32_t addr_host, unsigned port, int mode)
     inet_ntop(AF_INET, &l->addr.sin_addr, a, sizeof a);
     snprintf(l->name, sizeof l->name, "%s:%u", a, port);
     l->fd = listen_on(&l->addr);
-    listeners = realloc(listeners, (nlisteners + 1) * sizeof *listeners);
-    if (!listeners)
-        die("backend: realloc");
+    if (nlisteners == listeners_cap) { /* tens of thousands for TCP endpoints */
+        listeners_cap = listeners_cap ? 2 * listeners_cap : 64;
+        listeners = realloc(listeners, listeners_cap * sizeof *listeners);
+        if (!listeners)
+            die("backend: realloc");
+    }
     listeners[nlisteners++] = l;
     watch(l, l->fd, EPOLLIN);
 }
@@ -251,6 +260,8 @@ http_request(struct conn *c)
         }
     }
     int mode = c->l->mode;
+    if (mode == MODE_TCP) /* switched to plain TCP meanwhile: no HTTP any more */
+        return 1;
     requests++;
     if (logf) {
         if (mode == MODE_HANG)
@@ -343,6 +354,13 @@ on_accept(struct listener *l)
             if (errno == EMFILE || errno == ENFILE)
                 fprintf(stderr, "backend: out of file descriptors\n");
             return;
+        }
+        if (l->kind == K_LISTEN && l->mode == MODE_TCP) {
+            requests++;
+            if (logf)
+                fprintf(logf, "%.6f %s - tcp\n", now_real(), l->name);
+            close(fd);
+            continue;
         }
         struct conn *c = calloc(1, sizeof *c);
         if (!c) {

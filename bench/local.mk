@@ -14,6 +14,7 @@ EXTRA_DIST += \
 	%reldir%/dnssec-memory \
 	%reldir%/soak \
 	%reldir%/fleet \
+	%reldir%/scale \
 	%reldir%/lib.sh \
 	%reldir%/dnsclient.py \
 	%reldir%/echo.c \
