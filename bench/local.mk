@@ -1,5 +1,5 @@
 # bench/: performance measurements, run by hand (never by make check; see
-# bench/README.md). The helpers echo.c and backend.c are compiled by the
+# bench/README.md). The helpers echo.c, backend.c and connect.c are compiled by the
 # scripts themselves into their temporary directory.
 EXTRA_DIST += \
 	%reldir%/README.md \
@@ -15,7 +15,9 @@ EXTRA_DIST += \
 	%reldir%/soak \
 	%reldir%/fleet \
 	%reldir%/scale \
+	%reldir%/probe-floor \
 	%reldir%/lib.sh \
 	%reldir%/dnsclient.py \
 	%reldir%/echo.c \
-	%reldir%/backend.c
+	%reldir%/backend.c \
+	%reldir%/connect.c

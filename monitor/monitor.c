@@ -50,6 +50,7 @@
 
 #define MIN_INTERVAL_MS    100 /* a guard against a zero interval, not a default */
 #define TICK_SLACK_MS      10  /* timer jitter tolerated when deciding a run is overdue */
+#define MONITOR_MULTIS     16  /* libcurl multis: each keeps state per host it ever reached */
 #define MONITOR_COMMON_MAX 32  /* intervals given a common timeout (libevent allows 256) */
 
 struct mprobe {
@@ -59,6 +60,7 @@ struct mprobe {
     uint32_t idx;
     uint32_t interval_ms;
     uint8_t fall;
+    uint8_t shard;       /* its libcurl multi */
     uint8_t fleet_state; /* fleet mode: the fleet's verdict, published unless forced */
     bool ready;          /* t is usable; else setup_err says why */
     bool in_flight;      /* a run is under way (run, unless a seam runs it) */
@@ -76,8 +78,8 @@ struct mprobe {
 
 struct monitor {
     struct event_base *base;
-    struct curlev *cev;
-    struct mprobe **probes; /* indexed like the last reconciled snapshot's probes */
+    struct curlev *cev[MONITOR_MULTIS]; /* a probe's runs go to cev[its key's hash % n] */
+    struct mprobe **probes;             /* indexed like the last reconciled snapshot's probes */
     uint32_t nprobes;
     struct health_slot *health; /* that snapshot's slots */
     uint64_t rng;
@@ -422,7 +424,7 @@ start_run(struct mprobe *p)
     char why[96];
     const char *cwhy = why;
     if (probe_run_prepare(r, &p->t, m->source, p, why, sizeof why) != 0 ||
-        curlev_add(m->cev, r->easy, &cwhy) != 0) {
+        curlev_add(m->cev[p->shard], r->easy, &cwhy) != 0) {
         char text[sizeof p->info.last_result];
         snprintf(text, sizeof text, "cannot start: %s", cwhy);
         run_put(m, r);
@@ -444,7 +446,7 @@ abandon_run(struct mprobe *p)
         event_del(&r->ev);
         probe_tcp_abandon(r);
     } else if (r) {
-        curlev_remove(p->m->cev, r->easy);
+        curlev_remove(p->m->cev[p->shard], r->easy);
     }
     run_over(p);
 }
@@ -484,12 +486,15 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     start_run(p);
 }
 
+static uint32_t key_hash(const char *s);
+
 static struct mprobe *
 probe_new(struct monitor *m, const struct probe_spec *spec, uint32_t idx)
 {
     struct mprobe *p = xcalloc(1, sizeof *p);
     p->m = m;
     p->key = xstrdup(spec->key ? spec->key : "");
+    p->shard = (uint8_t)(key_hash(p->key) % MONITOR_MULTIS);
     p->label = xstrdup(spec->label ? spec->label : p->key);
     p->idx = idx;
     p->interval_ms = spec->interval_ms < MIN_INTERVAL_MS ? MIN_INTERVAL_MS : spec->interval_ms;
@@ -544,7 +549,8 @@ monitor_new_seams(struct event_base *base, const struct monitor_seams *seams)
     m->base = base;
     if (seams)
         m->seams = *seams;
-    m->cev = curlev_new(base, on_done, m);
+    for (unsigned i = 0; i < MONITOR_MULTIS; i++)
+        m->cev[i] = curlev_new(base, on_done, m);
     uint64_t seed = m->seams.seed; /* a test's: first runs at known offsets */
     if (!seed && getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
         struct timespec ts;
@@ -858,6 +864,7 @@ monitor_free(struct monitor *m)
     free(m->probes);
     free(m->keys);
     free(m->source);
-    curlev_free(m->cev);
+    for (unsigned i = 0; i < MONITOR_MULTIS; i++)
+        curlev_free(m->cev[i]);
     free(m);
 }

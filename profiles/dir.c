@@ -33,11 +33,19 @@ profile_read_file(const char *path, size_t *len, struct config_errors *errs)
     } else if (st.st_size > PROFILE_FILE_MAX) {
         config_error(errs, path, 0, "larger than %d bytes (1 MiB)", PROFILE_FILE_MAX);
     } else {
-        /* Read up to one byte more than the limit: the file may grow meanwhile. */
-        buf = xmalloc(PROFILE_FILE_MAX + 1);
-        size_t got = 0;
+        /* A buffer of the file's size and a byte (the file may grow
+         * meanwhile; then it grows, up to one byte more than the limit):
+         * not the limit for every file, which cost a mapping per file. */
+        size_t cap = (size_t)st.st_size + 1, got = 0;
+        if (cap > PROFILE_FILE_MAX + 1)
+            cap = PROFILE_FILE_MAX + 1;
+        buf = xmalloc(cap);
         while (got <= PROFILE_FILE_MAX) {
-            ssize_t r = read(fd, buf + got, PROFILE_FILE_MAX + 1 - got);
+            if (got == cap) {
+                cap = cap * 2 > PROFILE_FILE_MAX + 1 ? PROFILE_FILE_MAX + 1 : cap * 2;
+                buf = xrealloc(buf, cap);
+            }
+            ssize_t r = read(fd, buf + got, cap - got);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {
