@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,17 +87,20 @@ main(int argc, char **argv)
             continue;
         }
         if (http) {
-            if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof req - 1))
-                failed++;
-            for (;;) {
-                if (wait_for(ep, fd, EPOLLIN, EPOLL_CTL_MOD) != 0) {
-                    failed++;
-                    break;
-                }
+            /* one change of the watch, then wait and read to the close */
+            bool ok = send(fd, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof req - 1) &&
+                      wait_for(ep, fd, EPOLLIN, EPOLL_CTL_MOD) == 0;
+            for (struct epoll_event out; ok;) {
                 ssize_t got = recv(fd, buf, sizeof buf, 0);
-                if (got <= 0)
+                if (got == 0)
                     break;
+                if (got < 0 && errno != EAGAIN) {
+                    ok = false;
+                } else if (got < 0 && epoll_wait(ep, &out, 1, 5000) != 1) {
+                    ok = false;
+                }
             }
+            failed += !ok;
             epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
             close(fd);
         } else {
