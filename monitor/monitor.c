@@ -50,7 +50,7 @@
 
 #define MIN_INTERVAL_MS    100 /* a guard against a zero interval, not a default */
 #define TICK_SLACK_MS      10  /* timer jitter tolerated when deciding a run is overdue */
-#define MONITOR_MULTIS     16  /* libcurl multis: each keeps state per host it ever reached */
+#define MONITOR_MULTIS     16  /* libcurl multis: each walks its own transfers in flight */
 #define MONITOR_COMMON_MAX 32  /* intervals given a common timeout (libevent allows 256) */
 
 struct mprobe {
