@@ -577,11 +577,11 @@ const struct opt_def opt_schema[OPT_ID_COUNT] = {
     [OPT_ID_PROBE_SOURCE] = {"probe-source", 0, OPT_STRING, true, 0, 0, NULL, "ADDR",
                              "source address of this node's health probes", FIELD(probe_source),
                              set_probe_source, NO, NULL},
-    [OPT_ID_MAX_PROBES_IN_FLIGHT] = {"max-probes-in-flight", 0, OPT_UINT, true, 1, 1048576, NULL,
-                                     "N",
-                                     "at most N health probes under way at once; more due are "
-                                     "skipped and spread (default: a quarter of the open-files limit)",
-                                     FIELD(max_probes_in_flight), NULL, NO, NULL},
+    [OPT_ID_MAX_PROBES_IN_FLIGHT] =
+        {"max-probes-in-flight", 0, OPT_UINT, true, 1, 1048576, NULL, "N",
+         "at most N health probes under way at once; more due are "
+         "skipped and spread (default: a quarter of the open-files limit)",
+         FIELD(max_probes_in_flight), NULL, NO, NULL},
     [OPT_ID_QUORUM] = {"quorum", 0, OPT_STRING, true, 0, 0, "majority", "N|majority",
                        "fleet: live nodes that must see an endpoint fail to call it Degraded", NO,
                        set_quorum, NO, NULL},

@@ -20,8 +20,8 @@ struct probe_spec {
     uint8_t nranges, nheaders;
     struct status_range ranges[PROFILE_MAX_RANGES];
     struct header_kv *headers; /* nheaders, merged; Host first (target unless set) */
-    const char *label; /* "profile/endpoint" of the first endpoint using it, for logs */
-    const char *key;   /* canonical text of everything above but label: equal keys, same probe */
+    const char *label;         /* "profile/endpoint" of the first endpoint using it, for logs */
+    const char *key; /* canonical text of everything above but label: equal keys, same probe */
 };
 
 #endif
