@@ -52,6 +52,24 @@ rr_name_text(const ldns_rdf *d, char *buf, size_t cap)
     free(s);
 }
 
+/* An SOA's RDATA as ldns's descriptor has it, field by field: ldns takes a
+ * generic "\\# N HEX" in the middle of the fields, and the SOA it makes
+ * then goes out malformed in every negative answer. */
+static bool
+soa_fields_ok(const ldns_rr *rr)
+{
+    const ldns_rr_descriptor *d = ldns_rr_descript(LDNS_RR_TYPE_SOA);
+    if (!d || ldns_rr_rd_count(rr) != ldns_rr_descriptor_minimum(d) ||
+        ldns_rr_rd_count(rr) != ldns_rr_descriptor_maximum(d))
+        return false;
+    for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+        const ldns_rdf *f = ldns_rr_rdf(rr, i);
+        if (!f || ldns_rdf_get_type(f) != ldns_rr_descriptor_field_type(d, i))
+            return false;
+    }
+    return true;
+}
+
 /* Checks that need the whole zone: apex SOA, data outside the zone, CNAME
  * next to other data. rrs are sorted, so one owner's records are adjacent. */
 static void
@@ -558,6 +576,13 @@ parse_text(FILE *fp, struct linemap *lm, const char *file, const char *origin_te
         }
         if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
             config_error(errs, file, (unsigned)start, "class other than IN");
+            ldns_rr_free(rr);
+            continue;
+        }
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && !soa_fields_ok(rr)) {
+            config_error(errs, file, (unsigned)start,
+                         "SOA record: RDATA must be MNAME RNAME SERIAL REFRESH RETRY EXPIRE "
+                         "MINIMUM");
             ldns_rr_free(rr);
             continue;
         }

@@ -184,6 +184,22 @@ test_missing_soa(void **state)
                         "t.zone: error: no SOA record: a zone file needs one at its apex\n");
 }
 
+/* ldns takes a generic "\\# N HEX" in place of an SOA field and makes a
+ * record that would go out malformed in every negative answer (found by
+ * fuzz_zonefile): the line is an error, and the zone has no SOA. */
+static void
+test_soa_fields(void **state)
+{
+    (void)state;
+    const char *text = errors_of("@ IN SOA ns1 hostmaster 1 7200 3600 1209600 \\# 3 016100\n"
+                                 "@ NS ns1\n");
+    assert_non_null(strstr(text, "t.zone:1: error: SOA record: RDATA must be MNAME RNAME SERIAL "
+                                 "REFRESH RETRY EXPIRE MINIMUM\n"));
+    struct zone_src z;
+    assert_int_equal(parse("@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\n", &z), 0);
+    zone_src_cleanup(&z);
+}
+
 static void
 test_soa_placement(void **state)
 {
@@ -655,6 +671,7 @@ main(void)
         cmocka_unit_test(test_out_of_zone),
         cmocka_unit_test(test_cname_and_other_data),
         cmocka_unit_test(test_missing_soa),
+        cmocka_unit_test(test_soa_fields),
         cmocka_unit_test(test_soa_placement),
         cmocka_unit_test(test_two_soa_line),
         cmocka_unit_test(test_include_and_class),
