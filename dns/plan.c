@@ -344,6 +344,29 @@ answer_node(const struct gtm_snapshot *s, const struct zone *z, const struct zon
     return STEP_DONE;
 }
 
+/* RFC 4035 3.1.4.1: DS at a zone cut is the parent's data. When the
+ * parent zone is served here too, the apex of the child (which the
+ * exact-name table holds) gives way to the parent's delegation node:
+ * the parent's DS, or its NODATA with its proof. NULL when no zone above
+ * is served or it does not delegate this name. Only DS queries at an
+ * apex come here. */
+static const struct zone_node *
+parent_side(const struct gtm_snapshot *s, const struct zone_node *apex)
+{
+    const uint8_t *name = apex->name;
+    size_t len = apex->name_len;
+    while (len > 1) {
+        len -= (size_t)name[0] + 1;
+        name += name[0] + 1;
+        const struct zone *z = snapshot_find_zone(s, name, len);
+        if (z) {
+            const struct zone_node *n = zone_find_node(z, apex->name, apex->name_len);
+            return n && n->cut == n ? n : NULL;
+        }
+    }
+    return NULL;
+}
+
 /* One name of the chain. On STEP_CNAME, *next is the target to follow. */
 static inline __attribute__((always_inline)) enum step
 step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *name, uint8_t len,
@@ -360,6 +383,10 @@ step(const struct gtm_snapshot *s, const struct policy_ctx *pc, const uint8_t *n
         deny(r, node->zone, name, len, DENY_WILDCARD, node);
         if (first)
             r->wild = node;
+    } else if (__builtin_expect(qtype == LDNS_RR_TYPE_DS && (node->flags & NODE_APEX), 0)) {
+        const struct zone_node *up = parent_side(s, node);
+        if (up)
+            node = up;
     } else if (node->cut && !(node->cut == node && qtype == LDNS_RR_TYPE_DS && node->zone->nsec3)) {
         /* (a signed parent answers DS at its own cut: RFC 4035 3.1.4.1) */
         if (first)

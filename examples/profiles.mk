@@ -2,6 +2,7 @@
 # together as one --profiles directory.
 EXTRA_DIST += \
 	%reldir%/profiles/priority.json \
+	%reldir%/profiles/mirror-dr.json \
 	%reldir%/profiles/weighted.json \
 	%reldir%/profiles/roundrobin.json \
 	%reldir%/profiles/performance.json \

@@ -6,7 +6,8 @@ directory laid out like the top of a built source tree: `gtmd`, `gtmctl`,
 `docs/`, `examples/` and `tests/` are links to the build's and the source's.
 A ```text block that follows a ```sh block with nothing but blank lines
 between is the output that block must print (stdout and stderr together);
-in it, `...` stands for any text, on one line or across lines. A block
+in it, `...` stands for any text, on one line or across lines, and a run of
+blanks for any run of blanks. A block
 whose info string says `sh norun` is shown but not run (a production step
 that a test cannot take, such as a registrar's delegation).
 
@@ -45,6 +46,7 @@ class Step:
     expect: str | None = None
     output: str = ""
     seconds: float = 0.0
+    skipped: bool = False  # run(skip=...) left it out
 
 
 @dataclass
@@ -83,10 +85,12 @@ def parse(text):
 
 
 def matches(expect, actual):
-    """True when actual is expect, `...` standing for any text; trailing
-    blanks of lines and blank lines at either end do not count."""
+    """True when actual is expect, `...` standing for any text; a run of
+    blanks is one blank (tables align to their widest cell), and trailing
+    blanks and blank lines at either end do not count."""
     def norm(s):
-        return "\n".join(line.rstrip() for line in s.strip("\n").splitlines())
+        return "\n".join(re.sub(r"[ \t]+", " ", line).rstrip()
+                         for line in s.strip("\n").splitlines())
 
     pattern = ".*?".join(re.escape(part) for part in norm(expect).split("..."))
     return re.fullmatch(pattern, norm(actual), re.S) is not None
@@ -157,12 +161,16 @@ def _group_members(pgid):
     return [(p, cmd) for p, state, cmd in out if state != "Z"]
 
 
-def run(name, ports=(), timeout=120, env=None):
+def run(name, ports=(), timeout=120, env=None, skip=()):
     """Runs docs/<name>; returns the Guide with each step's output and time.
-    Raises AssertionError naming the guide's line on the first difference."""
+    Raises AssertionError naming the guide's line on the first difference.
+    skip: regular expressions; a step whose command matches one is not run
+    (a part whose tools the machine lacks) and its output is not checked."""
     path = DOCS / name
     g = Guide(path, parse(path.read_text()))
     assert g.steps, "%s has no ```sh blocks" % path
+    for s in g.steps:
+        s.skipped = any(re.search(p, s.command) for p in skip)
     g.ports = free_ports(ports)
     top = Path(tempfile.mkdtemp(prefix="gtmd-guide-"))
     g.workdir = top / "src"
@@ -174,7 +182,8 @@ def run(name, ports=(), timeout=120, env=None):
     for i, s in enumerate(g.steps):
         (ctl / ("b%d.sh" % i)).write_text(_subst(s.command, g.ports))
         driver.append("date +%%s.%%N > %s/t%d; echo %d > %s/at" % (ctl, i, i, ctl))
-        driver.append(". %s/b%d.sh > %s/o%d 2>&1" % (ctl, i, ctl, i))
+        if not s.skipped:
+            driver.append(". %s/b%d.sh > %s/o%d 2>&1" % (ctl, i, ctl, i))
     driver.append("date +%%s.%%N > %s/t%d" % (ctl, len(g.steps)))
     home = top / "home"
     home.mkdir()
@@ -219,14 +228,14 @@ def run(name, ports=(), timeout=120, env=None):
             pass
     where = "%s:%d" % (path.name, g.steps[ran].line) if ran >= 0 else path.name
     if timed_out:
-        raise AssertionError("%s: the guide did not finish in %d s, in the block at %s:\n%s\n%s"
-                             % (path.name, scaled(timeout), where, g.steps[ran].output, logs))
+        raise AssertionError("the guide did not finish in %d s, in the block at %s:\n%s\n%s"
+                             % (scaled(timeout), where, g.steps[ran].output, logs))
     if proc.returncode != 0:
-        raise AssertionError("%s: the block at %s failed (exit %d):\n%s\n%s%s"
-                             % (path.name, where, proc.returncode, g.steps[ran].output,
+        raise AssertionError("the block at %s failed (exit %d):\n%s\n%s%s"
+                             % (where, proc.returncode, g.steps[ran].output,
                                 shell_out, logs))
     for s in g.steps:
-        if s.expect is not None and not matches(s.expect, s.output):
+        if s.expect is not None and not s.skipped and not matches(s.expect, s.output):
             raise AssertionError("%s:%d: the block printed\n%s\nwhere the guide shows\n%s"
                                  % (path.name, s.line, s.output, s.expect))
     assert not left, "%s: the guide left running: %s" % (path.name, left)

@@ -530,3 +530,69 @@ def test_signed_zone_with_alias_not_transferred(gtmd_factory, tmp_path):
     r = dns.query.tcp(q, "127.0.0.1", port=g.port, timeout=5)
     assert r.rcode() == dns.rcode.REFUSED and not r.answer, r.to_text()
     g.wait_log(r"xfr: AXFR of example\.com\. from 127\.0\.0\.1.*refused: a signed zone with ALIAS")
+
+
+PARENT = """$ORIGIN example.org.
+$TTL 300
+@        IN SOA ns1 hostmaster 1 3600 600 86400 60
+@        IN NS  ns1
+ns1      IN A   127.0.0.1
+www      IN CNAME www.tm
+tm       IN NS  ns1
+"""
+
+CHILD = """$ORIGIN tm.example.org.
+$TTL 300
+@        IN SOA ns1.example.org. hostmaster.example.org. 1 3600 600 86400 60
+@        IN NS  ns1.example.org.
+www      IN A   192.0.2.80
+"""
+
+
+def test_ds_of_a_child_served_here_comes_from_the_parent(gtmd_factory, unbound_factory,
+                                                          tmp_path):
+    """RFC 4035 3.1.4.1: gtmd serves example.org and the child tm.example.org
+    delegated from it. DS tm.example.org is the parent's data: its DS with
+    the parent's signature, not the child's NODATA (which made a validating
+    resolver fail the chain: "not all NSEC3 records secure ... for DS").
+    With only the parent's DS as anchor, the child's names validate."""
+    kdir = tmp_path / "keys"
+    kdir.mkdir()
+    parent_ksk = keygen(str(kdir), "example.org", ksk=True)
+    child_ksk = keygen(str(kdir), "tm.example.org", ksk=True)
+    child_ds = ds_of(child_ksk).split(None, 3)[3]  # "DS tag alg type digest"
+    g = gtmd_factory.start(zones={"example.org.zone": PARENT + "tm IN " + child_ds + "\n",
+                                  "tm.example.org.zone": CHILD},
+                           extra=["--keys", str(kdir), "--api", "off"])
+
+    r = g.query("tm.example.org", "DS", want_dnssec=True)
+    assert r.rcode() == NOERROR and r.flags & dns.flags.AA, r.to_text()
+    ds = rrsets_of(r.answer, "DS")
+    assert ds and ds[0][0].to_text().upper() == child_ds.split(None, 1)[1].upper(), r.to_text()
+    sig = rrsets_of(r.answer, "RRSIG")
+    assert sig and sig[0][0].signer.to_text() == "example.org.", r.to_text()
+    # every other type at the child's apex is still the child's
+    r = g.query("tm.example.org", "SOA")
+    assert rrsets_of(r.answer, "SOA")[0].name.to_text() == "tm.example.org."
+    assert "tm.example.org." in rrsets_of(r.answer, "SOA")[0].to_text()
+
+    u = unbound_factory(tmp_path / "unbound", g.port, ["example.org"], [ds_of(parent_ksk)])
+    r = validated(u, "www.example.org", "A")
+    assert [x.to_text() for x in rrsets_of(r.answer, "A")[0]] == ["192.0.2.80"], r.to_text()
+    validated(u, "tm.example.org", "DS")
+
+
+def test_ds_of_a_child_served_here_unsigned_parent(gtmd_factory, tmp_path):
+    """The same with nothing signed: DS at the child's apex is the parent's
+    NODATA (its SOA, authoritative), not a referral to the same server."""
+    g = gtmd_factory.start(zones={"example.org.zone": PARENT, "tm.example.org.zone": CHILD},
+                           extra=["--api", "off"])
+    r = g.query("tm.example.org", "DS")
+    assert r.rcode() == NOERROR and r.flags & dns.flags.AA and not r.answer, r.to_text()
+    assert rrsets_of(r.authority, "SOA")[0].name.to_text() == "example.org.", r.to_text()
+    # a child not delegated by the parent (no NS there) keeps its own answer
+    g2 = gtmd_factory.start(zones={"example.org.zone": PARENT.replace("tm       IN NS  ns1\n", ""),
+                                   "tm.example.org.zone": CHILD},
+                            extra=["--api", "off"])
+    r = g2.query("tm.example.org", "DS")
+    assert rrsets_of(r.authority, "SOA")[0].name.to_text() == "tm.example.org.", r.to_text()
