@@ -21,6 +21,7 @@
 #include "dns/cookie.h"
 #include "fleet/etcd.h"
 #include "gtm/alloc.h"
+#include "gtm/clock.h"
 #include "gtm/ctx.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
@@ -52,15 +53,6 @@ struct fleet_cookies {
     bool rotating;   /* it rotates the key read (else it makes the key) */
     uint64_t writes; /* values this node wrote (made or rotated) */
 };
-
-/* Seconds of the monotonic clock. */
-static int64_t
-mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
-}
 
 static void arm(struct fleet_cookies *fc, int64_t in_s);
 
@@ -182,7 +174,7 @@ fcookies_apply(struct fleet_cookies *fc, const char *value, size_t len, int64_t 
                     fc->key, (long long)(fc->since - (int64_t)time(NULL)));
         left = (int64_t)fc->rotate_s;
     }
-    fc->due = mono_s() + (left > 0 ? left : 0);
+    fc->due = clock_mono_s() + (left > 0 ? left : 0);
     arm(fc, left);
 }
 
@@ -307,7 +299,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!fc->shared)
         return; /* nothing read yet: the range comes first */
-    int64_t left = fc->due - mono_s();
+    int64_t left = fc->due - clock_mono_s();
     if (left > 0)
         arm(fc, left);
     else

@@ -39,6 +39,7 @@
 #include "fleet/map.h"
 #include "fleet/quorum.h"
 #include "gtm/alloc.h"
+#include "gtm/clock.h"
 #include "gtm/ctx.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
@@ -102,14 +103,6 @@ struct fleet {
     bool alone;           /* no word from etcd for a lease's time: own probes decide */
     struct fleet_cookies *cookies; /* the shared DNS cookie secrets, or NULL (fleet/cookies.h) */
 };
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t
 wall_ms(void)
@@ -240,7 +233,7 @@ static void
 contact(struct fleet *f)
 {
     f->reachable = true;
-    f->contact_ms = mono_ms();
+    f->contact_ms = clock_mono_ms();
     if (f->alone) {
         f->alone = false;
         log_info("fleet: etcd answers again: the other nodes' verdicts count again");
@@ -1101,7 +1094,7 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct fleet *f = arg;
     arm_keepalive(f);
-    if (!f->alone && mono_ms() - f->contact_ms > f->lease_ttl * 1000) {
+    if (!f->alone && clock_mono_ms() - f->contact_ms > f->lease_ttl * 1000) {
         f->alone = true;
         log_warn("fleet: no word from etcd for %lld s: deciding on this node's probes alone "
                  "until it answers",
@@ -1156,7 +1149,8 @@ fleet_start(struct gtm_ctx *ctx)
     sync_init(&f->sync);
     f->retry_ev = evtimer_new(ctx->base, retry_cb, f);
     f->keepalive_ev = evtimer_new(ctx->base, keepalive_cb, f);
-    f->contact_ms = mono_ms(); /* the cache counts as a view of the fleet until a lease passes */
+    /* the cache counts as a view of the fleet until a lease passes */
+    f->contact_ms = clock_mono_ms();
     f->cookies = fcookies_new(ctx, e, f->prefix, f->node, o->cookie_rotate);
     arm_keepalive(f);
     struct monitor_fleet mf = {.own = on_own, .verdict = on_verdict, .arg = f};

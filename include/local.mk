@@ -5,6 +5,7 @@ noinst_HEADERS = \
 	%reldir%/gtm/log.h \
 	%reldir%/gtm/alloc.h \
 	%reldir%/gtm/client.h \
+	%reldir%/gtm/clock.h \
 	%reldir%/gtm/curlev.h \
 	%reldir%/gtm/dname.h \
 	%reldir%/gtm/snapshot.h \

@@ -301,36 +301,48 @@ run_over(struct mprobe *p)
     p->run = NULL;
 }
 
+/* The probe whose run r finished: it must be in flight on r. */
+static struct mprobe *
+run_owner(const struct probe_run *r)
+{
+    GTM_ASSERT(r && r->owner);
+    struct mprobe *p = r->owner;
+    GTM_ASSERT(p->in_flight && p->run == r);
+    return p;
+}
+
+/* A run's verdict is in: the run goes back to the pool, the result counts. */
+static void
+run_finished(struct mprobe *p, bool ok, const char *text, uint32_t rtt_us)
+{
+    run_over(p);
+    record(p, ok, text, rtt_us, true);
+}
+
 /* curlev_done_fn: a run finished (its handle is out of the multi). */
 static void
 on_done(CURL *easy, CURLcode result, void *arg)
 {
-    struct probe_run *r = probe_run_of(easy);
     (void)arg;
-    GTM_ASSERT(r && r->owner);
-    struct mprobe *p = r->owner;
-    GTM_ASSERT(p->in_flight && p->run == r);
+    struct probe_run *r = probe_run_of(easy);
+    struct mprobe *p = run_owner(r);
     char text[sizeof p->info.last_result];
     uint32_t rtt_us = 0;
     bool ok = probe_verdict(r, &p->t, result, text, sizeof text, &rtt_us);
-    run_over(p);
-    record(p, ok, text, rtt_us, true);
+    run_finished(p, ok, text, rtt_us);
 }
 
 /* A direct TCP run's socket became writable, or its timeout came. */
 static void
 on_connect(evutil_socket_t fd, short what, void *arg)
 {
-    struct probe_run *r = arg;
     (void)fd;
-    GTM_ASSERT(r && r->owner);
-    struct mprobe *p = r->owner;
-    GTM_ASSERT(p->in_flight && p->run == r);
+    struct probe_run *r = arg;
+    struct mprobe *p = run_owner(r);
     char text[sizeof p->info.last_result];
     uint32_t rtt_us = 0;
     bool ok = probe_tcp_finish(r, (what & EV_TIMEOUT) != 0, text, sizeof text, &rtt_us);
-    run_over(p);
-    record(p, ok, text, rtt_us, true);
+    run_finished(p, ok, text, rtt_us);
 }
 
 /* A first run, or one the budget skipped, comes at a random time within

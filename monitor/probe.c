@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "gtm/alloc.h"
+#include "gtm/clock.h"
 #include "gtm/err.h"
 #include "gtm/log.h"
 
@@ -261,18 +262,10 @@ probe_run_of(CURL *easy)
     return (struct probe_run *)(void *)run;
 }
 
-static int64_t
-mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static uint32_t
 elapsed_us(const struct probe_run *r)
 {
-    int64_t us = mono_us() - r->started_us;
+    int64_t us = clock_mono_us() - r->started_us;
     return us < 0 ? 0 : us > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
@@ -305,7 +298,7 @@ probe_tcp_start(struct probe_run *r, const struct probe_target *t, const union p
     r->direct = true;
     r->proto = PROBE_TCP;
     r->timeout_ms = t->timeout_ms;
-    r->started_us = mono_us();
+    r->started_us = clock_mono_us();
     int family = t->addr.sa.sa_family;
     socklen_t alen = family == AF_INET ? sizeof t->addr.v4 : sizeof t->addr.v6;
     *ok = false;

@@ -2,11 +2,14 @@
  * the control loop, the exit code. Everything else is in libgtm.a. */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -43,6 +46,35 @@ raise_open_files(void)
     if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
         log_debug("gtmd: open-files limit raised from %llu to %llu", (unsigned long long)was,
                   (unsigned long long)rl.rlim_max);
+}
+
+/* --state-dir when it is missing: made with its missing parents (0750),
+ * since the profiles, a fleet node's cache of them and the API's
+ * certificate go there. 0, or -errno naming what failed. */
+static int
+make_state_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+    char path[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path)
+        return -ENAMETOOLONG;
+    memcpy(path, dir, n + 1);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0750) != 0 && errno != EEXIST)
+            return -errno;
+        *p = c;
+        if (!c)
+            break;
+    }
+    log_info("gtmd: made the state directory %s", dir);
+    return 0;
 }
 
 int
@@ -83,6 +115,14 @@ main(int argc, char **argv)
     }
     if (!snap) {
         fprintf(stderr, "gtmd: %u configuration error(s); not starting (see --help)\n", errs.count);
+        options_cleanup(&opt);
+        return EXIT_CONFIG;
+    }
+
+    int mk = opt.state_dir ? make_state_dir(opt.state_dir) : 0;
+    if (mk != 0) {
+        fprintf(stderr, "gtmd: --state-dir %s: cannot make it: %s\n", opt.state_dir, strerror(-mk));
+        snapshot_free(snap);
         options_cleanup(&opt);
         return EXIT_CONFIG;
     }

@@ -26,6 +26,7 @@
 #include <event2/event_struct.h>
 
 #include "gtm/alloc.h"
+#include "gtm/clock.h"
 #include "gtm/ctx.h"
 #include "gtm/log.h"
 #include "gtm/profile.h"
@@ -70,14 +71,6 @@ struct hooks {
 };
 
 extern char **environ;
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *
 env_entry(enum hook_var v, const char *value)
@@ -143,7 +136,7 @@ finish(struct hook_run *r, int status)
 {
     char what[600];
     job_describe(&r->job, what, sizeof what);
-    long long ms = (long long)(mono_ms() - r->started_ms);
+    long long ms = (long long)(clock_mono_ms() - r->started_ms);
     if (r->killed)
         log_warn("on-change: pid %ld (%s) killed after %d s", (long)r->pid, what, HOOK_TIMEOUT_S);
     else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -256,7 +249,7 @@ spawn(struct hooks *h, struct hook_run *r, struct hook_job *j)
     }
     r->pid = pid;
     r->killed = false;
-    r->started_ms = mono_ms();
+    r->started_ms = clock_mono_ms();
     r->job = *j;
     memset(j, 0, sizeof *j);
     h->nrunning++;

@@ -485,3 +485,38 @@ def test_demo_mode(gtmd_factory):
     r = g.query("www.example.com", "A")
     assert r.rcode() == NOERROR and r.answer
     assert g.query("www.example.org", "A").rcode() == REFUSED
+
+
+def test_state_dir_is_made_when_missing(gtmd_factory, tmp_path):
+    """A missing --state-dir is made with its parents (0750) at start, so the
+    API's certificate and the profiles have a place (it was a warning, and a
+    fleet node refused every profile: its cache could not be written)."""
+    state = tmp_path / "new" / "deeper" / "state"
+    g = gtmd_factory.start(zones=STANDARD_ZONES,
+                           extra=["--state-dir", str(state), "--api", "127.0.0.1:%d" % free_port()])
+    assert state.is_dir() and (state.stat().st_mode & 0o777) == 0o750
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o750
+    g.wait_log(r"made the state directory " + re.escape(str(state)))
+    deadline = time.time() + 5
+    while not (state / "api.crt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert (state / "api.crt").exists(), g.log
+    assert "cannot save" not in g.log, g.log
+
+
+def test_state_dir_that_cannot_be_made_refuses_to_start(gtmd_factory, tmp_path):
+    d, zdir, _ = gtmd_factory.prepare(STANDARD_ZONES)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    for state in (blocker / "state", blocker):
+        # --profiles elsewhere: else loading STATE/profiles fails first (exit 1 too)
+        p = gtmd_factory.run(["--listen", "127.0.0.1:%d" % free_port(), "--zones", zdir,
+                              "--profiles", str(profiles), "--state-dir", str(state),
+                              "--api", "off"], timeout=5)
+        assert p.returncode == 1, out(p)
+        assert "--state-dir %s: cannot make it: Not a directory" % state in p.stderr, out(p)
+    p = gtmd_factory.run(["--listen", "127.0.0.1:%d" % free_port(), "--zones", zdir,
+                          "--state-dir", str(blocker / "state"), "--api", "off"], timeout=5)
+    assert p.returncode == 1 and "state/profiles: error: cannot open profiles directory" in p.stderr

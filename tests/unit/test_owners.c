@@ -58,6 +58,15 @@ snap_free(struct gtm_snapshot *s)
     free(s);
 }
 
+/* A chain of changed snapshots, newest first, then the profiles' arena. */
+static void
+chain_free(struct gtm_snapshot *const *v, size_t n, struct arena *a)
+{
+    for (size_t i = 0; i < n; i++)
+        snap_free(v[i]);
+    arena_free(a);
+}
+
 /* Every page of the list (max a page) joined as "name name ..."; pages
  * counts them. */
 static void
@@ -231,13 +240,7 @@ test_change_is_a_sort(void **state)
     assert_string_equal(all, out);
     free(all);
 
-    snap_free(s6);
-    snap_free(s5);
-    snap_free(s4);
-    snap_free(s3);
-    snap_free(s2);
-    snap_free(s);
-    arena_free(a);
+    chain_free((struct gtm_snapshot *[]){s6, s5, s4, s3, s2, s}, 6, a);
 }
 
 /* Profiles added and removed between two pages: every profile there
@@ -285,12 +288,7 @@ test_pages_across_changes(void **state)
     assert_true(added);
     for (uint32_t i = 0; i < 20; i++)
         assert_int_equal(seen[i], i == 12 ? 0 : 1);
-    snap_free(s5);
-    snap_free(s4);
-    snap_free(s3);
-    snap_free(s2);
-    snap_free(s);
-    arena_free(a);
+    chain_free((struct gtm_snapshot *[]){s5, s4, s3, s2, s}, 5, a);
 }
 
 static void
