@@ -1,4 +1,5 @@
-# One example profile per routing method (ARM and `az` shapes), loadable
+# One example profile per routing method (ARM and `az` shapes), and the
+# database DR switch of docs/DR-SWITCH.md (mirror-dr.json), loadable
 # together as one --profiles directory.
 EXTRA_DIST += \
 	%reldir%/profiles/priority.json \

@@ -48,9 +48,10 @@ raise_open_files(void)
                   (unsigned long long)rl.rlim_max);
 }
 
-/* --state-dir when it is missing: made with its missing parents (0750),
- * since the profiles, a fleet node's cache of them and the API's
- * certificate go there. 0, or -errno naming what failed. */
+/* --state-dir when it is missing: made with its missing parents (0750 less
+ * the umask), since the profiles, a fleet node's cache of them and the
+ * API's certificate go there. 0, or -errno: what failed (ENOTDIR for a
+ * file, or a link to nothing, in its place). */
 static int
 make_state_dir(const char *dir)
 {
@@ -59,7 +60,9 @@ make_state_dir(const char *dir)
         return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
     char path[PATH_MAX];
     size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path)
+    if (n == 0)
+        return -ENOENT;
+    if (n >= sizeof path)
         return -ENAMETOOLONG;
     memcpy(path, dir, n + 1);
     for (char *p = path + 1;; p++) {
@@ -73,6 +76,8 @@ make_state_dir(const char *dir)
         if (!c)
             break;
     }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) /* EEXIST: a dangling link */
+        return -ENOTDIR;
     log_info("gtmd: made the state directory %s", dir);
     return 0;
 }

@@ -17,8 +17,8 @@ logs the guide wrote. The fixed ports a guide uses (a test passes them)
 become free ports, in commands and expected output alike, so the guide
 shows plain numbers and the test never collides with anything. When the
 guide is over, whatever it started must be gone: a process it left
-running is an error (its own last block stops what it started, by PID),
-and is then killed.
+running (in its process group, or working in its directory) is an error
+(its own last block stops what it started, by PID), and is then killed.
 """
 
 import os
@@ -111,7 +111,7 @@ def _port_free(port):
 def free_ports(wanted):
     """Each of the guide's ports mapped to one free for TCP and UDP on every
     IPv4 address, and to none of the others."""
-    out, taken = {}, set()
+    out, taken = {}, set(wanted)  # a guide's own port is never another's stand-in
     for p in wanted:
         for _ in range(500):
             cand = 20000 + int.from_bytes(os.urandom(2), "big") % 40000
@@ -125,9 +125,11 @@ def free_ports(wanted):
 
 
 def _subst(text, ports):
-    for old, new in ports.items():
-        text = re.sub(r"(?<![0-9])%d(?![0-9])" % old, str(new), text)
-    return text
+    """Each port of the map replaced by its value, in one pass."""
+    if not ports:
+        return text
+    pattern = r"(?<![0-9])(%s)(?![0-9])" % "|".join(str(p) for p in ports)
+    return re.sub(pattern, lambda m: str(ports[int(m.group(1))]), text)
 
 
 def _tree(where):
@@ -144,21 +146,28 @@ def _tree(where):
         (where / name).symlink_to(target)
 
 
-def _group_members(pgid):
-    """PIDs (and command lines) of the processes in process group pgid."""
+def _left_running(pgid, top):
+    """PIDs (and command lines) of the processes the guide started that are
+    still there: those of its process group, and those working in its
+    directory (gtmd runs its hooks in process groups of their own)."""
     out = []
     for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
             continue
         try:
             stat = (d / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[2]) == pgid:  # fields: state ppid pgrp ...
+            fields = stat[stat.rindex(")") + 2:].split()  # state ppid pgrp ...
+            try:
+                cwd = os.readlink(d / "cwd")
+            except OSError:
+                cwd = ""
+            if fields[0] != "Z" and (int(fields[2]) == pgid or cwd == str(top)
+                                     or cwd.startswith(str(top) + "/")):
                 cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                out.append((int(d.name), fields[0], cmd.strip()))
+                out.append((int(d.name), cmd.strip()))
         except (OSError, ValueError):
             continue
-    return [(p, cmd) for p, state, cmd in out if state != "Z"]
+    return out
 
 
 def run(name, ports=(), timeout=120, env=None, skip=()):
@@ -220,7 +229,7 @@ def run(name, ports=(), timeout=120, env=None, skip=()):
     at = read("at")
     ran = int(at) if at is not None else -1
     logs = _logs(g.workdir)
-    left = _group_members(proc.pid)
+    left = _left_running(proc.pid, os.path.realpath(top))
     for pid, _ in left:
         try:
             os.kill(pid, signal.SIGKILL)

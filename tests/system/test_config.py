@@ -1,6 +1,7 @@
 """Command line, config file, --check-config, exit codes, signals, reload,
 workers, IPv6 listening, --demo."""
 
+import os
 import re
 import signal
 import socket
@@ -494,8 +495,10 @@ def test_state_dir_is_made_when_missing(gtmd_factory, tmp_path):
     state = tmp_path / "new" / "deeper" / "state"
     g = gtmd_factory.start(zones=STANDARD_ZONES,
                            extra=["--state-dir", str(state), "--api", "127.0.0.1:%d" % free_port()])
-    assert state.is_dir() and (state.stat().st_mode & 0o777) == 0o750
-    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o750
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert state.is_dir() and (state.stat().st_mode & 0o777) == 0o750 & ~mask
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o750 & ~mask
     g.wait_log(r"made the state directory " + re.escape(str(state)))
     deadline = time.time() + 5
     while not (state / "api.crt").exists() and time.time() < deadline:
@@ -517,6 +520,13 @@ def test_state_dir_that_cannot_be_made_refuses_to_start(gtmd_factory, tmp_path):
                               "--api", "off"], timeout=5)
         assert p.returncode == 1, out(p)
         assert "--state-dir %s: cannot make it: Not a directory" % state in p.stderr, out(p)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere" / "x")  # mkdir says EEXIST; still no directory
+    p = gtmd_factory.run(["--listen", "127.0.0.1:%d" % free_port(), "--zones", zdir,
+                          "--profiles", str(profiles), "--state-dir", str(dangling),
+                          "--api", "off"], timeout=5)
+    assert p.returncode == 1, out(p)
+    assert "--state-dir %s: cannot make it: Not a directory" % dangling in p.stderr, out(p)
     p = gtmd_factory.run(["--listen", "127.0.0.1:%d" % free_port(), "--zones", zdir,
                           "--state-dir", str(blocker / "state"), "--api", "off"], timeout=5)
     assert p.returncode == 1 and "state/profiles: error: cannot open profiles directory" in p.stderr

@@ -12,6 +12,7 @@ import os
 import pytest
 
 import guide
+from conftest import scaled
 
 ETCD = "/usr/bin/etcd"
 PORTS = [5301, 5302, 8441, 8442, 23790, 23800, 18080, 18090]
@@ -28,13 +29,18 @@ def test_dr_switch_guide():
 
     # the loss: Degraded at the third refused probe of each node, 1 s apart
     loss = g.step_at(r"kill \$\(cat dr-demo/gw-weu.pid\)")
-    assert 1.5 <= loss.seconds <= 10, loss.seconds
+    assert 1.5 <= loss.seconds <= scaled(10), loss.seconds
     # the promotion: DNS follows at the DR member's next probe (1 s interval)
     promote = g.step_at(r"echo primary > dr-demo/gw-neu.role")
     ms = int(promote.output.split(" after ")[1].split()[0])
-    assert ms <= 3000, promote.output
+    assert ms <= scaled(3) * 1000, promote.output
 
-    # the pages: every one is the hook's JSON, from a node of the fleet
+    # the page: PagerDuty's Events API v2 shape, one trigger from each node
+    # under one dedup key; drills under keys of their own
     pages = g.step_at(r"json.tool")
-    page = json.loads(pages.output)
-    assert page["node"] in ("ns-weu", "ns-neu"), page
+    count, body = pages.output.split("\n", 1)
+    assert count == "2", pages.output
+    page = json.loads(body)
+    assert page["payload"]["source"] in ("ns-weu", "ns-neu"), page
+    assert set(page) == {"routing_key", "event_action", "dedup_key", "payload"}, page
+    assert set(page["payload"]) == {"summary", "source", "severity"}, page

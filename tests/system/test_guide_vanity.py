@@ -62,7 +62,7 @@ def test_guide_vanity_domain():
     assert [t for _, t, _ in signed] == ["A", "RRSIG"], signed
 
     # Through the validating resolver: validated (AD), on blue.
-    before = g.step_at(r"unbound -d -c").output
+    before = g.step_at(r"vanity-demo/unbound -d -c").output
     assert flags(before) and all("ad" in f for f in flags(before)), before
     assert answers(before) == [("www.example.org.", "CNAME", "shop.tm.example.net."),
                                ("shop.tm.example.net.", "A", "127.0.0.21")], before

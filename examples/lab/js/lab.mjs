@@ -54,13 +54,19 @@ const gtmd = spawn(
    "--api-token-file", join(state, "tokens"), "--workers", "1"],
   { stdio: ["ignore", openSync(log, "w"), openSync(log, "a")] },
 );
+let spawnError = null; // e.g. no gtmd binary: spawn reports it here, not by exit
+gtmd.on("error", (e) => (spawnError = e));
+const running = () => gtmd.pid !== undefined && gtmd.exitCode === null && gtmd.signalCode === null;
 const cert = join(state, "api.crt");
 let status = 1;
 try {
   const deadline = Date.now() + 5000;
   while (!(existsSync(cert) && (await accepts(apiPort)))) {
-    if (gtmd.exitCode !== null || Date.now() > deadline)
+    if (!running() || Date.now() > deadline) {
+      await sleep(10); // spawn's 'error' event, if any, comes after this tick
+      if (spawnError) throw new Error(`cannot run ${gtmd.spawnfile}: ${spawnError.message}`);
       throw new Error("gtmd did not start:\n" + readFileSync(log, "utf8"));
+    }
     await sleep(50);
   }
   const args = ["--test", "--test-reporter=spec", ...process.argv.slice(2)];
@@ -77,8 +83,11 @@ try {
   });
   status = await new Promise((ok) => tests.on("exit", (code) => ok(code ?? 1)));
 } finally {
-  process.kill(gtmd.pid, "SIGTERM");
-  await new Promise((ok) => (gtmd.exitCode !== null ? ok() : gtmd.on("exit", ok)));
+  if (running()) {
+    const exited = new Promise((ok) => gtmd.once("exit", ok));
+    gtmd.kill("SIGTERM"); // by its PID
+    await exited;
+  }
   if (status !== 0 && existsSync(log)) process.stderr.write(readFileSync(log, "utf8"));
   rmSync(state, { recursive: true, force: true });
 }
