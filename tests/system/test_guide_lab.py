@@ -4,8 +4,9 @@ Manager in a project's test suite. The guide's example projects
 SDK, a shell script with az) are run as the guide runs them
 (tests/system/guide.py), each must pass, and the Python and JavaScript
 sessions (start gtmd, create, fail, see the answer move, stop) must take
-under 10 s. az's session is measured and reported; it often takes longer,
-as the guide says.
+under 10 s. az's session is measured and reported: 7.5 to 8.5 s on an
+idle machine, more while other tests load it (as the guide says), so it is
+held to 60 s only.
 
 A part whose client the machine lacks is left out (guide.run's skip):
 Python without python3-azure, python3-pytest or python3-dnspython; the
@@ -121,4 +122,4 @@ def test_guide_lab(record_property):
     if "az" in times:
         out = g.step_at(r"failover\.sh").output
         assert out.startswith("PASS: the answer moved to the secondary"), out
-        assert times["az"] < 60, out  # the guide says: 9.5 to 16 s, not always under 10
+        assert times["az"] < 60, out  # the guide says: 7.5 to 8.5 s idle, 10 to 16 s busy

@@ -12,6 +12,11 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait; rm -rf "$lab"; }
 trap cleanup EXIT
 export AZURE_CONFIG_DIR=$lab/azure REQUESTS_CA_BUNDLE=$lab/api.crt NO_PROXY=127.0.0.1 \
        AZURE_CORE_COLLECT_TELEMETRY=no AZURE_CORE_ONLY_SHOW_ERRORS=true
+# az indexes its commands at its first run in a new AZURE_CONFIG_DIR (2-3 s):
+# the index is kept between sessions (az makes it again if az changed)
+index=${XDG_CACHE_HOME:-$HOME/.cache}/gtmd-lab-az/commandIndex.json
+mkdir -p "$AZURE_CONFIG_DIR"
+cp "$index" "$AZURE_CONFIG_DIR/" 2>/dev/null || true
 
 # Free ports: DNS and API on 127.0.0.1, the endpoints' web servers on one
 # port of 127.0.0.121 and 127.0.0.122.
@@ -47,7 +52,8 @@ done
 
 az cloud register -n gtmdlab --endpoint-resource-manager "https://127.0.0.1:$api/" \
     --profile 2020-09-01-hybrid
-az cloud set -n gtmdlab
+(mkdir -p "${index%/*}" && cp "$AZURE_CONFIG_DIR/commandIndex.json" "$index") 2>/dev/null || true
+export AZURE_CLOUD_NAME=gtmdlab  # as az cloud set would, without an az run
 az login --service-principal -u lab-client -p "$secret" --tenant adfs > /dev/null
 az network traffic-manager profile create -g lab -n app --routing-method Priority \
     --unique-dns-name app-az-lab --ttl 0 --protocol HTTP --port "$web" --path /health \
