@@ -35,7 +35,17 @@ def role_of(path):
     return words[0] if words else "none"
 
 
-class Member(http.server.BaseHTTPRequestHandler):
+class Handler(http.server.BaseHTTPRequestHandler):
+    def reply(self, code, body):
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class Member(Handler):
     rolefile = None
 
     def do_GET(self):
@@ -46,16 +56,8 @@ class Member(http.server.BaseHTTPRequestHandler):
         else:
             self.reply(503, "FAILED\n")
 
-    def reply(self, code, body):
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
-
-class Pager(Member):
+class Pager(Handler):
     logfile = None
 
     def do_POST(self):

@@ -44,6 +44,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "gtm/clock.h"
 #include "gtm/err.h"
 #include "gtm/health.h"
 #include "gtm/probe.h"
@@ -117,14 +118,6 @@ static bool slow;
     } while (0)
 
 static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
 wall_ms(void)
 {
     struct timeval tv;
@@ -136,7 +129,7 @@ static void
 hit(struct hits *h)
 {
     if (h->n < MAX_HITS)
-        h->at[h->n] = mono_ms();
+        h->at[h->n] = clock_mono_ms();
     h->n++;
 }
 
@@ -414,7 +407,7 @@ run_until(struct harness *h, pred_fn *pred, void *arg, int max_ms)
     struct event *chk = event_new(h->base, -1, EV_PERSIST, check_cb, &w);
     struct event *dl = evtimer_new(h->base, deadline_cb, h->base);
     struct timeval every = {0, 10000}, max = {max_ms / 1000, (max_ms % 1000) * 1000};
-    int64_t t0 = mono_ms();
+    int64_t t0 = clock_mono_ms();
     if (pred && pred(arg))
         w.met = true;
     else {
@@ -424,7 +417,7 @@ run_until(struct harness *h, pred_fn *pred, void *arg, int max_ms)
     }
     event_free(chk);
     event_free(dl);
-    return pred && !w.met ? -1 : mono_ms() - t0;
+    return pred && !w.met ? -1 : clock_mono_ms() - t0;
 }
 
 /* ---- snapshots by hand ---- */
@@ -966,7 +959,7 @@ test_spread(void **state)
     for (unsigned i = 0; i < n; i++)
         snap_add(s, PROBE_HTTP, "127.0.0.1", h->http_port, paths[i], 3, labels[i]);
     struct monitor *m = mon_new(h);
-    int64_t t0 = mono_ms();
+    int64_t t0 = clock_mono_ms();
     monitor_reconcile(m, &s->snap);
     struct spread_wait sw = {h, n};
     assert_true(run_until(h, all_hit, &sw, 1500) >= 0);
